@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+// Hounsfield: raw CT studies (folders of DICOM files) → training-ready tensors.
+//
+// Layering (see docs/architecture.md): HounsfieldCore has no native imports; CDCMTKShim is the only place that sees
+// DCMTK, OpenJPEG and TurboJPEG; HounsfieldDICOM builds series and volumes on top; the umbrella `Hounsfield`
+// re-exports the public API; `hounsfield` is the command-line tool.
+import PackageDescription
+
+let package = Package(
+    name: "Hounsfield",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Hounsfield", targets: ["Hounsfield"]),
+        .executable(name: "hounsfield", targets: ["hounsfield"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        .target(
+            name: "HounsfieldCore",
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .systemLibrary(
+            name: "COpenJPEG",
+            pkgConfig: "libopenjp2",
+            providers: [.apt(["libopenjp2-7-dev"])]
+        ),
+        .target(
+            name: "CDCMTKShim",
+            dependencies: ["COpenJPEG"],
+            cxxSettings: [.define("HAVE_CONFIG_H", to: "0")],
+            linkerSettings: [
+                // Debian 12's dcmtk.pc is broken (see ../shared/docs/native-deps.md): link by name.
+                .linkedLibrary("dcmjpls"), .linkedLibrary("dcmtkcharls"), .linkedLibrary("dcmjpeg"),
+                .linkedLibrary("ijg8"), .linkedLibrary("ijg12"), .linkedLibrary("ijg16"),
+                .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"), .linkedLibrary("oflog"),
+                .linkedLibrary("ofstd"), .linkedLibrary("openjp2"), .linkedLibrary("turbojpeg"),
+                .linkedLibrary("z"),
+            ]
+        ),
+        .target(
+            name: "HounsfieldDICOM",
+            dependencies: [
+                "HounsfieldCore", "CDCMTKShim",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .target(
+            name: "Hounsfield",
+            dependencies: ["HounsfieldCore", "HounsfieldDICOM"]
+        ),
+        .executableTarget(
+            name: "hounsfield",
+            dependencies: [
+                "Hounsfield",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .testTarget(
+            name: "HounsfieldCoreTests",
+            dependencies: ["HounsfieldCore"]
+        ),
+        .testTarget(
+            name: "HounsfieldDICOMTests",
+            dependencies: [
+                "HounsfieldDICOM", "Hounsfield",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6],
+    cxxLanguageStandard: .cxx17
+)

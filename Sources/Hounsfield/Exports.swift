@@ -1,0 +1,3 @@
+// The umbrella module: `import Hounsfield` gives the whole public API.
+@_exported import HounsfieldCore
+@_exported import HounsfieldDICOM

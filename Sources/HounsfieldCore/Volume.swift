@@ -1,0 +1,67 @@
+/// A scalar type a volume can hold.
+public protocol VoxelScalar: Sendable, Hashable, Numeric {
+    /// The value nearest to `hounsfield`, saturated to the type's range (what "cast" means for HU).
+    init(hounsfield: Double)
+    /// The value as a Double, for statistics and interpolation.
+    var doubleValue: Double { get }
+}
+
+extension Float32: VoxelScalar {
+    @inlinable public init(hounsfield: Double) { self = Float32(hounsfield) }
+    @inlinable public var doubleValue: Double { Double(self) }
+}
+
+extension Int16: VoxelScalar {
+    /// Rounds half away from zero and saturates at −32768 and 32767.
+    @inlinable public init(hounsfield: Double) {
+        let rounded = hounsfield.rounded(.toNearestOrAwayFromZero)
+        self = rounded.isNaN ? 0 : Int16(Swift.max(-32768, Swift.min(32767, rounded)))
+    }
+    @inlinable public var doubleValue: Double { Double(self) }
+}
+
+/// A 3-D image: voxels in C order `[z][y][x]` with the geometry that places them in patient space.
+///
+/// Copy-on-write through its array storage, and `Sendable`, so volumes can cross tasks and channels freely.
+public struct Volume<Scalar: VoxelScalar>: Sendable, Hashable {
+    /// Voxels in C order: index `x + size.x * (y + size.y * z)`.
+    public var voxels: [Scalar]
+    /// The number of voxels along each axis.
+    public let size: GridSize
+    /// Where the voxels sit in patient space.
+    public var geometry: Geometry
+
+    /// Wraps existing voxels; `voxels.count` must equal `size.voxelCount`.
+    public init(voxels: [Scalar], size: GridSize, geometry: Geometry) {
+        precondition(voxels.count == size.voxelCount, "\(voxels.count) voxels do not fill a \(size) grid")
+        self.voxels = voxels
+        self.size = size
+        self.geometry = geometry
+    }
+
+    /// A volume filled with one value.
+    public init(repeating value: Scalar, size: GridSize, geometry: Geometry) {
+        self.init(voxels: Array(repeating: value, count: size.voxelCount), size: size, geometry: geometry)
+    }
+
+    /// A volume whose voxels are written by `initialize`, without clearing the memory first (for decoders and
+    /// transforms that write every voxel). `initialize` must write all `size.voxelCount` elements.
+    public init(
+        size: GridSize, geometry: Geometry,
+        initializingWith initialize: (UnsafeMutableBufferPointer<Scalar>) throws -> Void
+    ) rethrows {
+        let voxels = try [Scalar](unsafeUninitializedCapacity: size.voxelCount) { buffer, count in
+            try initialize(buffer)
+            count = size.voxelCount
+        }
+        self.init(voxels: voxels, size: size, geometry: geometry)
+    }
+
+    /// The linear index of voxel (x, y, z).
+    @inlinable public func offset(x: Int, y: Int, z: Int) -> Int { x + size.x * (y + size.y * z) }
+
+    @inlinable public subscript(x: Int, y: Int, z: Int) -> Scalar {
+        get { voxels[offset(x: x, y: y, z: z)] }
+        set { voxels[offset(x: x, y: y, z: z)] = newValue }
+    }
+}

@@ -1,0 +1,34 @@
+import HounsfieldCore
+/// A frame on its way into a series: where it is and what could tell it apart from its neighbours.
+struct SliceCandidate {
+    let image: Int
+    let frame: Int
+    var position: Vector3?
+    var orientation: (row: Vector3, column: Vector3)?
+    var pixelSpacing: (betweenRows: Double, betweenColumns: Double)?
+    let rescaleSlope: Double
+    let rescaleIntercept: Double
+    let temporalPosition: Int?
+
+    var normal: Vector3? { orientation.map { $0.row.cross($0.column) } }
+}
+
+/// A group of candidates that will become one series, with the words that explain how it was formed.
+struct CandidateGroup {
+    var candidates: [SliceCandidate]
+    /// Suffixes that make the key unique when a UID was split, e.g. `acquisition-2`.
+    var keyParts: [String] = []
+    var notes: [String] = []
+    var warnings: [SeriesWarning] = []
+
+    func splitting(into parts: [[SliceCandidate]], keyPrefix: String, note: (Int, Int) -> String) -> [CandidateGroup] {
+        guard parts.count > 1 else { return [self] }
+        return parts.enumerated().map { index, members in
+            var group = self
+            group.candidates = members
+            group.keyParts.append("\(keyPrefix)-\(index + 1)")
+            group.notes.append(note(index + 1, parts.count))
+            return group
+        }
+    }
+}

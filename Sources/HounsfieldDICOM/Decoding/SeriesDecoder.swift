@@ -1,0 +1,67 @@
+import HounsfieldCore
+
+/// Decodes the slices of a series in parallel, straight into one volume buffer: memory is the volume plus one
+/// decoded file per worker.
+enum SeriesDecoder {
+    /// The sorted stack in HU, with the series' as-acquired geometry.
+    static func decodeStack(
+        _ series: SeriesDescriptor, padding: PaddingPolicy, airValue: Double, concurrency: Int,
+        isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws(DICOMError) -> Volume<Float32> {
+        var slicesOfImage = [[(frame: Int, z: Int)]](repeating: [], count: series.images.count)
+        for (z, slice) in series.slices.enumerated() { slicesOfImage[slice.image].append((slice.frame, z)) }
+        let plane = series.size.sliceCount
+        let failure = ErrorSlot()
+
+        let volume = Volume<Float32>(size: series.size, geometry: series.geometry) { buffer in
+            let slots = DisjointSlots(buffer)
+            ParallelLoop.forEach(series.images.count, concurrency: concurrency) { imageIndex in
+                guard failure.first == nil else { return }
+                if isCancelled() {
+                    failure.record(.seriesRejected(series: series.key, reason: "cancelled"))
+                    return
+                }
+                let image = series.images[imageIndex]
+                do throws(DICOMError) {
+                    try decode(image, slices: slicesOfImage[imageIndex], series: series, padding: padding,
+                               airValue: Float(airValue), into: slots.base, plane: plane)
+                } catch {
+                    failure.record(error)
+                }
+            }
+            if failure.first != nil {
+                // Every voxel must be initialized before the array is handed back, even on failure.
+                buffer.initialize(repeating: 0)
+            }
+        }
+        if let error = failure.first { throw error }
+        return volume
+    }
+
+    private static func decode(
+        _ image: ImageHeader, slices: [(frame: Int, z: Int)], series: SeriesDescriptor, padding: PaddingPolicy,
+        airValue: Float, into volume: UnsafeMutablePointer<Float32>, plane: Int
+    ) throws(DICOMError) {
+        let object = try image.source.open(headerOnly: false)
+        let format = StoredValueFormat(image)
+        let frameBytes = plane * format.bytesPerSample
+        do {
+            try object.withDecodedPixels(
+                rows: image.rows, columns: image.columns, frames: image.frames.count,
+                bitsAllocated: image.bitsAllocated, samplesPerPixel: image.samplesPerPixel
+            ) { pixels in
+                for (frame, z) in slices {
+                    let slice = series.slices[z]
+                    format.convert(
+                        pixels.baseAddress! + frame * frameBytes, count: plane, slope: slice.rescaleSlope,
+                        intercept: slice.rescaleIntercept, padding: padding == .air ? image.pixelPadding : nil,
+                        paddingValue: airValue, into: volume + z * plane)
+                }
+            }
+        } catch let failure as NativeFailure {
+            throw DICOMError(failure, file: image.source.name)
+        } catch {
+            throw .decodeFailed(file: image.source.name, reason: "\(error)")
+        }
+    }
+}

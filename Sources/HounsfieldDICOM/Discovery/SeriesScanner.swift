@@ -1,0 +1,93 @@
+import HounsfieldCore
+import Dispatch
+
+/// Finds every DICOM series under a set of files and folders by reading headers only.
+///
+/// ```swift
+/// let result = try await SeriesScanner().scan(["/data/study"])
+/// for series in result.series { print(series.key, series.size, series.warnings) }
+/// ```
+///
+/// Headers are parsed in parallel and stop before Pixel Data; grouping is by hashing on SeriesInstanceUID, so the
+/// cost grows linearly with the number of files.
+public struct SeriesScanner: Sendable {
+    public var options: ScanOptions
+
+    public init(options: ScanOptions = ScanOptions()) {
+        self.options = options
+    }
+
+    /// Scans files and folders (recursively). Throws only when a given path does not exist; unreadable or
+    /// non-DICOM files are reported in `ScanResult.excluded`.
+    public func scan(_ paths: [String]) async throws(DICOMError) -> ScanResult {
+        let files = try await ParallelLoop.offload { () throws(DICOMError) in try FileEnumerator.files(under: paths) }
+        return await scan(sources: files.map(ImageSource.file))
+    }
+
+    /// Scans DICOM objects held in memory (an inference service's upload, a C-STORE association).
+    public func scan(buffers: [(name: String, bytes: [UInt8])]) async -> ScanResult {
+        await scan(sources: buffers.map { ImageSource.memory(name: $0.name, bytes: $0.bytes) })
+    }
+
+    /// Scans the given sources; the synchronous core of both entry points.
+    public func scan(sources: [ImageSource]) async -> ScanResult {
+        let options = options
+        return await ParallelLoop.offload { Self.scanSynchronously(sources, options: options) }
+    }
+
+    static func scanSynchronously(_ sources: [ImageSource], options: ScanOptions) -> ScanResult {
+        let outcomes = ParallelLoop.map(sources.count, concurrency: options.concurrency) { index in
+            readHeader(sources[index])
+        }
+        var headers: [ImageHeader] = []
+        var excluded: [ExcludedFile] = []
+        for outcome in outcomes {
+            switch outcome {
+            case .success(let header): headers.append(header)
+            case .failure(let exclusion): excluded.append(exclusion)
+            }
+        }
+        var assembler = SeriesAssembler(headers: headers, options: options)
+        let series = assembler.assemble()
+        return ScanResult(series: series, excluded: excluded + assembler.excluded, fileCount: sources.count)
+    }
+
+    /// Reads one header, turning every way it can fail into an exclusion with a reason.
+    static func readHeader(_ source: ImageSource) -> Result<ImageHeader, ExcludedFile> {
+        let header: ImageHeader
+        do {
+            let object = try source.open(headerOnly: true)
+            header = ImageHeader(reading: object, from: source)
+        } catch {
+            return .failure(ExcludedFile(error))
+        }
+        if header.sopClassUID == ImageHeader.mediaStorageDirectoryClass {
+            return .failure(ExcludedFile(
+                file: source.name, kind: .directoryIndex,
+                reason: "a DICOMDIR (media directory index): it lists files but holds no image; its images are scanned on their own"))
+        }
+        guard header.isImage else {
+            let what = [header.modality.map { "modality \($0)" }, header.sopClassUID.map { "SOP class \($0)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            return .failure(ExcludedFile(
+                file: source.name, kind: .noImage,
+                reason: "not an image (no Rows/Columns\(what.isEmpty ? "" : "; \(what)")): nothing to decode"))
+        }
+        guard header.samplesPerPixel == 1 else {
+            return .failure(ExcludedFile(
+                file: source.name, kind: .unsupported,
+                reason: "a colour image (\(header.samplesPerPixel) samples per pixel, \(header.photometricInterpretation ?? "?")): only grayscale images form CT volumes"))
+        }
+        guard [8, 16, 32].contains(header.bitsAllocated), header.bitsStored >= 1,
+            header.bitsStored <= header.bitsAllocated, header.highBit < header.bitsAllocated,
+            header.highBit + 1 >= header.bitsStored
+        else {
+            return .failure(ExcludedFile(
+                file: source.name, kind: .unsupported,
+                reason: "unsupported pixel layout: BitsAllocated \(header.bitsAllocated), BitsStored \(header.bitsStored), HighBit \(header.highBit)"))
+        }
+        return .success(header)
+    }
+}
+
+extension ExcludedFile: Error {}

@@ -1,0 +1,38 @@
+import HounsfieldCore
+/// Where the bytes of one DICOM object come from: a file on disk, or a buffer handed over in memory (a service that
+/// receives uploads or C-STORE payloads never has to write them to disk).
+public enum ImageSource: Hashable, Sendable, CustomStringConvertible {
+    case file(String)
+    case memory(name: String, bytes: [UInt8])
+
+    /// The file path, or the buffer's name: what error messages and reports show.
+    public var name: String {
+        switch self {
+        case .file(let path): path
+        case .memory(let name, _): name
+        }
+    }
+
+    public var description: String { name }
+
+    func open(headerOnly: Bool) throws(DICOMError) -> DICOMObject {
+        do {
+            switch self {
+            case .file(let path): return try DICOMObject.open(file: path, headerOnly: headerOnly)
+            case .memory(_, let bytes): return try DICOMObject.open(bytes: bytes, headerOnly: headerOnly)
+            }
+        } catch {
+            throw DICOMError(error, file: name)
+        }
+    }
+
+    public static func == (lhs: ImageSource, rhs: ImageSource) -> Bool {
+        switch (lhs, rhs) {
+        case (.file(let a), .file(let b)): a == b
+        case (.memory(let a, _), .memory(let b, _)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}

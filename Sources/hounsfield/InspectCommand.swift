@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Hounsfield
+
+struct InspectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Find every DICOM series under the given files and folders and describe it.",
+        discussion: """
+            Reads headers only (unless --stats). Geometry is reported as acquired (sorted stack, as SimpleITK reads it);
+            `corrected` shows the grid after gantry-tilt and spacing correction. Files that form no series are listed
+            with their reason.
+            """
+    )
+
+    @Argument(help: "DICOM files or folders (searched recursively).")
+    var paths: [String]
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    @Flag(help: "Decode every series and add HU statistics and a SHA-256 of the values.")
+    var stats = false
+
+    @Option(help: "Spacing policy: \(SpacingPolicy.allCases.map(\.rawValue).joined(separator: "|")).")
+    var spacingPolicy: SpacingPolicy = .resample
+
+    func run() async throws {
+        let scanner = SeriesScanner(options: ScanOptions(spacing: spacingPolicy))
+        let result: ScanResult
+        do {
+            result = try await scanner.scan(paths)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        var reports: [SeriesReport] = []
+        var failures: [ExcludedFile] = []
+        for series in result.series {
+            var statistics: HUStatistics?
+            if stats {
+                do {
+                    statistics = HUStatistics(try await series.loadVolume(.asAcquired))
+                } catch {
+                    // One bad series never stops the others: record it and go on.
+                    failures.append(ExcludedFile(file: error.file ?? series.key, kind: .unsupported, reason: error.description))
+                }
+            }
+            reports.append(SeriesReport(series, statistics: statistics))
+        }
+        let report = InspectionReport(files: result.fileCount, series: reports, excluded: result.excluded + failures)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            FileHandle.standardOutput.write(try encoder.encode(report))
+            print()
+        } else {
+            print(InspectionTable(report).rendered)
+        }
+    }
+}
+
+extension SpacingPolicy: ExpressibleByArgument {}
