@@ -17,19 +17,25 @@ public enum DICOMError: Error, Hashable, Sendable, CustomStringConvertible {
     case seriesRejected(series: String, reason: String)
 
     public var description: String {
+        if let file { return "\(file): \(reason)" }
+        return reason
+    }
+
+    /// The explanation without the file name (for reports that list the file beside it).
+    public var reason: String {
         switch self {
-        case .unreadable(let file, let reason):
-            "\(file): cannot read the file (\(reason)); check that it exists and is readable"
-        case .notDICOM(let file, let reason):
-            "\(file): not a DICOM file (\(reason))"
-        case .malformed(let file, let reason):
-            "\(file): malformed DICOM (\(reason)); the file is probably truncated or corrupt — re-export it"
-        case .noPixelData(let file, let reason):
-            "\(file): no usable pixel data (\(reason))"
-        case .unsupported(let file, let reason):
-            "\(file): unsupported (\(reason))"
-        case .decodeFailed(let file, let reason):
-            "\(file): cannot decode pixel data (\(reason)); the compressed data is probably corrupt"
+        case .unreadable(_, let reason):
+            "cannot read the file (\(reason)); check that it exists and is readable"
+        case .notDICOM(_, let reason):
+            "not a DICOM file (\(reason))"
+        case .malformed(_, let reason):
+            "malformed DICOM (\(reason)); the file is probably truncated or corrupt — re-export it"
+        case .noPixelData(_, let reason):
+            "no usable pixel data (\(reason))"
+        case .unsupported(_, let reason):
+            "unsupported (\(reason))"
+        case .decodeFailed(_, let reason):
+            "cannot decode pixel data (\(reason)); the compressed data is probably corrupt"
         case .seriesRejected(let series, let reason):
             "series \(series): \(reason)"
         }

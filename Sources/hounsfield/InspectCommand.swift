@@ -42,7 +42,7 @@ struct InspectCommand: AsyncParsableCommand {
                     statistics = HUStatistics(try await series.loadVolume(.asAcquired))
                 } catch {
                     // One bad series never stops the others: record it and go on.
-                    failures.append(ExcludedFile(file: error.file ?? series.key, kind: .unsupported, reason: error.description))
+                    failures.append(ExcludedFile(file: error.file ?? series.key, kind: .unsupported, reason: error.reason))
                 }
             }
             reports.append(SeriesReport(series, statistics: statistics))

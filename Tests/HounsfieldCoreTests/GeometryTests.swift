@@ -37,6 +37,11 @@ struct GeometryTests {
     ])
     func invalidSpacing(spacing: Vector3) {
         let geometry = Geometry(origin: .zero, spacing: spacing, direction: .identity)
-        #expect(throws: GeometryError.invalidSpacing(spacing)) { try geometry.validate() }
+        #expect {
+            try geometry.validate()
+        } throws: { error in
+            if case .invalidSpacing = error as? GeometryError { return true }
+            return false
+        }
     }
 }

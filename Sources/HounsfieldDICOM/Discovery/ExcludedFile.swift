@@ -32,6 +32,6 @@ public struct ExcludedFile: Hashable, Sendable, Codable {
         case .noPixelData: .noImage
         case .unsupported, .decodeFailed, .seriesRejected: .unsupported
         }
-        self.init(file: error.file ?? "", kind: kind, reason: error.description)
+        self.init(file: error.file ?? "", kind: kind, reason: error.reason)
     }
 }

@@ -66,6 +66,11 @@ public struct SeriesScanner: Sendable {
                 file: source.name, kind: .directoryIndex,
                 reason: "a DICOMDIR (media directory index): it lists files but holds no image; its images are scanned on their own"))
         }
+        guard header.invalidAttributes.isEmpty else {
+            return .failure(ExcludedFile(
+                file: source.name, kind: .malformed,
+                reason: "invalid value: \(header.invalidAttributes.joined(separator: "; ")); the pixel layout cannot be trusted"))
+        }
         guard header.isImage else {
             let what = [header.modality.map { "modality \($0)" }, header.sopClassUID.map { "SOP class \($0)" }]
                 .compactMap { $0 }.joined(separator: ", ")

@@ -36,6 +36,9 @@ public struct ImageHeader: Sendable {
     public var spacingBetweenSlices: Double?
     public var sliceThickness: Double?
     public var frames: [FrameHeader]
+    /// Attributes that decide the pixel layout but hold values that cannot be parsed (e.g. NumberOfFrames "1A").
+    /// Such an image is refused: guessing would give a silently wrong volume.
+    public var invalidAttributes: [String] = []
 
     /// Whether the object has an image at all (rows, columns and at least one frame).
     public var isImage: Bool { rows > 0 && columns > 0 && !frames.isEmpty }
@@ -101,6 +104,15 @@ extension ImageHeader {
             pixelPadding = min(padding, limit)...max(padding, limit)
         }
 
+        for (tag, name) in [(DICOMTag.rows, "Rows"), (.columns, "Columns"), (.numberOfFrames, "NumberOfFrames"),
+                            (.bitsAllocated, "BitsAllocated"), (.bitsStored, "BitsStored"), (.highBit, "HighBit"),
+                            (.pixelRepresentation, "PixelRepresentation"), (.samplesPerPixel, "SamplesPerPixel")]
+        {
+            // DCMTK reads an IS of "1A" as 1; a strict parse of the text catches what its lenient one lets through.
+            if let text = object.string(tag), Int(text.trimmingCharacters(in: .whitespaces)) == nil {
+                invalidAttributes.append("\(name) \(tag) is '\(text)'")
+            }
+        }
         let frameCount = rows > 0 ? max(1, object.integer(.numberOfFrames) ?? 1) : 0
         let perFrameItems = object.itemCount(DICOMPath(.perFrameFunctionalGroups)) ?? 0
         let hasSharedGroups = (object.itemCount(DICOMPath(.sharedFunctionalGroups)) ?? 0) > 0

@@ -17,6 +17,10 @@ public struct SyntheticSeries: Sendable {
     /// Random file names (with InstanceNumber still spatial), to prove sorting does not rely on names.
     public var shuffleNames: Bool
     public var seed: UInt64
+    /// Overrides the generated SeriesInstanceUID (to put several acquisitions under one UID, as scanners do).
+    public var seriesInstanceUID: String?
+    /// AcquisitionNumber written into every file.
+    public var acquisitionNumber: Int = 1
 
     public init(
         size: Int = 512, slices: Int = 300, spacing: Vector3 = Vector3(0.7, 0.7, 1.25),
@@ -111,7 +115,7 @@ public struct SyntheticSeries: Sendable {
         try writer.set(.specificCharacterSet, "ISO_IR 100")
         try writer.set(.imageType, "ORIGINAL\\PRIMARY\\AXIAL")
         try writer.set(.sopClassUID, "1.2.840.10008.5.1.4.1.1.2")
-        try writer.set(.sopInstanceUID, uid("instance-\(k)"))
+        try writer.set(.sopInstanceUID, uid("instance-\(acquisitionNumber)-\(k)"))
         try writer.set(.studyDate, "20260101")
         try writer.set(.modality, "CT")
         try writer.set(.manufacturer, "Hounsfield synthetic phantom")
@@ -122,9 +126,10 @@ public struct SyntheticSeries: Sendable {
         try writer.set(.kvp, "120")
         try writer.set(.gantryDetectorTilt, ds(tiltDegrees))
         try writer.set(.studyInstanceUID, uid("study"))
-        try writer.set(.seriesInstanceUID, uid("series-\(syntax.rawValue)-\(size)-\(slices)-\(tiltDegrees)"))
+        try writer.set(.seriesInstanceUID,
+                       seriesInstanceUID ?? uid("series-\(syntax.rawValue)-\(size)-\(slices)-\(tiltDegrees)"))
         try writer.set(.seriesNumber, "1")
-        try writer.set(.acquisitionNumber, "1")
+        try writer.set(.acquisitionNumber, String(acquisitionNumber))
         try writer.set(.instanceNumber, String(k + 1))
         try writer.set(.imagePositionPatient, [position.x, position.y, position.z].map(ds).joined(separator: "\\"))
         try writer.set(.imageOrientationPatient,
