@@ -18,7 +18,10 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Number of slices.")
     var slices: Int = 120
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
+        logging.bootstrap()
         let folder = output + "/series"
         print("1. writing a synthetic \(size)×\(size)×\(slices) CT series (JPEG lossless) to \(folder)")
         let synthetic = SyntheticSeries(size: size, slices: slices, syntax: .jpegLossless, shuffleNames: true)

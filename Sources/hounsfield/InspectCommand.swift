@@ -25,19 +25,26 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(help: "Spacing policy: \(SpacingPolicy.allCases.map(\.rawValue).joined(separator: "|")).")
     var spacingPolicy: SpacingPolicy = .resample
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
-        let scanner = SeriesScanner(options: ScanOptions(spacing: spacingPolicy))
+        logging.bootstrap()
+        let progress = ProgressLine(label: "reading headers")
+        let scanner = SeriesScanner(options: ScanOptions(spacing: spacingPolicy), progress: progress.update)
         let result: ScanResult
         do {
             result = try await scanner.scan(paths)
+            progress.finish()
         } catch {
             throw ValidationError(error.description)
         }
         var reports: [SeriesReport] = []
         var failures: [ExcludedFile] = []
-        for series in result.series {
+        let decoding = ProgressLine(label: "decoding series")
+        for (index, series) in result.series.enumerated() {
             var statistics: HUStatistics?
             if stats {
+                decoding.update(index, result.series.count)
                 do {
                     statistics = HUStatistics(try await series.loadVolume(.asAcquired))
                 } catch {
@@ -47,6 +54,7 @@ struct InspectCommand: AsyncParsableCommand {
             }
             reports.append(SeriesReport(series, statistics: statistics))
         }
+        if stats { decoding.finish() }
         let report = InspectionReport(files: result.fileCount, series: reports, excluded: result.excluded + failures)
         if json {
             let encoder = JSONEncoder()

@@ -39,7 +39,10 @@ struct SynthCommand: AsyncParsableCommand {
         guard abs(tilt) < 60 else { throw ValidationError("--tilt must be between -60 and 60 degrees") }
     }
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
+        logging.bootstrap()
         let series = SyntheticSeries(
             size: size, slices: slices, spacing: Vector3(spacing[0], spacing[1], spacing[2]), syntax: syntax,
             tiltDegrees: tilt, shuffleNames: shuffleNames, seed: seed)

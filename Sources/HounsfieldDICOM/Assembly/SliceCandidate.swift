@@ -22,7 +22,12 @@ struct CandidateGroup {
     var warnings: [SeriesWarning] = []
 
     func splitting(into parts: [[SliceCandidate]], keyPrefix: String, note: (Int, Int) -> String) -> [CandidateGroup] {
-        guard parts.count > 1 else { return [self] }
+        guard parts.count > 1 else {
+            // One part left (others may have been dropped): it replaces the candidates, with no new key part.
+            var group = self
+            group.candidates = parts.first ?? []
+            return group.candidates.isEmpty ? [] : [group]
+        }
         return parts.enumerated().map { index, members in
             var group = self
             group.candidates = members

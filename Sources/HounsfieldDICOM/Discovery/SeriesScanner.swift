@@ -1,5 +1,8 @@
 import HounsfieldCore
 import Dispatch
+import HounsfieldCore
+import Logging
+import Synchronization
 
 /// Finds every DICOM series under a set of files and folders by reading headers only.
 ///
@@ -12,9 +15,18 @@ import Dispatch
 /// cost grows linearly with the number of files.
 public struct SeriesScanner: Sendable {
     public var options: ScanOptions
+    /// Called from worker threads as files are read: (files done, files in all). Long scans show progress with it.
+    public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+    /// Where exclusions and the summary are logged (at debug and info level).
+    public var logger: Logger
 
-    public init(options: ScanOptions = ScanOptions()) {
+    public init(
+        options: ScanOptions = ScanOptions(), logger: Logger = Logger(label: "hounsfield.scan"),
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) {
         self.options = options
+        self.logger = logger
+        self.progress = progress
     }
 
     /// Scans files and folders (recursively). Throws only when a given path does not exist; unreadable or
@@ -31,13 +43,31 @@ public struct SeriesScanner: Sendable {
 
     /// Scans the given sources; the synchronous core of both entry points.
     public func scan(sources: [ImageSource]) async -> ScanResult {
-        let options = options
-        return await ParallelLoop.offload { Self.scanSynchronously(sources, options: options) }
+        let (options, progress, logger) = (options, progress, logger)
+        let result = await ParallelLoop.offload {
+            Self.scanSynchronously(sources, options: options, progress: progress)
+        }
+        for exclusion in result.excluded {
+            logger.debug("excluded", metadata: ["file": "\(exclusion.file)", "reason": "\(exclusion.reason)"])
+        }
+        logger.info("scanned", metadata: [
+            "files": "\(result.fileCount)", "series": "\(result.series.count)", "excluded": "\(result.excluded.count)",
+        ])
+        return result
     }
 
-    static func scanSynchronously(_ sources: [ImageSource], options: ScanOptions) -> ScanResult {
+    static func scanSynchronously(
+        _ sources: [ImageSource], options: ScanOptions,
+        progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
+    ) -> ScanResult {
+        let done = Atomic<Int>(0)
         let outcomes = ParallelLoop.map(sources.count, concurrency: options.concurrency) { index in
-            readHeader(sources[index])
+            let outcome = readHeader(sources[index])
+            if let progress {
+                let count = done.wrappingAdd(1, ordering: .relaxed).newValue
+                if count % 256 == 0 || count == sources.count { progress(count, sources.count) }
+            }
+            return outcome
         }
         var headers: [ImageHeader] = []
         var excluded: [ExcludedFile] = []

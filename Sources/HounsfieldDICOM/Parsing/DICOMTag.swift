@@ -66,6 +66,12 @@ extension DICOMTag {
     // Written by the synthetic series generator.
     static let specificCharacterSet = DICOMTag(0x0008, 0x0005)
     static let studyDate = DICOMTag(0x0008, 0x0020)
+    static let studyTime = DICOMTag(0x0008, 0x0030)
+    static let accessionNumber = DICOMTag(0x0008, 0x0050)
+    static let referringPhysicianName = DICOMTag(0x0008, 0x0090)
+    static let patientBirthDate = DICOMTag(0x0010, 0x0030)
+    static let patientSex = DICOMTag(0x0010, 0x0040)
+    static let studyID = DICOMTag(0x0020, 0x0010)
     static let manufacturer = DICOMTag(0x0008, 0x0070)
     static let patientName = DICOMTag(0x0010, 0x0010)
     static let patientID = DICOMTag(0x0010, 0x0020)
