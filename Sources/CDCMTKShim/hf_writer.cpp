@@ -49,6 +49,19 @@ hf_status encodeJPEG2000Frames(hf_writer *writer, hf_error *error) {
     return HF_OK;
 }
 
+/// Inserts (or replaces) a numeric element with an explicit VR: the dictionary's "xs" VR of attributes such as
+/// PixelPaddingValue would otherwise leave the choice between US and SS to DCMTK.
+template <typename Element, typename Put>
+hf_status insertNumber(hf_writer *writer, uint32_t tag, DcmEVR vr, hf_error *error, Put put) {
+    if (writer == nullptr) return hf::fail(error, HF_ERR_ARGUMENT, "missing writer");
+    auto *element = new Element(DcmTag(key(tag), vr));
+    if (put(*element).bad() || writer->file.getDataset()->insert(element, OFTrue).bad()) {
+        delete element;
+        return hf::fail(error, HF_ERR_ARGUMENT, "cannot set (%04X,%04X)", tag >> 16, tag & 0xFFFF);
+    }
+    return HF_OK;
+}
+
 }  // namespace
 
 extern "C" {
@@ -71,25 +84,13 @@ hf_status hf_writer_put_string(hf_writer *writer, uint32_t tag, const char *valu
 }
 
 hf_status hf_writer_put_uint16(hf_writer *writer, uint32_t tag, uint16_t value, hf_error *error) {
-    if (writer == nullptr) return hf::fail(error, HF_ERR_ARGUMENT, "missing writer");
-    auto *element = new DcmUnsignedShort(DcmTag(key(tag), EVR_US));
-    element->putUint16(value);
-    if (writer->file.getDataset()->insert(element, OFTrue).bad()) {
-        delete element;
-        return hf::fail(error, HF_ERR_ARGUMENT, "cannot set (%04X,%04X)", tag >> 16, tag & 0xFFFF);
-    }
-    return HF_OK;
+    return insertNumber<DcmUnsignedShort>(writer, tag, EVR_US, error,
+                                          [value](DcmUnsignedShort &element) { return element.putUint16(value); });
 }
 
 hf_status hf_writer_put_int16(hf_writer *writer, uint32_t tag, int16_t value, hf_error *error) {
-    if (writer == nullptr) return hf::fail(error, HF_ERR_ARGUMENT, "missing writer");
-    auto *element = new DcmSignedShort(DcmTag(key(tag), EVR_SS));
-    element->putSint16(value);
-    if (writer->file.getDataset()->insert(element, OFTrue).bad()) {
-        delete element;
-        return hf::fail(error, HF_ERR_ARGUMENT, "cannot set (%04X,%04X)", tag >> 16, tag & 0xFFFF);
-    }
-    return HF_OK;
+    return insertNumber<DcmSignedShort>(writer, tag, EVR_SS, error,
+                                        [value](DcmSignedShort &element) { return element.putSint16(value); });
 }
 
 hf_status hf_writer_put_pixels16(hf_writer *writer, const uint16_t *pixels, uint32_t rows, uint32_t columns,

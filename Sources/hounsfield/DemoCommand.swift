@@ -40,10 +40,8 @@ struct DemoCommand: AsyncParsableCommand {
             files: scan.fileCount, series: [SeriesReport(series, statistics: HUStatistics(volume))],
             excluded: scan.excluded)
         print(InspectionTable(report).rendered)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let reportPath = output + "/inspect.json"
-        try encoder.encode(report).write(to: URL(fileURLWithPath: reportPath))
+        try JSONEncoder.report.encode(report).write(to: URL(fileURLWithPath: reportPath))
         print("")
         print("scan: \(format(scanned - start)), decode: \(format(decoded - scanned)) for \(volume.size.voxelCount / 1_000_000) M voxels")
         print("report: \(reportPath)")

@@ -57,9 +57,7 @@ struct InspectCommand: AsyncParsableCommand {
         if stats { decoding.finish() }
         let report = InspectionReport(files: result.fileCount, series: reports, excluded: result.excluded + failures)
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileHandle.standardOutput.write(try encoder.encode(report))
+            FileHandle.standardOutput.write(try JSONEncoder.report.encode(report))
             print()
         } else {
             print(InspectionTable(report).rendered)

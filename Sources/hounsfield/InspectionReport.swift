@@ -37,6 +37,27 @@ struct SeriesReport: Encodable {
         case corrected, hu
     }
 
+    /// Every key is always present (absent values are `null`), so readers can rely on the schema.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(seriesUID, forKey: .seriesUID)
+        try container.encode(studyUID, forKey: .studyUID)
+        try container.encode(modality, forKey: .modality)
+        try container.encode(description, forKey: .description)
+        try container.encode(files, forKey: .files)
+        try container.encode(transferSyntaxes, forKey: .transferSyntaxes)
+        try container.encode(size, forKey: .size)
+        try container.encode(spacing, forKey: .spacing)
+        try container.encode(origin, forKey: .origin)
+        try container.encode(direction, forKey: .direction)
+        try container.encode(warnings, forKey: .warnings)
+        try container.encode(notes, forKey: .notes)
+        try container.encode(excluded, forKey: .excluded)
+        try container.encode(corrected, forKey: .corrected)
+        try container.encode(hu, forKey: .hu)
+    }
+
     init(_ series: SeriesDescriptor, statistics: HUStatistics?) {
         key = series.key
         seriesUID = series.seriesInstanceUID
@@ -87,5 +108,14 @@ struct HUStatistics: Encodable {
             // Float32 in memory is little endian on every platform Swift runs on for this tool (x86-64, arm64).
             SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
         }
+    }
+}
+
+extension JSONEncoder {
+    /// How every report is written: indented, keys sorted (stable diffs), slashes unescaped (readable paths).
+    static var report: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 }
