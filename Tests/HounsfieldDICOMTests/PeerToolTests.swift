@@ -62,6 +62,7 @@ struct PeerToolTests {
         let exclusion = try #require(scan.excluded.first)
         #expect(exclusion.kind == .localizer)
         #expect(exclusion.reason.contains("not parallel"))
+        #expect(scan.series[0].excluded == [exclusion])
     }
 
     private func run(_ tool: String, _ arguments: String...) throws {

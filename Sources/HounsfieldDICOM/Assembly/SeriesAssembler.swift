@@ -35,6 +35,7 @@ struct SeriesAssembler {
     }
 
     private mutating func assembleSeries(uid: String, candidates: [SliceCandidate]) -> [SeriesDescriptor] {
+        let exclusionsBefore = excluded.count
         let files = Set(candidates.map(\.image)).count
         var group = CandidateGroup(
             candidates: candidates,
@@ -49,10 +50,11 @@ struct SeriesAssembler {
         var separated: [CandidateGroup] = []
         for part in parts { separated += separateRepeatedPositions(part) }
         parts = separated
+        let dropped = Array(excluded[exclusionsBefore...])
         return parts.flatMap { part -> [SeriesDescriptor] in
             let sorted = sortAlongNormal(part)
             let runs = options.spacing == .split ? splitIntoEvenRuns(sorted) : [sorted]
-            return runs.map { describe($0, uid: uid) }
+            return runs.map { describe($0, uid: uid, dropped: dropped) }
         }
     }
 
@@ -237,7 +239,8 @@ struct SeriesAssembler {
         }
         var group = group
         var kept: [SliceCandidate] = []
-        for bucket in buckets.values {
+        for offset in buckets.keys.sorted() {
+            let bucket = buckets[offset]!
             kept.append(bucket[0])
             for candidate in bucket.dropFirst() {
                 exclude(candidate, .duplicate, "same position as \(headers[bucket[0].image].source.name) and nothing tells the two apart: kept the one with the lower InstanceNumber")
@@ -284,7 +287,8 @@ struct SeriesAssembler {
 
     // MARK: - Description
 
-    private func describe(_ group: CandidateGroup, uid: String) -> SeriesDescriptor {
+    /// Builds the descriptor; `dropped` are the slices of this SeriesInstanceUID that no volume holds.
+    private func describe(_ group: CandidateGroup, uid: String, dropped: [ExcludedFile]) -> SeriesDescriptor {
         var imageIndex: [Int: Int] = [:]
         var images: [ImageHeader] = []
         let first = group.candidates[0]
@@ -323,8 +327,7 @@ struct SeriesAssembler {
             key: key, seriesInstanceUID: uid, studyInstanceUID: header.studyInstanceUID, modality: header.modality,
             seriesDescription: header.seriesDescription, images: images, slices: slices, layout: layout,
             size: GridSize(x: header.columns, y: header.rows, z: slices.count), geometry: geometry,
-            warnings: warnings, notes: notes,
-            excluded: excluded.filter { exclusion in images.contains { $0.source.name == exclusion.file } })
+            warnings: warnings, notes: notes, excluded: dropped)
     }
 
     private mutating func exclude(_ candidate: SliceCandidate, _ kind: ExcludedFile.Kind, _ reason: String) {

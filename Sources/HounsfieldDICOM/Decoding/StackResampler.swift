@@ -41,8 +41,8 @@ enum StackResampler {
         let width = stack.size.x, height = stack.size.y, plane = stack.size.sliceCount
         let out = grid.geometry
         let stepX = out.direction.x * out.spacing.x
-        // Per-slice in-plane origin of each input slice, in pixel units, and how one output x step moves in it.
-        let du = stepX.dot(row) / spacing.x, dv = stepX.dot(column) / spacing.y, dt = stepX.dot(normal)
+        // How far one output x step moves along the normal (zero when the rows stay in the slice planes).
+        let dt = stepX.dot(normal)
 
         return stack.voxels.withUnsafeBufferPointer { input in
             Volume(size: grid.size, geometry: grid.geometry) { output in
@@ -72,7 +72,6 @@ enum StackResampler {
                                                    (point - layout.positions[upper]).dot(column) / spacing.y, fill) : a
                             rowOut[i] = Float(Double(a) + w * (Double(b) - Double(a)))
                         }
-                        _ = (du, dv)
                     }
                 }
             }
