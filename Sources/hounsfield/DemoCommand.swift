@@ -37,7 +37,8 @@ struct DemoCommand: AsyncParsableCommand {
         let volume = try await series.loadVolume(.asAcquired)
         let decoded = clock.now
         let report = InspectionReport(
-            files: scan.fileCount, series: [SeriesReport(series, statistics: HUStatistics(volume))],
+            files: scan.fileCount, seconds: ["scan": (scanned - start).seconds, "decode": (decoded - scanned).seconds],
+            series: [SeriesReport(series, statistics: HUStatistics(volume))],
             excluded: scan.excluded)
         print(InspectionTable(report).rendered)
         let reportPath = output + "/inspect.json"

@@ -31,10 +31,14 @@ struct InspectCommand: AsyncParsableCommand {
         logging.bootstrap()
         let progress = ProgressLine(label: "reading headers")
         let scanner = SeriesScanner(options: ScanOptions(spacing: spacingPolicy), progress: progress.update)
+        let clock = ContinuousClock()
+        var seconds: [String: Double] = [:]
+        let scanStart = clock.now
         let result: ScanResult
         do {
             result = try await scanner.scan(paths)
             progress.finish()
+            seconds["scan"] = (clock.now - scanStart).seconds
         } catch {
             throw ValidationError(error.description)
         }
@@ -46,7 +50,12 @@ struct InspectCommand: AsyncParsableCommand {
             if stats {
                 decoding.update(index, result.series.count)
                 do {
-                    statistics = HUStatistics(try await series.loadVolume(.asAcquired))
+                    let decodeStart = clock.now
+                    let volume = try await series.loadVolume(.asAcquired)
+                    let statisticsStart = clock.now
+                    statistics = HUStatistics(volume)
+                    seconds["decode", default: 0] += (statisticsStart - decodeStart).seconds
+                    seconds["statistics", default: 0] += (clock.now - statisticsStart).seconds
                 } catch {
                     // One bad series never stops the others: record it and go on.
                     failures.append(ExcludedFile(file: error.file ?? series.key, kind: .unsupported, reason: error.reason))
@@ -55,7 +64,8 @@ struct InspectCommand: AsyncParsableCommand {
             reports.append(SeriesReport(series, statistics: statistics))
         }
         if stats { decoding.finish() }
-        let report = InspectionReport(files: result.fileCount, series: reports, excluded: result.excluded + failures)
+        let report = InspectionReport(
+            files: result.fileCount, seconds: seconds, series: reports, excluded: result.excluded + failures)
         if json {
             FileHandle.standardOutput.write(try JSONEncoder.report.encode(report))
             print()
@@ -66,3 +76,8 @@ struct InspectCommand: AsyncParsableCommand {
 }
 
 extension SpacingPolicy: ExpressibleByArgument {}
+
+extension Duration {
+    /// The duration in seconds, as a Double, for reports.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

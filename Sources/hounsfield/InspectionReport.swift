@@ -6,6 +6,8 @@ import Hounsfield
 struct InspectionReport: Encodable {
     var tool = "hounsfield \(HounsfieldVersion.current)"
     var files: Int
+    /// Wall-clock seconds per stage: `scan` for all headers, `decode` and `statistics` summed over series.
+    var seconds: [String: Double] = [:]
     var series: [SeriesReport]
     var excluded: [ExcludedFile]
 }
