@@ -1,0 +1,27 @@
+import Benchmark
+import BenchmarkInputs
+import Hounsfield
+
+/// Hot paths of issue 3: header discovery and decoding a 512×512×300 CT in two transfer syntaxes.
+/// Inputs are written once into BenchmarkInputs.cache.
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
+        maxDuration: .seconds(20), maxIterations: 10)
+
+    Benchmark("discovery: 2000 files (headers only)", configuration: .init(scalingFactor: .kilo)) { benchmark in
+        let folder = try BenchmarkInputs.manyFiles(2000)
+        benchmark.startMeasurement()
+        let scan = try await SeriesScanner().scan([folder])
+        blackHole(scan.series.count)
+    }
+
+    for syntax in [SyntheticTransferSyntax.explicit, .jpegLossless] {
+        Benchmark("decode: 512×512×300 \(syntax.rawValue)") { benchmark in
+            let folder = try BenchmarkInputs.series(syntax)
+            let series = try await SeriesScanner().scan([folder]).series[0]
+            benchmark.startMeasurement()
+            blackHole(try await series.loadVolume(.asAcquired).voxels.count)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import Hounsfield
+
+/// Synthetic inputs for benchmarks, written once and reused (they take seconds to minutes to make).
+public enum BenchmarkInputs {
+    /// `$HOUNSFIELD_BENCH_CACHE`, else `<tmp>/hounsfield-bench-cache`.
+    public static var cache: String {
+        ProcessInfo.processInfo.environment["HOUNSFIELD_BENCH_CACHE"]
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("hounsfield-bench-cache").path
+    }
+
+    /// One CT series (default 512×512×300 at 0.7×0.7×1.25 mm) in the given transfer syntax.
+    public static func series(
+        _ syntax: SyntheticTransferSyntax, size: Int = 512, slices: Int = 300, in folder: String? = nil
+    ) throws -> String {
+        let path = folder ?? "\(cache)/series-\(syntax.rawValue)-\(size)x\(slices)"
+        try writeOnce(path) {
+            try SyntheticSeries(size: size, slices: slices, syntax: syntax, shuffleNames: true).write(to: path)
+        }
+        return path
+    }
+
+    /// `files` small files (64×64, 100 slices per series, explicit VR) in one folder per series: a stand-in for an
+    /// archive, to measure discovery.
+    public static func manyFiles(_ files: Int, in folder: String? = nil) throws -> String {
+        let path = folder ?? "\(cache)/many-\(files)"
+        try writeOnce(path) {
+            let perSeries = 100
+            for index in 0..<((files + perSeries - 1) / perSeries) {
+                let slices = min(perSeries, files - index * perSeries)
+                try SyntheticSeries(size: 64, slices: slices, spacing: Vector3(4, 4, 2.5), seed: UInt64(index + 1))
+                    .write(to: "\(path)/series-\(index)")
+            }
+        }
+        return path
+    }
+
+    /// Writes into `path` unless a previous run finished it (marked by a `<path>.complete` file beside it, so the
+    /// marker is never scanned as an input).
+    private static func writeOnce(_ path: String, _ write: () throws -> Void) throws {
+        let marker = path + ".complete"
+        if FileManager.default.fileExists(atPath: marker) { return }
+        try? FileManager.default.removeItem(atPath: path)
+        try write()
+        _ = FileManager.default.createFile(atPath: marker, contents: Data())
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import BenchmarkInputs
+import Foundation
+import Hounsfield
+
+/// The Hounsfield side of `Benchmarks/peers/compare.py`: makes inputs and times discovery and decoding in process,
+/// printing JSON, so the comparison with SimpleITK measures the same work without process start-up.
+@main
+struct HFBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hf-bench", abstract: "Timing helper for the peer comparison.",
+        subcommands: [Make.self, Decode.self, Discover.self])
+}
+
+struct Make: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write benchmark inputs.")
+
+    enum Kind: String, ExpressibleByArgument { case series, many }
+
+    @Option var output: String
+    @Option var kind: Kind = .series
+    @Option var syntax: SyntheticTransferSyntax = .explicit
+    @Option var size = 512
+    @Option var slices = 300
+    @Option var files = 10_000
+
+    func run() throws {
+        switch kind {
+        case .series: _ = try BenchmarkInputs.series(syntax, size: size, slices: slices, in: output)
+        case .many: _ = try BenchmarkInputs.manyFiles(files, in: output)
+        }
+    }
+}
+
+extension SyntheticTransferSyntax: @retroactive ExpressibleByArgument {}
+
+struct Decode: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Scan a folder and decode its series as acquired.")
+
+    @Argument var folder: String
+    @Option var repeats = 5
+
+    func run() async throws {
+        var times: [Double] = []
+        var voxels = 0
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            let scan = try await SeriesScanner().scan([folder])
+            for series in scan.series { voxels = try await series.loadVolume(.asAcquired).voxels.count }
+            times.append(seconds(ContinuousClock.now - start))
+        }
+        try printJSON(["times_s": times, "median_s": median(times), "voxels": voxels])
+    }
+}
+
+struct Discover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Scan headers only.")
+
+    @Argument var folder: String
+    @Option var repeats = 3
+
+    func run() async throws {
+        var times: [Double] = []
+        var files = 0, series = 0
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            let scan = try await SeriesScanner().scan([folder])
+            times.append(seconds(ContinuousClock.now - start))
+            (files, series) = (scan.fileCount, scan.series.count)
+        }
+        try printJSON([
+            "files": files, "series": series, "times_s": times, "median_s": median(times),
+            "files_per_s": Double(files) / median(times),
+        ])
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
