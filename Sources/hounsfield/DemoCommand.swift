@@ -37,7 +37,7 @@ struct DemoCommand: AsyncParsableCommand {
         let volume = try await series.loadVolume(.asAcquired)
         let decoded = clock.now
         let report = InspectionReport(
-            files: scan.fileCount, seconds: ["scan": (scanned - start).seconds, "decode": (decoded - scanned).seconds],
+            files: scan.fileCount, seconds: ["scan": (scanned - start).inSeconds, "decode": (decoded - scanned).inSeconds],
             series: [SeriesReport(series, statistics: HUStatistics(volume))],
             excluded: scan.excluded)
         print(InspectionTable(report).rendered)

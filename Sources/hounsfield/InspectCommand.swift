@@ -38,7 +38,7 @@ struct InspectCommand: AsyncParsableCommand {
         do {
             result = try await scanner.scan(paths)
             progress.finish()
-            seconds["scan"] = (clock.now - scanStart).seconds
+            seconds["scan"] = (clock.now - scanStart).inSeconds
         } catch {
             throw ValidationError(error.description)
         }
@@ -54,8 +54,8 @@ struct InspectCommand: AsyncParsableCommand {
                     let volume = try await series.loadVolume(.asAcquired)
                     let statisticsStart = clock.now
                     statistics = HUStatistics(volume)
-                    seconds["decode", default: 0] += (statisticsStart - decodeStart).seconds
-                    seconds["statistics", default: 0] += (clock.now - statisticsStart).seconds
+                    seconds["decode", default: 0] += (statisticsStart - decodeStart).inSeconds
+                    seconds["statistics", default: 0] += (clock.now - statisticsStart).inSeconds
                 } catch {
                     // One bad series never stops the others: record it and go on.
                     failures.append(ExcludedFile(file: error.file ?? series.key, kind: .unsupported, reason: error.reason))
@@ -76,8 +76,3 @@ struct InspectCommand: AsyncParsableCommand {
 }
 
 extension SpacingPolicy: ExpressibleByArgument {}
-
-extension Duration {
-    /// The duration in seconds, as a Double, for reports.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}

@@ -20,7 +20,7 @@ final class ProgressLine: Sendable {
             guard now - state.lastPrint >= interval || done == total else { return }
             state.lastPrint = now
             state.shown = true
-            let seconds = (now - start).seconds
+            let seconds = (now - start).inSeconds
             let rate = seconds > 0 ? Double(done) / seconds : 0
             let line = String(format: "%@: %d/%d (%.0f/s)", label, done, total, rate)
             FileHandle.standardError.write(Data(((isTerminal ? "\r\u{1B}[K" : "") + line + (isTerminal ? "" : "\n")).utf8))

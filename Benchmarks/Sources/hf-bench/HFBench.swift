@@ -62,14 +62,16 @@ struct Discover: AsyncParsableCommand {
     func run() async throws {
         var times: [Double] = []
         var files = 0, series = 0
+        var phases: [[String: Double]] = []
         for _ in 0..<repeats {
             let start = ContinuousClock.now
             let scan = try await SeriesScanner().scan([folder])
             times.append(seconds(ContinuousClock.now - start))
             (files, series) = (scan.fileCount, scan.series.count)
+            phases.append(scan.seconds)
         }
         try printJSON([
-            "files": files, "series": series, "times_s": times, "median_s": median(times),
+            "files": files, "series": series, "times_s": times, "median_s": median(times), "phases_s": phases,
             "files_per_s": Double(files) / median(times),
         ])
     }

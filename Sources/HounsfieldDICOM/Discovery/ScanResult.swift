@@ -8,4 +8,6 @@ public struct ScanResult: Sendable {
     public var excluded: [ExcludedFile]
     /// How many files were examined.
     public var fileCount: Int
+    /// Wall-clock seconds per phase: `list` (finding files), `headers` (parsing them), `assemble` (series rules).
+    public var seconds: [String: Double] = [:]
 }

@@ -32,8 +32,12 @@ public struct SeriesScanner: Sendable {
     /// Scans files and folders (recursively). Throws only when a given path does not exist; unreadable or
     /// non-DICOM files are reported in `ScanResult.excluded`.
     public func scan(_ paths: [String]) async throws(DICOMError) -> ScanResult {
+        let start = ContinuousClock.now
         let files = try await ParallelLoop.offload { () throws(DICOMError) in try FileEnumerator.files(under: paths) }
-        return await scan(sources: files.map(ImageSource.file))
+        let listed = ContinuousClock.now - start
+        var result = await scan(sources: files.map(ImageSource.file))
+        result.seconds["list"] = listed.inSeconds
+        return result
     }
 
     /// Scans DICOM objects held in memory (an inference service's upload, a C-STORE association).
@@ -60,6 +64,8 @@ public struct SeriesScanner: Sendable {
         _ sources: [ImageSource], options: ScanOptions,
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil
     ) -> ScanResult {
+        let clock = ContinuousClock()
+        let start = clock.now
         let done = Atomic<Int>(0)
         let outcomes = ParallelLoop.map(sources.count, concurrency: options.concurrency) { index in
             let outcome = readHeader(sources[index])
@@ -77,9 +83,12 @@ public struct SeriesScanner: Sendable {
             case .failure(let exclusion): excluded.append(exclusion)
             }
         }
+        let parsed = clock.now
         var assembler = SeriesAssembler(headers: headers, options: options)
         let series = assembler.assemble()
-        return ScanResult(series: series, excluded: excluded + assembler.excluded, fileCount: sources.count)
+        return ScanResult(
+            series: series, excluded: excluded + assembler.excluded, fileCount: sources.count,
+            seconds: ["headers": (parsed - start).inSeconds, "assemble": (clock.now - parsed).inSeconds])
     }
 
     /// Reads one header, turning every way it can fail into an exclusion with a reason.
@@ -126,3 +135,8 @@ public struct SeriesScanner: Sendable {
 }
 
 extension ExcludedFile: Error {}
+
+extension Duration {
+    /// The duration in seconds, as a Double, for reports.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
