@@ -46,7 +46,7 @@ struct DemoCommand: AsyncParsableCommand {
         print("")
         print("scan: \(format(scanned - start)), decode: \(format(decoded - scanned)) for \(volume.size.voxelCount / 1_000_000) M voxels")
         print("report: \(reportPath)")
-        print("next: hounsfield inspect \(folder) --stats --json")
+        print("next: \(CommandLine.arguments[0]) inspect \(folder) --stats --json")
     }
 
     private func format(_ duration: Duration) -> String {
