@@ -51,7 +51,7 @@ struct VoxelStatisticsTests {
     @Test("min, max, mean and population std agree with a two-pass computation", arguments: [1, 7, 64])
     func twoPass(slices: Int) {
         let size = GridSize(x: 13, y: 11, z: slices)
-        var generator = SplitMix(seed: UInt64(slices))
+        var generator = SplitMix64(seed: UInt64(slices))
         let voxels = (0..<size.voxelCount).map { _ in Float32(Int(generator.next() % 5000) - 3024) + 0.25 }
         let volume = Volume(voxels: voxels, size: size, geometry: Geometry(origin: .zero, spacing: [1, 1, 1], direction: .identity))
         let statistics = VoxelStatistics(of: volume)
@@ -63,17 +63,5 @@ struct VoxelStatisticsTests {
         #expect(statistics.maximum == values.max())
         #expect(abs(statistics.mean - mean) < 1e-9)
         #expect(abs(statistics.standardDeviation - variance.squareRoot()) < 1e-9)
-    }
-}
-
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -47,7 +47,7 @@ struct Decode: AsyncParsableCommand {
             let start = ContinuousClock.now
             let scan = try await SeriesScanner().scan([folder])
             for series in scan.series { voxels = try await series.loadVolume(.asAcquired).voxels.count }
-            times.append(seconds(ContinuousClock.now - start))
+            times.append((ContinuousClock.now - start).inSeconds)
         }
         try printJSON(["times_s": times, "median_s": median(times), "voxels": voxels])
     }
@@ -66,7 +66,7 @@ struct Discover: AsyncParsableCommand {
         for _ in 0..<repeats {
             let start = ContinuousClock.now
             let scan = try await SeriesScanner().scan([folder])
-            times.append(seconds(ContinuousClock.now - start))
+            times.append((ContinuousClock.now - start).inSeconds)
             (files, series) = (scan.fileCount, scan.series.count)
             phases.append(scan.seconds)
         }
@@ -75,10 +75,6 @@ struct Discover: AsyncParsableCommand {
             "files_per_s": Double(files) / median(times),
         ])
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 func median(_ values: [Double]) -> Double {

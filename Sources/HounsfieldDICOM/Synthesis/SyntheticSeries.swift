@@ -91,7 +91,7 @@ public struct SyntheticSeries: Sendable {
         } catch {
             throw .unreadable(file: folder, reason: "cannot create the folder: \(error.localizedDescription)")
         }
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let names = (0..<slices).map { k in
             shuffleNames ? String(format: "%016llx.dcm", generator.next()) : String(format: "slice-%05d.dcm", k + 1)
         }
@@ -161,18 +161,5 @@ public struct SyntheticSeries: Sendable {
         }
         try writer.setPixels(samples, rows: size, columns: size)
         try writer.save(to: path, transferSyntax: syntax.uid)
-    }
-}
-
-/// SplitMix64: a tiny deterministic generator, so shuffled names are the same for the same seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
