@@ -50,8 +50,13 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
+            name: "HounsfieldTransforms",
+            dependencies: ["HounsfieldCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .target(
             name: "Hounsfield",
-            dependencies: ["HounsfieldCore", "HounsfieldDICOM"]
+            dependencies: ["HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms"]
         ),
         .executableTarget(
             name: "hounsfield",
@@ -66,6 +71,10 @@ let package = Package(
         .testTarget(
             name: "HounsfieldCoreTests",
             dependencies: ["HounsfieldCore"]
+        ),
+        .testTarget(
+            name: "HounsfieldTransformsTests",
+            dependencies: ["HounsfieldTransforms", "Hounsfield"]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

@@ -1,3 +1,4 @@
 // The umbrella module: `import Hounsfield` gives the whole public API.
 @_exported import HounsfieldCore
 @_exported import HounsfieldDICOM
+@_exported import HounsfieldTransforms

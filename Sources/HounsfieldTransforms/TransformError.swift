@@ -1,0 +1,39 @@
+import HounsfieldCore
+
+/// Why a transform cannot run. Raised before any work is done, naming the parameter and what to change.
+public enum TransformError: Error, Hashable, Sendable, CustomStringConvertible {
+    case invalidParameter(name: String, value: String, expected: String)
+    case emptyVolume(GridSize)
+    case outputTooLarge(GridSize, bytes: Int, limit: Int)
+    case invalidGeometry(String)
+
+    public var description: String {
+        switch self {
+        case .invalidParameter(let name, let value, let expected):
+            "\(name) is \(value); it must be \(expected)"
+        case .emptyVolume(let size):
+            "the volume is empty (\(size)); nothing to transform"
+        case .outputTooLarge(let size, let bytes, let limit):
+            "the output would be \(size) = \(bytes / 1_048_576) MiB, above the limit of \(limit / 1_048_576) MiB; use a coarser spacing or raise the limit"
+        case .invalidGeometry(let reason):
+            "the input geometry is invalid: \(reason)"
+        }
+    }
+}
+
+/// Checks shared by the transforms: a finite number in a range, a non-empty volume.
+enum Check {
+    static func finite(_ value: Double, _ name: String) throws(TransformError) {
+        guard value.isFinite else { throw .invalidParameter(name: name, value: "\(value)", expected: "a finite number") }
+    }
+
+    static func positive(_ value: Double, _ name: String) throws(TransformError) {
+        guard value.isFinite, value > 0 else {
+            throw .invalidParameter(name: name, value: "\(value)", expected: "a positive finite number")
+        }
+    }
+
+    static func nonEmpty<Scalar>(_ volume: Volume<Scalar>) throws(TransformError) {
+        guard volume.size.x > 0, volume.size.y > 0, volume.size.z > 0 else { throw .emptyVolume(volume.size) }
+    }
+}

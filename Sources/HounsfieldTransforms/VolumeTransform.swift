@@ -1,0 +1,43 @@
+import HounsfieldCore
+
+/// One step of preprocessing: a synchronous, geometry-aware function from volume to volume.
+///
+/// Every transform updates the geometry it changes (spacing, origin, direction, size), can be written as data
+/// (`specification`, Codable) so a configuration file drives the library, the CLI and workers alike, and checks its
+/// parameters before doing any work. Transforms are values: build once, apply to many volumes from many threads.
+public protocol VolumeTransform: Sendable {
+    /// The transform as data; `TransformChain` hashes these into a reproducibility key.
+    var specification: TransformSpecification { get }
+
+    /// Applies the transform to an image (HU or already-scaled intensities).
+    func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32>
+
+    /// Applies the transform to a label map: spatial transforms use nearest-neighbour interpolation and fill with
+    /// 0; intensity transforms leave labels alone (the default).
+    func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32>
+}
+
+extension VolumeTransform {
+    public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> { label }
+}
+
+/// Transforms applied in order, like MONAI's and TorchIO's `Compose`.
+public struct Compose: VolumeTransform {
+    public var transforms: [any VolumeTransform]
+
+    public init(_ transforms: [any VolumeTransform]) { self.transforms = transforms }
+
+    public var specification: TransformSpecification { .compose(transforms.map(\.specification)) }
+
+    public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
+        var volume = volume
+        for transform in transforms { volume = try transform.apply(to: volume) }
+        return volume
+    }
+
+    public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
+        var label = label
+        for transform in transforms { label = try transform.applyToLabel(label) }
+        return label
+    }
+}
