@@ -58,53 +58,98 @@ struct AxisAlignedResampler {
         let (width, height) = (size.x, size.y)
         let fill = fill
 
+        // Contiguous runs of output slices per task, so neighbouring output slices reuse the input planes they
+        // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
+        let runs = min(size.z, ParallelLoop.defaultConcurrency * 4)
         return input.voxels.withUnsafeBufferPointer { voxels in
             Volume(size: size, geometry: geometry) { output in
                 let slots = DisjointSlots(output)
-                ParallelLoop.forEach(size.z) { k in
-                    let out = slots.base + k * outputPlane
-                    guard zs.inside[k] else {
-                        out.update(repeating: fill, count: outputPlane)
-                        return
-                    }
-                    var rows = [Float32](repeating: 0, count: inputHeight * width)
-                    /// In-plane resampling of input slice z into `plane` (width × height).
-                    func resamplePlane(_ z: Int, into plane: UnsafeMutablePointer<Float32>) {
-                        let slice = voxels.baseAddress! + z * inputPlane
-                        rows.withUnsafeMutableBufferPointer { rows in
-                            for y in 0..<inputHeight {
-                                let row = slice + y * inputWidth, target = rows.baseAddress! + y * width
-                                for i in 0..<width {
-                                    let a = row[xs.lower[i]], b = row[xs.upper[i]]
-                                    target[i] = a + xs.weight[i] * (b - a)
-                                }
-                            }
-                            for j in 0..<height {
-                                let a = rows.baseAddress! + ys.lower[j] * width, b = rows.baseAddress! + ys.upper[j] * width
-                                let w = ys.weight[j], target = plane + j * width
-                                for i in 0..<width { target[i] = a[i] + w * (b[i] - a[i]) }
-                            }
-                        }
-                    }
-                    resamplePlane(zs.lower[k], into: out)
-                    let w = zs.weight[k]
-                    if w != 0 && zs.upper[k] != zs.lower[k] {
-                        var upper = [Float32](repeating: 0, count: outputPlane)
-                        upper.withUnsafeMutableBufferPointer { upper in
-                            resamplePlane(zs.upper[k], into: upper.baseAddress!)
-                            for index in 0..<outputPlane { out[index] += w * (upper[index] - out[index]) }
-                        }
-                    }
-                    for j in 0..<height {
-                        let target = out + j * width
-                        if !ys.inside[j] {
-                            target.update(repeating: fill, count: width)
+                ParallelLoop.forEach(runs) { run in
+                    var planes = PlaneCache(width: width, height: height, inputHeight: inputHeight)
+                    let first = run * size.z / runs, last = (run + 1) * size.z / runs
+                    for k in first..<last {
+                        let out = slots.base + k * outputPlane
+                        guard zs.inside[k] else {
+                            out.update(repeating: fill, count: outputPlane)
                             continue
                         }
-                        for i in 0..<width where !xs.inside[i] { target[i] = fill }
+                        let w = zs.weight[k]
+                        let lower = planes.plane(zs.lower[k]) { z, rows, plane in
+                            resamplePlane(voxels.baseAddress! + z * inputPlane, rows: rows, into: plane)
+                        }
+                        if w != 0 && zs.upper[k] != zs.lower[k] {
+                            let upper = planes.plane(zs.upper[k], keeping: zs.lower[k]) { z, rows, plane in
+                                resamplePlane(voxels.baseAddress! + z * inputPlane, rows: rows, into: plane)
+                            }
+                            for index in 0..<outputPlane { out[index] = lower[index] + w * (upper[index] - lower[index]) }
+                        } else {
+                            out.update(from: lower, count: outputPlane)
+                        }
+                        for j in 0..<height {
+                            let target = out + j * width
+                            if !ys.inside[j] {
+                                target.update(repeating: fill, count: width)
+                                continue
+                            }
+                            for i in 0..<width where !xs.inside[i] { target[i] = fill }
+                        }
                     }
+                    planes.deallocate()
                 }
             }
         }
+
+        /// In-plane resampling of one input slice: along x into `rows` (input height × output width), then along y.
+        func resamplePlane(
+            _ slice: UnsafePointer<Float32>, rows: UnsafeMutablePointer<Float32>, into plane: UnsafeMutablePointer<Float32>
+        ) {
+            for y in 0..<inputHeight {
+                let row = slice + y * inputWidth, target = rows + y * width
+                for i in 0..<width {
+                    let a = row[xs.lower[i]], b = row[xs.upper[i]]
+                    target[i] = a + xs.weight[i] * (b - a)
+                }
+            }
+            for j in 0..<height {
+                let a = rows + ys.lower[j] * width, b = rows + ys.upper[j] * width
+                let w = ys.weight[j], target = plane + j * width
+                for i in 0..<width { target[i] = a[i] + w * (b[i] - a[i]) }
+            }
+        }
+    }
+}
+
+/// The two most recently resampled input planes of one task, keyed by input slice index, and a scratch buffer.
+/// Output slices are visited in order, so the planes they need are almost always the last two.
+private struct PlaneCache {
+    private var slices: (Int, Int) = (-1, -1)
+    private let planes: (UnsafeMutablePointer<Float32>, UnsafeMutablePointer<Float32>)
+    private let rows: UnsafeMutablePointer<Float32>
+    private var next = 0
+
+    init(width: Int, height: Int, inputHeight: Int) {
+        planes = (.allocate(capacity: width * height), .allocate(capacity: width * height))
+        rows = .allocate(capacity: width * inputHeight)
+    }
+
+    /// The resampled plane of input slice `z`, computing it with `make` when it is not cached. The plane of
+    /// `keeping` (the other neighbour of the same output slice) is never evicted.
+    mutating func plane(
+        _ z: Int, keeping: Int = -1, make: (Int, UnsafeMutablePointer<Float32>, UnsafeMutablePointer<Float32>) -> Void
+    ) -> UnsafeMutablePointer<Float32> {
+        if slices.0 == z { return planes.0 }
+        if slices.1 == z { return planes.1 }
+        let slot = slices.0 == keeping ? 1 : (slices.1 == keeping ? 0 : next)
+        let target = slot == 0 ? planes.0 : planes.1
+        make(z, rows, target)
+        if slot == 0 { slices.0 = z } else { slices.1 = z }
+        next = 1 - slot
+        return target
+    }
+
+    func deallocate() {
+        planes.0.deallocate()
+        planes.1.deallocate()
+        rows.deallocate()
     }
 }

@@ -9,7 +9,7 @@ import Hounsfield
 struct HFBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf-bench", abstract: "Timing helper for the peer comparison.",
-        subcommands: [Make.self, Decode.self, Discover.self])
+        subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self])
 }
 
 struct Make: AsyncParsableCommand {
@@ -86,3 +86,29 @@ func printJSON(_ object: [String: Any]) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 }
+
+struct ResampleJob: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resample", abstract: "Decode a series once, then time resampling it to an isotropic spacing.")
+
+    @Argument var folder: String
+    @Option var spacing = 1.0
+    @Option var interpolation: Resample.Interpolation = .linear
+    @Option var repeats = 5
+
+    func run() async throws {
+        let volume = try await SeriesScanner().scan([folder]).series[0].loadVolume()
+        let resample = Resample(to: .spacing(spacing, spacing, spacing), interpolation: interpolation)
+        var times: [Double] = []
+        var size = GridSize(x: 0, y: 0, z: 0)
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            size = try resample.apply(to: volume).size
+            times.append((ContinuousClock.now - start).inSeconds)
+        }
+        try printJSON(["times_s": times, "median_s": median(times), "output_size": size.array,
+                       "input_size": volume.size.array])
+    }
+}
+
+extension Resample.Interpolation: @retroactive ExpressibleByArgument {}
