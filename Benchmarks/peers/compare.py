@@ -79,6 +79,22 @@ for syntax in ["explicit", "jpeg-lossless"]:
         "same_hu_sha256": our_hash == theirs["sha256"],
     })
 
+# Transforms (issue 4): resampling the 512×512×300 explicit series to 1 mm, and intensity throughput.
+results["resample"] = []
+series_folder = f"{work}/series-explicit-{size}x{slices}"
+for interpolation in ["linear", "nearest"]:
+    ours, our_peak = run([hf_bench, "resample", series_folder, "--interpolation", interpolation, "--repeats", str(repeats)],
+                         f"hounsfield resample {interpolation}")
+    theirs, their_peak = run([sys.executable, os.path.join(here, "sitk_resample_job.py"), series_folder, "1.0",
+                              interpolation, str(repeats)], f"SimpleITK Resample {interpolation}")
+    results["resample"].append({
+        "interpolation": interpolation, "input_size": ours["input_size"], "output_size": ours["output_size"],
+        "hounsfield": {"median_s": ours["median_s"], "times_s": ours["times_s"], "peak_rss_mb": our_peak},
+        "simpleitk": {"median_s": theirs["median_s"], "times_s": theirs["times_s"], "peak_rss_mb": their_peak},
+        "ratio_simpleitk_over_hounsfield": theirs["median_s"] / ours["median_s"],
+    })
+results["intensity"], _ = run([hf_bench, "intensity", series_folder, "--repeats", str(repeats)], "hounsfield intensity")
+
 # Discovery: 10k and 20k runs interleaved (one scan each per round), so machine noise hits both alike.
 folders = {count: make("many", f"{work}/many-{count}", files=count) for count in many}
 rounds = {count: [] for count in many}
@@ -136,6 +152,16 @@ for entry in results["discovery"]:
                  if "simpleitk" in entry else f"— | — | {entry['hounsfield']['peak_rss_mb']:.0f} / —")
     lines.append(f"| discovery, {entry['files']} files ({entry['hounsfield']['files_per_s']:.0f} files/s) | "
                  f"{entry['hounsfield']['median_s']:.2f} s | {sitk_part} | — |")
+for entry in results["resample"]:
+    lines.append(
+        f"| resample {'×'.join(map(str, entry['input_size']))} → 1 mm ({'×'.join(map(str, entry['output_size']))}), "
+        f"{entry['interpolation']} | {entry['hounsfield']['median_s']:.3f} s | {entry['simpleitk']['median_s']:.3f} s | "
+        f"**{entry['ratio_simpleitk_over_hounsfield']:.1f}×** | {entry['hounsfield']['peak_rss_mb']:.0f} / "
+        f"{entry['simpleitk']['peak_rss_mb']:.0f} | — |")
+intensity = results["intensity"]
+lines += ["", f"Intensity throughput on {intensity['voxels'] / 1e6:.0f} M voxels: window {intensity['window_voxels_per_s'] / 1e9:.2f} G voxels/s, "
+              f"z-score {intensity['zscore_voxels_per_s'] / 1e9:.2f} G voxels/s; the floor, a plain copy of the same buffer: "
+              f"{intensity['copy_voxels_per_s'] / 1e9:.2f} G voxels/s."]
 if "discovery_scaling_20k_over_10k" in results:
     per_round = ", ".join(f"{r:.2f}" for r in results["discovery_scaling_per_round"])
     lines += ["", f"Discovery time at {many[1]} files / at {many[0]} files: "

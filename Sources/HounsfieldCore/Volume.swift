@@ -1,6 +1,8 @@
 /// A scalar type a volume can hold.
 public protocol VoxelScalar: Sendable, Hashable, Numeric {
-    /// The value nearest to `hounsfield`, saturated to the type's range (what "cast" means for HU).
+    /// The value nearest to `hounsfield`, saturated to the type's range (what "cast" means for HU): integers round
+    /// half away from zero and clamp to their range (NaN becomes 0); Float16 rounds to nearest even and clamps to
+    /// ±65504 instead of overflowing to infinity; Float32 rounds to nearest even.
     init(hounsfield: Double)
     /// The value as a Double, for statistics and interpolation.
     var doubleValue: Double { get }
@@ -10,6 +12,25 @@ extension Float32: VoxelScalar {
     @inlinable public init(hounsfield: Double) { self = Float32(hounsfield) }
     @inlinable public var doubleValue: Double { Double(self) }
 }
+
+extension UInt8: VoxelScalar {
+    /// Rounds half away from zero and saturates at 0 and 255.
+    @inlinable public init(hounsfield: Double) {
+        let rounded = hounsfield.rounded(.toNearestOrAwayFromZero)
+        self = rounded.isNaN ? 0 : UInt8(Swift.max(0, Swift.min(255, rounded)))
+    }
+    @inlinable public var doubleValue: Double { Double(self) }
+}
+
+#if !(os(macOS) && arch(x86_64))
+extension Float16: VoxelScalar {
+    /// Rounds to nearest even and saturates at ±65504 (Float16's largest finite value) rather than overflowing.
+    @inlinable public init(hounsfield: Double) {
+        self = hounsfield.isNaN ? .nan : Float16(Swift.max(-65504, Swift.min(65504, hounsfield)))
+    }
+    @inlinable public var doubleValue: Double { Double(self) }
+}
+#endif
 
 extension Int16: VoxelScalar {
     /// Rounds half away from zero and saturates at −32768 and 32767.

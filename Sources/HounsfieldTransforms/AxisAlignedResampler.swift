@@ -58,6 +58,7 @@ struct AxisAlignedResampler {
         let (width, height) = (size.x, size.y)
         let fill = fill
 
+        if nearest { return gather(xs: xs, ys: ys, zs: zs) }
         // Contiguous runs of output slices per task, so neighbouring output slices reuse the input planes they
         // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
         let runs = min(size.z, ParallelLoop.defaultConcurrency * 4)
@@ -95,6 +96,26 @@ struct AxisAlignedResampler {
                         }
                     }
                     planes.deallocate()
+                }
+            }
+        }
+
+        /// Nearest neighbour needs no arithmetic: each output voxel copies one input voxel.
+        func gather(xs: AxisMap, ys: AxisMap, zs: AxisMap) -> Volume<Float32> {
+            input.voxels.withUnsafeBufferPointer { voxels in
+                Volume(size: size, geometry: geometry) { output in
+                    let slots = DisjointSlots(output)
+                    ParallelLoop.forEach(size.z) { k in
+                        for j in 0..<height {
+                            let target = slots.base + (k * height + j) * width
+                            guard zs.inside[k], ys.inside[j] else {
+                                target.update(repeating: fill, count: width)
+                                continue
+                            }
+                            let row = voxels.baseAddress! + zs.lower[k] * inputPlane + ys.lower[j] * inputWidth
+                            for i in 0..<width { target[i] = xs.inside[i] ? row[xs.lower[i]] : fill }
+                        }
+                    }
                 }
             }
         }

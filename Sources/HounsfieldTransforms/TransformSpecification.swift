@@ -9,6 +9,9 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
     case window(Window)
     case resample(Resample)
     case normalize(Normalize)
+    case orient(Orient)
+    case cropOrPad(CropOrPad)
+    case cropToForeground(CropToForeground)
     case compose([TransformSpecification])
 
     /// The transform this specification describes, validated.
@@ -17,6 +20,9 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
         case .window(let window): try window.validate(); return window
         case .resample(let resample): try resample.validate(); return resample
         case .normalize(let normalize): try normalize.validate(); return normalize
+        case .orient(let orient): try orient.validate(); return orient
+        case .cropOrPad(let crop): try crop.validate(); return crop
+        case .cropToForeground(let crop): try crop.validate(); return crop
         case .compose(let steps):
             var transforms: [any VolumeTransform] = []
             for step in steps { transforms.append(try step.makeTransform()) }
@@ -33,11 +39,14 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
         case "window": self = .window(try Window(from: decoder))
         case "resample": self = .resample(try Resample(from: decoder))
         case "normalize": self = .normalize(try Normalize(from: decoder))
+        case "orient": self = .orient(try Orient(from: decoder))
+        case "crop-or-pad": self = .cropOrPad(try CropOrPad(from: decoder))
+        case "crop-to-foreground": self = .cropToForeground(try CropToForeground(from: decoder))
         case "compose": self = .compose(try container.decode([TransformSpecification].self, forKey: .steps))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: container,
-                debugDescription: "unknown transform type '\(type)'; known types: window, resample, normalize, compose")
+                debugDescription: "unknown transform type '\(type)'; known types: window, resample, normalize, orient, crop-or-pad, crop-to-foreground, compose")
         }
     }
 
@@ -49,6 +58,11 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
         case .normalize(let normalize):
             try container.encode("normalize", forKey: .type)
             try normalize.encode(to: encoder)
+        case .orient(let orient): try container.encode("orient", forKey: .type); try orient.encode(to: encoder)
+        case .cropOrPad(let crop): try container.encode("crop-or-pad", forKey: .type); try crop.encode(to: encoder)
+        case .cropToForeground(let crop):
+            try container.encode("crop-to-foreground", forKey: .type)
+            try crop.encode(to: encoder)
         case .compose(let steps):
             try container.encode("compose", forKey: .type)
             try container.encode(steps, forKey: .steps)

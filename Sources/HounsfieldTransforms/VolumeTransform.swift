@@ -15,10 +15,22 @@ public protocol VolumeTransform: Sendable {
     /// Applies the transform to a label map: spatial transforms use nearest-neighbour interpolation and fill with
     /// 0; intensity transforms leave labels alone (the default).
     func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32>
+
+    /// Applies the transform to an image and its label map together. Needed where the label's transform depends on
+    /// the image (a crop to the body found in the image); by default, each on its own.
+    func apply(
+        to image: Volume<Float32>, label: Volume<Float32>
+    ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>)
 }
 
 extension VolumeTransform {
     public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> { label }
+
+    public func apply(
+        to image: Volume<Float32>, label: Volume<Float32>
+    ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {
+        (try apply(to: image), try applyToLabel(label))
+    }
 }
 
 /// Transforms applied in order, like MONAI's and TorchIO's `Compose`.
@@ -39,5 +51,13 @@ public struct Compose: VolumeTransform {
         var label = label
         for transform in transforms { label = try transform.applyToLabel(label) }
         return label
+    }
+
+    public func apply(
+        to image: Volume<Float32>, label: Volume<Float32>
+    ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {
+        var pair = (image: image, label: label)
+        for transform in transforms { pair = try transform.apply(to: pair.image, label: pair.label) }
+        return pair
     }
 }

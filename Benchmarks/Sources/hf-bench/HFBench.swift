@@ -9,7 +9,7 @@ import Hounsfield
 struct HFBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf-bench", abstract: "Timing helper for the peer comparison.",
-        subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self])
+        subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self, IntensityJob.self])
 }
 
 struct Make: AsyncParsableCommand {
@@ -112,3 +112,48 @@ struct ResampleJob: AsyncParsableCommand {
 }
 
 extension Resample.Interpolation: @retroactive ExpressibleByArgument {}
+
+struct IntensityJob: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intensity",
+        abstract: "Time window [-1000, 1000] → [0, 1] and a z-score against a plain copy of the same buffer.")
+
+    @Argument var folder: String
+    @Option var repeats = 5
+
+    func run() async throws {
+        let volume = try await SeriesScanner().scan([folder]).series[0].loadVolume()
+        func time(_ body: () throws -> Void) rethrows -> Double {
+            var times: [Double] = []
+            for _ in 0..<repeats {
+                let start = ContinuousClock.now
+                try body()
+                times.append((ContinuousClock.now - start).inSeconds)
+            }
+            return median(times)
+        }
+        let window = Window(minimum: -1000, maximum: 1000, output: .unit)
+        let normalize = Normalize.zScore(mean: -300, standardDeviation: 450)
+        let windowSeconds = try time { _ = try window.apply(to: volume) }
+        let normalizeSeconds = try time { _ = try normalize.apply(to: volume) }
+        // The floor: copying the same buffer into new memory, on all cores, the way the transforms write.
+        let copySeconds = time {
+            let copy = volume.voxels.withUnsafeBufferPointer { input in
+                Volume<Float32>(size: volume.size, geometry: volume.geometry) { output in
+                    let slots = DisjointSlots(output), plane = volume.size.sliceCount
+                    ParallelLoop.forEach(volume.size.z) { k in
+                        (slots.base + k * plane).update(from: input.baseAddress! + k * plane, count: plane)
+                    }
+                }
+            }
+            precondition(copy.voxels.count == volume.voxels.count)
+        }
+        let voxels = Double(volume.voxels.count)
+        try printJSON([
+            "voxels": volume.voxels.count,
+            "window_voxels_per_s": voxels / windowSeconds, "zscore_voxels_per_s": voxels / normalizeSeconds,
+            "copy_voxels_per_s": voxels / copySeconds, "window_s": windowSeconds, "zscore_s": normalizeSeconds,
+            "copy_s": copySeconds,
+        ])
+    }
+}

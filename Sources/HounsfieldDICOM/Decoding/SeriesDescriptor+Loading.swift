@@ -27,9 +27,7 @@ extension SeriesDescriptor {
     public func loadVolume<Scalar: VoxelScalar>(
         as type: Scalar.Type, _ options: LoadOptions = LoadOptions()
     ) async throws(DICOMError) -> Volume<Scalar> {
-        let volume = try await loadVolume(options)
-        return Volume(voxels: volume.voxels.map { Scalar(hounsfield: Double($0)) }, size: volume.size,
-                      geometry: volume.geometry)
+        try await loadVolume(options).converted(to: Scalar.self)
     }
 
     /// The blocking form of `loadVolume`, for callers that manage their own threads.
