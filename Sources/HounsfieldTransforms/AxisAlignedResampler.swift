@@ -1,39 +1,44 @@
 import HounsfieldCore
 
-/// Resampling between grids with the same direction: each output axis maps to one input axis by
-/// `c = offset + scale · i`, so interpolation is separable. Work goes slice by slice: an output slice needs at
-/// most two input slices, each resampled in-plane (x, then y) and blended along z. Memory is the output plus a few
-/// planes per worker, never a second full volume.
+/// Resampling between grids with the same direction: each output axis maps to one input axis by a continuous
+/// index `c(i)`, so interpolation is separable. Work goes slice by slice: an output slice needs 1 (nearest), 2
+/// (linear) or 4 (cubic B-spline) input planes, each resampled in-plane (x, then y) and combined along z. Memory is
+/// the output plus a few planes per worker (plus, for B-spline, one coefficient volume as in ITK).
 struct AxisAlignedResampler {
-    /// Per output index along one axis: the two input neighbours, the weight of the upper one, and whether the
-    /// point lies inside the input (within half a voxel of its edge, ITK's rule).
-    struct AxisMap {
-        var lower: [Int]
-        var upper: [Int]
-        var weight: [Float32]
-        var inside: [Bool]
+    enum Kernel { case nearest, linear, cubic }
 
-        /// `shift` is the output origin's offset from the input origin along this axis, in mm. The index is
-        /// `(shift + outputSpacing · i) · (1 / inputSpacing)`: a point, then the inverse spacing, in ITK's order.
+    /// Per output index along one axis: its taps (input indices and weights) and whether the point lies inside the
+    /// input (within half a voxel of its edge, ITK's rule).
+    struct AxisMap {
+        let taps: Int
+        var indices: [Int] = []
+        var weights: [Float32] = []
+        var inside: [Bool] = []
+
+        /// `shift` is the output origin's offset from the input origin along this axis, in mm; the index is
+        /// `(shift + outputSpacing · i) · (1 / inputSpacing)`, a point then the inverse spacing, in ITK's order.
         /// At an exact half-voxel tie (common with centre alignment) nearest neighbour may still pick the other,
         /// equally near voxel than ITK, whose inverse comes from a numerical matrix inversion.
-        init(outputCount: Int, inputCount: Int, shift: Double, outputSpacing: Double, inputSpacing: Double, nearest: Bool) {
-            (lower, upper, weight, inside) = ([], [], [], [])
+        init(outputCount: Int, inputCount: Int, shift: Double, outputSpacing: Double, inputSpacing: Double, kernel: Kernel) {
+            taps = switch kernel { case .nearest: 1; case .linear: 2; case .cubic: 4 }
             let inverseSpacing = 1 / inputSpacing
             for index in 0..<outputCount {
                 let c = (shift + outputSpacing * Double(index)) * inverseSpacing
                 inside.append(c >= -0.5 && c < Double(inputCount) - 0.5)
-                if nearest {
+                switch kernel {
+                case .nearest:
                     // ITK rounds half up: floor(c + 0.5).
-                    let nearestIndex = min(max(Int((c + 0.5).rounded(.down)), 0), inputCount - 1)
-                    lower.append(nearestIndex)
-                    upper.append(nearestIndex)
-                    weight.append(0)
-                } else {
-                    let base = Int(c.rounded(.down))
-                    lower.append(min(max(base, 0), inputCount - 1))
-                    upper.append(min(max(base + 1, 0), inputCount - 1))
-                    weight.append(Float32(c - Double(base)))
+                    indices.append(min(max(Int((c + 0.5).rounded(.down)), 0), inputCount - 1))
+                    weights.append(1)
+                case .linear:
+                    // Neighbours clamped to the edge, as ITK does within the half-voxel border.
+                    let base = Int(c.rounded(.down)), w = Float32(c - Double(base))
+                    indices += [min(max(base, 0), inputCount - 1), min(max(base + 1, 0), inputCount - 1)]
+                    weights += [1 - w, w]
+                case .cubic:
+                    let (tapIndices, tapWeights) = BSplineCoefficients.taps(at: c, count: inputCount)
+                    indices += tapIndices
+                    weights += tapWeights
                 }
             }
         }
@@ -42,7 +47,7 @@ struct AxisAlignedResampler {
     let input: Volume<Float32>
     let size: GridSize
     let geometry: Geometry
-    let nearest: Bool
+    let kernel: Kernel
     let fill: Float32
 
     func run() -> Volume<Float32> {
@@ -50,41 +55,61 @@ struct AxisAlignedResampler {
         let shift = source.direction.components(of: geometry.origin - source.origin)
         func map(_ axis: Int, _ outputCount: Int, _ inputCount: Int) -> AxisMap {
             AxisMap(outputCount: outputCount, inputCount: inputCount, shift: shift[axis],
-                    outputSpacing: geometry.spacing[axis], inputSpacing: source.spacing[axis], nearest: nearest)
+                    outputSpacing: geometry.spacing[axis], inputSpacing: source.spacing[axis], kernel: kernel)
         }
         let xs = map(0, size.x, input.size.x), ys = map(1, size.y, input.size.y), zs = map(2, size.z, input.size.z)
+        if kernel == .nearest { return gather(xs: xs, ys: ys, zs: zs) }
+        let samples = kernel == .cubic ? BSplineCoefficients.compute(input) : input.voxels
         let inputPlane = input.size.sliceCount, outputPlane = size.sliceCount
-        let (inputWidth, inputHeight) = (input.size.x, input.size.y)
-        let (width, height) = (size.x, size.y)
-        let fill = fill
+        let (width, height, inputWidth, inputHeight) = (size.x, size.y, input.size.x, input.size.y)
+        let taps = xs.taps, fill = fill
 
-        if nearest { return gather(xs: xs, ys: ys, zs: zs) }
+        /// In-plane resampling of one input plane: along x into `rows` (input height × output width), then along y.
+        func resamplePlane(
+            _ slice: UnsafePointer<Float32>, rows: UnsafeMutablePointer<Float32>, into plane: UnsafeMutablePointer<Float32>
+        ) {
+            for y in 0..<inputHeight {
+                let row = slice + y * inputWidth, target = rows + y * width
+                for i in 0..<width {
+                    var value: Float32 = 0
+                    for t in 0..<taps { value += xs.weights[i * taps + t] * row[xs.indices[i * taps + t]] }
+                    target[i] = value
+                }
+            }
+            for j in 0..<height {
+                let target = plane + j * width
+                target.update(repeating: 0, count: width)
+                for t in 0..<taps {
+                    let source = rows + ys.indices[j * taps + t] * width, w = ys.weights[j * taps + t]
+                    for i in 0..<width { target[i] += w * source[i] }
+                }
+            }
+        }
+
         // Contiguous runs of output slices per task, so neighbouring output slices reuse the input planes they
         // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
         let runs = min(size.z, ParallelLoop.defaultConcurrency * 4)
-        return input.voxels.withUnsafeBufferPointer { voxels in
+        return samples.withUnsafeBufferPointer { samples in
             Volume(size: size, geometry: geometry) { output in
                 let slots = DisjointSlots(output)
                 ParallelLoop.forEach(runs) { run in
-                    var planes = PlaneCache(width: width, height: height, inputHeight: inputHeight)
-                    let first = run * size.z / runs, last = (run + 1) * size.z / runs
-                    for k in first..<last {
+                    var planes = PlaneCache(capacity: taps, planeSize: outputPlane, rowsSize: inputHeight * width)
+                    defer { planes.deallocate() }
+                    for k in (run * size.z / runs)..<((run + 1) * size.z / runs) {
                         let out = slots.base + k * outputPlane
                         guard zs.inside[k] else {
                             out.update(repeating: fill, count: outputPlane)
                             continue
                         }
-                        let w = zs.weight[k]
-                        let lower = planes.plane(zs.lower[k]) { z, rows, plane in
-                            resamplePlane(voxels.baseAddress! + z * inputPlane, rows: rows, into: plane)
-                        }
-                        if w != 0 && zs.upper[k] != zs.lower[k] {
-                            let upper = planes.plane(zs.upper[k], keeping: zs.lower[k]) { z, rows, plane in
-                                resamplePlane(voxels.baseAddress! + z * inputPlane, rows: rows, into: plane)
+                        let needed = Array(zs.indices[(k * taps)..<((k + 1) * taps)])
+                        out.update(repeating: 0, count: outputPlane)
+                        for t in 0..<taps {
+                            let w = zs.weights[k * taps + t]
+                            if w == 0 { continue }
+                            let plane = planes.plane(needed[t], keeping: needed) { z, rows, plane in
+                                resamplePlane(samples.baseAddress! + z * inputPlane, rows: rows, into: plane)
                             }
-                            for index in 0..<outputPlane { out[index] = lower[index] + w * (upper[index] - lower[index]) }
-                        } else {
-                            out.update(from: lower, count: outputPlane)
+                            for index in 0..<outputPlane { out[index] += w * plane[index] }
                         }
                         for j in 0..<height {
                             let target = out + j * width
@@ -95,82 +120,69 @@ struct AxisAlignedResampler {
                             for i in 0..<width where !xs.inside[i] { target[i] = fill }
                         }
                     }
-                    planes.deallocate()
                 }
             }
         }
+    }
 
-        /// Nearest neighbour needs no arithmetic: each output voxel copies one input voxel.
-        func gather(xs: AxisMap, ys: AxisMap, zs: AxisMap) -> Volume<Float32> {
-            input.voxels.withUnsafeBufferPointer { voxels in
-                Volume(size: size, geometry: geometry) { output in
-                    let slots = DisjointSlots(output)
-                    ParallelLoop.forEach(size.z) { k in
-                        for j in 0..<height {
-                            let target = slots.base + (k * height + j) * width
-                            guard zs.inside[k], ys.inside[j] else {
-                                target.update(repeating: fill, count: width)
-                                continue
-                            }
-                            let row = voxels.baseAddress! + zs.lower[k] * inputPlane + ys.lower[j] * inputWidth
-                            for i in 0..<width { target[i] = xs.inside[i] ? row[xs.lower[i]] : fill }
+    /// Nearest neighbour needs no arithmetic: each output voxel copies one input voxel.
+    private func gather(xs: AxisMap, ys: AxisMap, zs: AxisMap) -> Volume<Float32> {
+        let (width, height, inputWidth, inputPlane) = (size.x, size.y, input.size.x, input.size.sliceCount)
+        let fill = fill
+        return input.voxels.withUnsafeBufferPointer { voxels in
+            Volume(size: size, geometry: geometry) { output in
+                let slots = DisjointSlots(output)
+                ParallelLoop.forEach(size.z) { k in
+                    for j in 0..<height {
+                        let target = slots.base + (k * height + j) * width
+                        guard zs.inside[k], ys.inside[j] else {
+                            target.update(repeating: fill, count: width)
+                            continue
                         }
+                        let row = voxels.baseAddress! + zs.indices[k] * inputPlane + ys.indices[j] * inputWidth
+                        for i in 0..<width { target[i] = xs.inside[i] ? row[xs.indices[i]] : fill }
                     }
                 }
-            }
-        }
-
-        /// In-plane resampling of one input slice: along x into `rows` (input height × output width), then along y.
-        func resamplePlane(
-            _ slice: UnsafePointer<Float32>, rows: UnsafeMutablePointer<Float32>, into plane: UnsafeMutablePointer<Float32>
-        ) {
-            for y in 0..<inputHeight {
-                let row = slice + y * inputWidth, target = rows + y * width
-                for i in 0..<width {
-                    let a = row[xs.lower[i]], b = row[xs.upper[i]]
-                    target[i] = a + xs.weight[i] * (b - a)
-                }
-            }
-            for j in 0..<height {
-                let a = rows + ys.lower[j] * width, b = rows + ys.upper[j] * width
-                let w = ys.weight[j], target = plane + j * width
-                for i in 0..<width { target[i] = a[i] + w * (b[i] - a[i]) }
             }
         }
     }
 }
 
-/// The two most recently resampled input planes of one task, keyed by input slice index, and a scratch buffer.
-/// Output slices are visited in order, so the planes they need are almost always the last two.
+/// The most recently resampled input planes of one task, keyed by input plane index, and a scratch buffer. Output
+/// slices are visited in order, so the planes they need are almost always already there.
 private struct PlaneCache {
-    private var slices: (Int, Int) = (-1, -1)
-    private let planes: (UnsafeMutablePointer<Float32>, UnsafeMutablePointer<Float32>)
+    private var keys: [Int]
+    private var lastUse: [Int]
+    private let planes: [UnsafeMutablePointer<Float32>]
     private let rows: UnsafeMutablePointer<Float32>
-    private var next = 0
+    private var clock = 0
 
-    init(width: Int, height: Int, inputHeight: Int) {
-        planes = (.allocate(capacity: width * height), .allocate(capacity: width * height))
-        rows = .allocate(capacity: width * inputHeight)
+    init(capacity: Int, planeSize: Int, rowsSize: Int) {
+        keys = Array(repeating: -1, count: capacity)
+        lastUse = Array(repeating: -1, count: capacity)
+        planes = (0..<capacity).map { _ in .allocate(capacity: planeSize) }
+        rows = .allocate(capacity: rowsSize)
     }
 
-    /// The resampled plane of input slice `z`, computing it with `make` when it is not cached. The plane of
-    /// `keeping` (the other neighbour of the same output slice) is never evicted.
+    /// The resampled plane `z`, computed with `make` when it is not cached. Planes in `keeping` (the other taps of
+    /// the same output slice) are never evicted; otherwise the least recently used one is.
     mutating func plane(
-        _ z: Int, keeping: Int = -1, make: (Int, UnsafeMutablePointer<Float32>, UnsafeMutablePointer<Float32>) -> Void
+        _ z: Int, keeping: [Int], make: (Int, UnsafeMutablePointer<Float32>, UnsafeMutablePointer<Float32>) -> Void
     ) -> UnsafeMutablePointer<Float32> {
-        if slices.0 == z { return planes.0 }
-        if slices.1 == z { return planes.1 }
-        let slot = slices.0 == keeping ? 1 : (slices.1 == keeping ? 0 : next)
-        let target = slot == 0 ? planes.0 : planes.1
-        make(z, rows, target)
-        if slot == 0 { slices.0 = z } else { slices.1 = z }
-        next = 1 - slot
-        return target
+        clock += 1
+        if let slot = keys.firstIndex(of: z) {
+            lastUse[slot] = clock
+            return planes[slot]
+        }
+        let slot = keys.indices.filter { !keeping.contains(keys[$0]) }.min { lastUse[$0] < lastUse[$1] }!
+        make(z, rows, planes[slot])
+        keys[slot] = z
+        lastUse[slot] = clock
+        return planes[slot]
     }
 
     func deallocate() {
-        planes.0.deallocate()
-        planes.1.deallocate()
+        for plane in planes { plane.deallocate() }
         rows.deallocate()
     }
 }

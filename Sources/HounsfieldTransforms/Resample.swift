@@ -8,8 +8,10 @@ import HounsfieldCore
 /// Sampling matches ITK's `ResampleImageFilter`: points within half a voxel of the input's edge take the nearest
 /// edge value, points farther out take `outsideValue` (air, −1024 HU, by default).
 public struct Resample: VolumeTransform, Hashable, Codable {
+    /// `bspline` is ITK's cubic B-spline (`sitkBSpline`): prefiltered coefficients, mirror boundaries. It
+    /// overshoots at sharp edges (air/bone), as any cubic does; clip afterwards if the range matters.
     public enum Interpolation: String, Hashable, Sendable, Codable, CaseIterable {
-        case nearest, linear
+        case nearest, linear, bspline
     }
 
     public enum Alignment: String, Hashable, Sendable, Codable, CaseIterable {
@@ -146,7 +148,17 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         try Check.nonEmpty(volume)
         let (size, geometry) = try outputGrid(size: volume.size, geometry: volume.geometry)
         if Self.sameDirection(volume.geometry.direction, geometry.direction) {
-            return AxisAlignedResampler(input: volume, size: size, geometry: geometry, nearest: interpolation == .nearest, fill: fill).run()
+            let kernel: AxisAlignedResampler.Kernel = switch interpolation {
+            case .nearest: .nearest
+            case .linear: .linear
+            case .bspline: .cubic
+            }
+            return AxisAlignedResampler(input: volume, size: size, geometry: geometry, kernel: kernel, fill: fill).run()
+        }
+        guard interpolation != .bspline else {
+            throw .invalidParameter(
+                name: "interpolation", value: "bspline onto a grid with another direction",
+                expected: "linear or nearest there (B-spline is implemented for grids that keep the direction)")
         }
         return GeneralResampler.run(volume, size: size, geometry: geometry, nearest: interpolation == .nearest, fill: fill)
     }

@@ -32,10 +32,17 @@ struct ResampleFidelityTests {
         // neighbours. Every difference must be at such a tie; everywhere else the values must agree.
         let ties = Self.halfwayTies(ours: ours, input: volume)
         var untied = 0.0, tiesDiffering = 0
-        for (index, (a, b)) in zip(ours.voxels, theirs).enumerated() where abs(a - b) > 1e-3 {
-            if testCase.interpolation == .nearest && ties(index) { tiesDiffering += 1 } else { untied = max(untied, Double(abs(a - b))) }
+        for (index, (a, b)) in zip(ours.voxels, theirs).enumerated() {
+            let difference = Double(abs(a - b))
+            if difference > 1e-3 && testCase.interpolation == .nearest && ties(index) {
+                tiesDiffering += 1
+            } else {
+                untied = max(untied, difference)
+            }
         }
-        #expect(untied <= 1e-3, "max |Hounsfield − SimpleITK| away from ties = \(untied) HU")
+        let tolerance = testCase.interpolation == .bspline ? Self.bsplineTolerance : 1e-3
+        #expect(untied <= tolerance, "max |Hounsfield − SimpleITK| away from ties = \(untied) HU")
+        print("resample \(testCase.testDescription): max |Δ| = \(untied) HU; \(tiesDiffering) nearest ties differ")
         if testCase.alignment == .origin {
             #expect(tiesDiffering == 0, "origin-aligned grids must match SimpleITK everywhere")
         }
@@ -53,7 +60,21 @@ struct ResampleFidelityTests {
         }
     }
 
-    @Test("onto a rotated reference grid (general path)", arguments: Resample.Interpolation.allCases)
+    /// Cubic B-spline against ITK's: the same algorithm, but coefficients kept in Float32 (ITK: double) and summed
+    /// in another order; measured on these cases and documented in docs/transforms.md.
+    static let bsplineTolerance = 1e-3
+
+    @Test("B-spline onto a grid in another direction is refused, not approximated")
+    func bsplineRotated() async throws {
+        let volume = try await Self.load(.synthetic)
+        var geometry = volume.geometry
+        geometry.direction = Direction(x: [0, 1, 0], y: [-1, 0, 0], z: [0, 0, 1])
+        #expect(throws: TransformError.self) {
+            try Resample(to: .reference(geometry, size: GridSize(x: 8, y: 8, z: 8)), interpolation: .bspline).apply(to: volume)
+        }
+    }
+
+    @Test("onto a rotated reference grid (general path)", arguments: [Resample.Interpolation.linear, .nearest])
     func rotatedReference(_ interpolation: Resample.Interpolation) async throws {
         let volume = try await Self.load(.synthetic)
         let angle = 0.3, c = cos(angle), s = sin(angle)
