@@ -82,7 +82,7 @@ for syntax in ["explicit", "jpeg-lossless"]:
 # Transforms (issue 4): resampling the 512×512×300 explicit series to 1 mm, and intensity throughput.
 results["resample"] = []
 series_folder = f"{work}/series-explicit-{size}x{slices}"
-for interpolation in ["linear", "nearest"]:
+for interpolation in ["linear", "nearest", "bspline"]:
     ours, our_peak = run([hf_bench, "resample", series_folder, "--interpolation", interpolation, "--repeats", str(repeats)],
                          f"hounsfield resample {interpolation}")
     theirs, their_peak = run([sys.executable, os.path.join(here, "sitk_resample_job.py"), series_folder, "1.0",

@@ -13,7 +13,7 @@ size = [int(round(n * s / spacing)) for n, s in zip(image.GetSize(), image.GetSp
 times = []
 for _ in range(repeats):
     start = time.perf_counter()
-    out = sitk.Resample(image, size, sitk.Transform(), {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor}[interpolation],
+    out = sitk.Resample(image, size, sitk.Transform(), {"linear": sitk.sitkLinear, "nearest": sitk.sitkNearestNeighbor, "bspline": sitk.sitkBSpline}[interpolation],
                         image.GetOrigin(), [spacing] * 3, image.GetDirection(), -1024.0, sitk.sitkFloat32)
     times.append(time.perf_counter() - start)
 print(json.dumps({"times_s": times, "median_s": float(np.median(times)), "output_size": list(out.GetSize()),

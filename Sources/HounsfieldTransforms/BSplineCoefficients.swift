@@ -11,56 +11,69 @@ enum BSplineCoefficients {
 
     static func compute(_ volume: Volume<Float32>) -> [Float32] {
         var coefficients = volume.voxels
-        let n = volume.size
+        let n = volume.size, plane = n.sliceCount
         coefficients.withUnsafeMutableBufferPointer { buffer in
             let slots = DisjointSlots(buffer)
-            // Along x (contiguous lines), then y, then z; lines of one axis are independent.
-            ParallelLoop.forEach(n.y * n.z) { line in filter(slots.base + line * n.x, count: n.x, stride: 1) }
-            ParallelLoop.forEach(n.z) { z in
-                for x in 0..<n.x { filter(slots.base + z * n.x * n.y + x, count: n.y, stride: n.x) }
-            }
-            ParallelLoop.forEach(n.y) { y in
-                for x in 0..<n.x { filter(slots.base + y * n.x + x, count: n.z, stride: n.x * n.y) }
-            }
+            // x: each row is a contiguous line. y and z: all x positions of a row are filtered together, so every
+            // access runs along contiguous memory instead of striding across the volume.
+            ParallelLoop.forEach(n.y * n.z) { line in filter(slots.base + line * n.x, count: n.x, stride: 1, lanes: 1) }
+            ParallelLoop.forEach(n.z) { z in filter(slots.base + z * plane, count: n.y, stride: n.x, lanes: n.x) }
+            ParallelLoop.forEach(n.y) { y in filter(slots.base + y * n.x, count: n.z, stride: plane, lanes: n.x) }
         }
         return coefficients
     }
 
-    /// One line, in place, in Double.
-    private static func filter(_ start: UnsafeMutablePointer<Float32>, count: Int, stride step: Int) {
+    /// Filters `lanes` parallel lines in place: element k of lane i is at `start[k · stride + i]`. In Double.
+    private static func filter(_ start: UnsafeMutablePointer<Float32>, count: Int, stride step: Int, lanes: Int) {
         guard count > 1 else { return }
-        let z = pole
-        var c = (0..<count).map { Double(start[$0 * step]) * (1 - z) * (1 - 1 / z) }
-        c[0] = initialCausal(c, z)
-        for k in 1..<count { c[k] += z * c[k - 1] }
-        c[count - 1] = (z / (z * z - 1)) * (z * c[count - 2] + c[count - 1])
-        for k in stride(from: count - 2, through: 0, by: -1) { c[k] = z * (c[k + 1] - c[k]) }
-        for k in 0..<count { start[k * step] = Float32(c[k]) }
+        let z = pole, gain = (1 - z) * (1 - 1 / z)
+        var c = [Double](repeating: 0, count: count * lanes)
+        c.withUnsafeMutableBufferPointer { c in
+            for k in 0..<count {
+                for i in 0..<lanes { c[k * lanes + i] = Double(start[k * step + i]) * gain }
+            }
+            initialCausal(c.baseAddress!, count: count, lanes: lanes, z)
+            for k in 1..<count {
+                for i in 0..<lanes { c[k * lanes + i] += z * c[(k - 1) * lanes + i] }
+            }
+            let last = (count - 1) * lanes, previous = (count - 2) * lanes
+            for i in 0..<lanes { c[last + i] = (z / (z * z - 1)) * (z * c[previous + i] + c[last + i]) }
+            for k in stride(from: count - 2, through: 0, by: -1) {
+                for i in 0..<lanes { c[k * lanes + i] = z * (c[(k + 1) * lanes + i] - c[k * lanes + i]) }
+            }
+            for k in 0..<count {
+                for i in 0..<lanes { start[k * step + i] = Float32(c[k * lanes + i]) }
+            }
+        }
     }
 
-    private static func initialCausal(_ c: [Double], _ z: Double) -> Double {
-        let count = c.count
-        var zn = z
-        if horizon < count {
-            var sum = c[0]
-            for k in 1..<horizon {
-                sum += zn * c[k]
-                zn *= z
+    /// The first causal coefficient of each lane, as ITK computes it: a truncated sum when the line is longer
+    /// than the horizon, the exact mirror-boundary sum otherwise.
+    private static func initialCausal(_ c: UnsafeMutablePointer<Double>, count: Int, lanes: Int, _ z: Double) {
+        for i in 0..<lanes {
+            var zn = z
+            if horizon < count {
+                var sum = c[i]
+                for k in 1..<horizon {
+                    sum += zn * c[k * lanes + i]
+                    zn *= z
+                }
+                c[i] = sum
+                continue
             }
-            return sum
-        }
-        let iz = 1 / z
-        var z2n = pow(z, Double(count - 1))
-        var sum = c[0] + z2n * c[count - 1]
-        z2n *= z2n * iz
-        if count > 2 {
-            for k in 1...(count - 2) {
-                sum += (zn + z2n) * c[k]
-                zn *= z
-                z2n *= iz
+            let iz = 1 / z
+            var z2n = pow(z, Double(count - 1))
+            var sum = c[i] + z2n * c[(count - 1) * lanes + i]
+            z2n *= z2n * iz
+            if count > 2 {
+                for k in 1...(count - 2) {
+                    sum += (zn + z2n) * c[k * lanes + i]
+                    zn *= z
+                    z2n *= iz
+                }
             }
+            c[i] = sum / (1 - zn * zn)
         }
-        return sum / (1 - zn * zn)
     }
 
     /// Cubic B-spline weights and mirrored indices of the four taps around continuous index `c`, ITK's way.
