@@ -120,14 +120,26 @@ struct AxisAlignedResampler {
                             continue
                         }
                         let needed = Array(zs.indices[(k * taps)..<((k + 1) * taps)])
-                        out.update(repeating: 0, count: outputPlane)
-                        for t in 0..<taps {
-                            let w = zs.weights[k * taps + t]
-                            if w == 0 { continue }
+                        var sources: [(plane: UnsafeMutablePointer<Float32>, weight: Float32)] = []
+                        for t in 0..<taps where zs.weights[k * taps + t] != 0 {
                             let plane = planes.plane(needed[t], keeping: needed) { z, rows, plane in
                                 resamplePlane(samples.baseAddress! + z * inputPlane, rows: rows, into: plane)
                             }
-                            for index in 0..<outputPlane { out[index] += w * plane[index] }
+                            sources.append((plane, zs.weights[k * taps + t]))
+                        }
+                        // One pass over the output slice, whatever the number of planes.
+                        switch sources.count {
+                        case 1:
+                            let (a, wa) = sources[0]
+                            for index in 0..<outputPlane { out[index] = wa * a[index] }
+                        case 2:
+                            let (a, wa) = sources[0], (b, wb) = sources[1]
+                            for index in 0..<outputPlane { out[index] = wa * a[index] + wb * b[index] }
+                        default:
+                            out.update(repeating: 0, count: outputPlane)
+                            for (plane, weight) in sources {
+                                for index in 0..<outputPlane { out[index] += weight * plane[index] }
+                            }
                         }
                         for j in 0..<height {
                             let target = out + j * width
