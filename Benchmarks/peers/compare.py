@@ -1,21 +1,26 @@
 """Runs Hounsfield and SimpleITK on the same inputs, in one run, and writes results.json and results.md.
 
-Each measurement runs in its own process under /usr/bin/time for peak RSS; the times are taken inside the
-process (discovery + decode, no interpreter or process start-up), several repeats, medians reported.
+Each measurement runs in its own process; peak RSS comes from `/usr/bin/time -v` when it is installed, else from
+the rusage of that one child (os.wait4). The times are taken inside the process (discovery + decode, no interpreter
+or process start-up), several repeats, medians reported.
 """
 import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--root", required=True)
-parser.add_argument("--work", default="/tmp/hounsfield-peers")
+parser.add_argument("--work", default=os.environ.get("HOUNSFIELD_PEERS_WORK", "/tmp/hounsfield-peers"),
+                    help="where the inputs are written and reused (default /tmp/hounsfield-peers; --quick adds -quick)")
 parser.add_argument("--quick", action="store_true", help="tiny inputs, one repeat: checks that everything runs")
 parser.add_argument("--repeats", type=int, default=5)
+parser.add_argument("--skip-transforms", action="store_true", help="decode and discovery only")
 args = parser.parse_args()
 
 root = args.root
@@ -28,17 +33,30 @@ size, slices = (64, 20) if args.quick else (512, 300)
 many = (200, 400) if args.quick else (10_000, 20_000)
 repeats = 1 if args.quick else args.repeats
 work = args.work + ("-quick" if args.quick else "")
+gnu_time = shutil.which("time", path="/usr/bin")
+rss_source = "/usr/bin/time -v" if gnu_time else "os.wait4 rusage"
 
 
 def run(command, label):
-    """Runs a command under /usr/bin/time; returns (parsed JSON stdout, peak RSS in MB)."""
-    timed = ["/usr/bin/time", "-f", "PEAK_KB %M"] + command
+    """Runs a command in its own process; returns (parsed last JSON line of stdout, peak RSS in MB)."""
     print(f"  {label}: {' '.join(command)}", file=sys.stderr, flush=True)
-    done = subprocess.run(timed, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{label} failed:\n{done.stderr[-2000:]}")
-    peak = next(int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("PEAK_KB"))
-    return json.loads(done.stdout.strip().splitlines()[-1]), peak / 1024
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        if gnu_time:
+            status = subprocess.run([gnu_time, "-v"] + command, stdout=out, stderr=err).returncode
+            peak_kb = None
+        else:
+            child = subprocess.Popen(command, stdout=out, stderr=err)
+            _, wait_status, usage = os.wait4(child.pid, 0)
+            child.returncode = status = os.waitstatus_to_exitcode(wait_status)
+            peak_kb = usage.ru_maxrss  # KiB on Linux
+        out.seek(0), err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if status != 0:
+        raise SystemExit(f"{label} failed ({status}):\n{stderr[-2000:]}")
+    if gnu_time:
+        peak_kb = next(int(line.rsplit(":", 1)[1]) for line in stderr.splitlines()
+                       if "Maximum resident set size" in line)
+    return json.loads(stdout.strip().splitlines()[-1]), peak_kb / 1024
 
 
 def make(kind, folder, **options):
@@ -54,6 +72,7 @@ results = {
     "machine": {"cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
     "versions": {},
     "inputs": {"size": size, "slices": slices, "many": list(many), "repeats": repeats},
+    "load_average_at_start": os.getloadavg(),
     "decode": [],
     "discovery": [],
 }
@@ -62,27 +81,58 @@ import SimpleITK  # noqa: E402  (the venv's)
 results["versions"]["SimpleITK"] = SimpleITK.Version_VersionString()
 results["versions"]["hounsfield"] = subprocess.run([hounsfield, "--version"], capture_output=True, text=True).stdout.strip()
 
+# Decode: the tools take turns, round after round (machine noise on this small shared machine then hits all of them
+# alike); in each round every tool runs in a fresh process that decodes twice, and the second, warm decode is the
+# one timed (the first, with the process's one-time start-up, is kept as first_s).
+sitk_modes = {"series-reader": "SimpleITK ImageSeriesReader", "read": "SimpleITK ReadImage(list of files)"}
+per_process = 1 if args.quick else 2
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 for syntax in ["explicit", "jpeg-lossless"]:
     folder = make("series", f"{work}/series-{syntax}-{size}x{slices}", syntax=syntax, size=size, slices=slices)
-    ours, our_peak = run([hf_bench, "decode", folder, "--repeats", str(repeats)], f"hounsfield decode {syntax}")
-    theirs, their_peak = run([sys.executable, os.path.join(here, "sitk_read.py"), folder, str(repeats), "read"],
-                             f"SimpleITK ReadImage {syntax}")
     inspected = json.loads(subprocess.run([hounsfield, "inspect", folder, "--stats", "--json"],
                                           capture_output=True, text=True, check=True).stdout)
     our_hash = inspected["series"][0]["hu"]["sha256"]
-    results["decode"].append({
-        "syntax": syntax, "voxels": ours["voxels"],
-        "hounsfield": {"median_s": ours["median_s"], "times_s": ours["times_s"], "peak_rss_mb": our_peak},
-        "simpleitk": {"median_s": theirs["median_s"], "times_s": theirs["times_s"], "peak_rss_mb": their_peak,
-                      "threads": theirs.get("threads")},
-        "ratio_simpleitk_over_hounsfield": theirs["median_s"] / ours["median_s"],
-        "same_hu_sha256": our_hash == theirs["sha256"],
-    })
+    commands = {"hounsfield": ([hf_bench, "decode", folder, "--repeat", str(per_process)], f"hounsfield decode {syntax}")}
+    for mode, label in sitk_modes.items():
+        commands["simpleitk_" + mode.replace("-", "_")] = (
+            [sys.executable, os.path.join(here, "sitk_read.py"), folder, str(per_process), mode], f"{label} {syntax}")
+    runs = {tool: [] for tool in commands}
+    for _ in range(repeats):
+        for tool, (command, label) in commands.items():
+            runs[tool].append(run(command, label))
+    entry = {"syntax": syntax, "folder": folder, "voxels": runs["hounsfield"][0][0]["voxels"],
+             "rounds": repeats, "decodes_per_process": per_process}
+    for tool, measured in runs.items():
+        times = [output["times_s"][-1] for output, _ in measured]
+        entry[tool] = {"median_s": median(times), "times_s": times,
+                       "first_s": [output["times_s"][0] for output, _ in measured],
+                       "peak_rss_mb": max(peak for _, peak in measured)}
+        last = measured[-1][0]
+        if tool == "hounsfield":
+            entry[tool]["hu_sha256"] = our_hash
+        else:
+            entry[tool].update({"threads": last.get("threads"), "pixel_type": last.get("pixel_type"),
+                                "hu_sha256": last["sha256"], "same_hu_sha256": last["sha256"] == our_hash})
+    for tool in runs:
+        if tool != "hounsfield":
+            entry[tool]["ratio_over_hounsfield"] = entry[tool]["median_s"] / entry["hounsfield"]["median_s"]
+    # The headline: ImageSeriesReader on the folder, as SimpleITK's users read a series.
+    entry["simpleitk"] = entry["simpleitk_series_reader"]
+    entry["ratio_simpleitk_over_hounsfield"] = entry["simpleitk"]["ratio_over_hounsfield"]
+    entry["same_hu_sha256"] = all(entry["simpleitk_" + m.replace("-", "_")]["same_hu_sha256"] for m in sitk_modes)
+    results["decode"].append(entry)
 
 # Transforms (issue 4): resampling the 512×512×300 explicit series to 1 mm, and intensity throughput.
 results["resample"] = []
 series_folder = f"{work}/series-explicit-{size}x{slices}"
-for interpolation in ["linear", "nearest", "bspline"]:
+for interpolation in [] if args.skip_transforms else ["linear", "nearest", "bspline"]:
     ours, our_peak = run([hf_bench, "resample", series_folder, "--interpolation", interpolation, "--repeats", str(repeats)],
                          f"hounsfield resample {interpolation}")
     theirs, their_peak = run([sys.executable, os.path.join(here, "sitk_resample_job.py"), series_folder, "1.0",
@@ -93,7 +143,9 @@ for interpolation in ["linear", "nearest", "bspline"]:
         "simpleitk": {"median_s": theirs["median_s"], "times_s": theirs["times_s"], "peak_rss_mb": their_peak},
         "ratio_simpleitk_over_hounsfield": theirs["median_s"] / ours["median_s"],
     })
-results["intensity"], _ = run([hf_bench, "intensity", series_folder, "--repeats", str(repeats)], "hounsfield intensity")
+if not args.skip_transforms:
+    results["intensity"], _ = run([hf_bench, "intensity", series_folder, "--repeats", str(repeats)],
+                                  "hounsfield intensity")
 
 # Discovery: 10k and 20k runs interleaved (one scan each per round), so machine noise hits both alike.
 folders = {count: make("many", f"{work}/many-{count}", files=count) for count in many}
@@ -101,15 +153,9 @@ rounds = {count: [] for count in many}
 peaks = {count: 0.0 for count in many}
 for round_index in range(max(repeats, 3) if not args.quick else 1):
     for count in many:
-        measured, peak = run([hf_bench, "discover", folders[count], "--repeats", "1"], f"hounsfield discover {count}")
+        measured, peak = run([hf_bench, "discover", folders[count], "--repeat", "1"], f"hounsfield discover {count}")
         rounds[count].append(measured)
         peaks[count] = max(peaks[count], peak)
-
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 for count in many:
@@ -130,44 +176,79 @@ results["discovery_scaling_20k_over_10k"] = results["discovery"][1]["hounsfield"
 results["discovery_scaling_per_round"] = ratios
 
 results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+results["peak_rss_source"] = rss_source
+results["load_average_at_end"] = os.getloadavg()
 with open(os.path.join(results_dir, "results.json"), "w") as file:
     json.dump(results, file, indent=2)
 
+def yes(flag):
+    return "yes" if flag else "**NO**"
+
+
 lines = [
     f"Machine: {results['machine']['cores']} cores, {results['machine']['platform']}; "
-    f"SimpleITK {results['versions']['SimpleITK']}; {results['versions']['hounsfield']}; medians of {repeats} run(s).",
+    f"SimpleITK {results['versions']['SimpleITK']}; hounsfield {results['versions']['hounsfield']}; "
+    f"medians of {repeats} interleaved round(s); peak RSS from {rss_source}; load average at start "
+    f"{results['load_average_at_start'][0]:.2f}, at end {results['load_average_at_end'][0]:.2f}.",
     "",
-    "| job | Hounsfield | SimpleITK | SimpleITK / Hounsfield | peak RSS H / S (MB) | same HU hash |",
-    "|---|---|---|---|---|---|",
+    f"Decode of {size}×{size}×{slices} (find the series in the folder + read it as acquired; a warm decode in a "
+    f"fresh process, the tools taking turns). SimpleITK's headline is "
+    "ImageSeriesReader (GetGDCMSeriesFileNames + SetFileNames + Execute); sitk.ReadImage(list of files) beside it.",
+    "",
+    "| syntax | Hounsfield | SimpleITK ImageSeriesReader | ratio S/H | SimpleITK ReadImage(list) | ratio S/H "
+    "| peak RSS MB (H / ISR / ReadImage) | same HU SHA-256 (ISR / ReadImage) |",
+    "|---|---|---|---|---|---|---|---|",
 ]
 for entry in results["decode"]:
+    h, isr, ri = entry["hounsfield"], entry["simpleitk_series_reader"], entry["simpleitk_read"]
     lines.append(
-        f"| discover + decode {size}×{size}×{slices}, {entry['syntax']} | {entry['hounsfield']['median_s']:.3f} s | "
-        f"{entry['simpleitk']['median_s']:.3f} s | **{entry['ratio_simpleitk_over_hounsfield']:.1f}×** | "
-        f"{entry['hounsfield']['peak_rss_mb']:.0f} / {entry['simpleitk']['peak_rss_mb']:.0f} | "
-        f"{'yes' if entry['same_hu_sha256'] else 'NO'} |")
+        f"| {entry['syntax']} | {h['median_s']:.3f} s | {isr['median_s']:.3f} s | **{isr['ratio_over_hounsfield']:.1f}×** "
+        f"| {ri['median_s']:.3f} s | {ri['ratio_over_hounsfield']:.1f}× "
+        f"| {h['peak_rss_mb']:.0f} / {isr['peak_rss_mb']:.0f} / {ri['peak_rss_mb']:.0f} "
+        f"| {yes(isr['same_hu_sha256'])} / {yes(ri['same_hu_sha256'])} |")
+lines += ["", "HU SHA-256 (float32, C order; Hounsfield from `hounsfield inspect --stats --json`): " + "; ".join(
+    f"{entry['syntax']}: Hounsfield `{entry['hounsfield']['hu_sha256'][:16]}…`, SimpleITK "
+    f"`{entry['simpleitk']['hu_sha256'][:16]}…` (read as {entry['simpleitk']['pixel_type']})"
+    for entry in results["decode"]) + "."]
+lines += [
+    "",
+    "Discovery (headers only; Hounsfield `SeriesScanner.scan`; SimpleITK walks the folders and calls "
+    "GetGDCMSeriesIDs + GetGDCMSeriesFileNames in each, at the smaller count only).",
+    "",
+    "| files | series | Hounsfield | files/s | SimpleITK | files/s | ratio S/H | peak RSS MB (H / S) |",
+    "|---|---|---|---|---|---|---|---|",
+]
 for entry in results["discovery"]:
-    sitk_part = (f"{entry['simpleitk']['median_s']:.2f} s | **{entry['ratio_simpleitk_over_hounsfield']:.1f}×** | "
-                 f"{entry['hounsfield']['peak_rss_mb']:.0f} / {entry['simpleitk']['peak_rss_mb']:.0f}"
-                 if "simpleitk" in entry else f"— | — | {entry['hounsfield']['peak_rss_mb']:.0f} / —")
-    lines.append(f"| discovery, {entry['files']} files ({entry['hounsfield']['files_per_s']:.0f} files/s) | "
-                 f"{entry['hounsfield']['median_s']:.2f} s | {sitk_part} | — |")
-for entry in results["resample"]:
-    lines.append(
-        f"| resample {'×'.join(map(str, entry['input_size']))} → 1 mm ({'×'.join(map(str, entry['output_size']))}), "
-        f"{entry['interpolation']} | {entry['hounsfield']['median_s']:.3f} s | {entry['simpleitk']['median_s']:.3f} s | "
-        f"**{entry['ratio_simpleitk_over_hounsfield']:.1f}×** | {entry['hounsfield']['peak_rss_mb']:.0f} / "
-        f"{entry['simpleitk']['peak_rss_mb']:.0f} | — |")
-intensity = results["intensity"]
-lines += ["", f"Intensity throughput on {intensity['voxels'] / 1e6:.0f} M voxels: window {intensity['window_voxels_per_s'] / 1e9:.2f} G voxels/s, "
-              f"z-score {intensity['zscore_voxels_per_s'] / 1e9:.2f} G voxels/s; the floor, a plain copy of the same buffer: "
-              f"{intensity['copy_voxels_per_s'] / 1e9:.2f} G voxels/s."]
-if "discovery_scaling_20k_over_10k" in results:
-    per_round = ", ".join(f"{r:.2f}" for r in results["discovery_scaling_per_round"])
-    lines += ["", f"Discovery time at {many[1]} files / at {many[0]} files: "
-                  f"**{results['discovery_scaling_20k_over_10k']:.2f}** (linear = 2.0; ratio of medians of "
-                  f"interleaved runs; per round: {per_round})."]
+    h = entry["hounsfield"]
+    if "simpleitk" in entry:
+        s_ = entry["simpleitk"]
+        sitk_part = (f"{s_['median_s']:.2f} s | {s_['files_per_s']:.0f} | **{entry['ratio_simpleitk_over_hounsfield']:.1f}×** "
+                     f"| {h['peak_rss_mb']:.0f} / {s_['peak_rss_mb']:.0f}")
+    else:
+        sitk_part = f"— | — | — | {h['peak_rss_mb']:.0f} / —"
+    lines.append(f"| {entry['files']} | {entry['series']} | {h['median_s']:.2f} s | {h['files_per_s']:.0f} | {sitk_part} |")
+per_round = ", ".join(f"{r:.2f}" for r in results["discovery_scaling_per_round"])
+lines += ["", f"Discovery time at {many[1]} files / at {many[0]} files: "
+              f"**{results['discovery_scaling_20k_over_10k']:.2f}** (linear = 2.0; ratio of medians of "
+              f"interleaved runs; per round: {per_round})."]
+if results["resample"]:
+    lines += ["", "| resample (Float32, to 1 mm) | Hounsfield | SimpleITK | ratio S/H | peak RSS MB (H / S) |",
+              "|---|---|---|---|---|"]
+    for entry in results["resample"]:
+        lines.append(
+            f"| {'×'.join(map(str, entry['input_size']))} → {'×'.join(map(str, entry['output_size']))}, "
+            f"{entry['interpolation']} | {entry['hounsfield']['median_s']:.3f} s | {entry['simpleitk']['median_s']:.3f} s "
+            f"| **{entry['ratio_simpleitk_over_hounsfield']:.1f}×** | {entry['hounsfield']['peak_rss_mb']:.0f} / "
+            f"{entry['simpleitk']['peak_rss_mb']:.0f} |")
+if "intensity" in results:
+    intensity = results["intensity"]
+    lines += ["", f"Intensity throughput on {intensity['voxels'] / 1e6:.0f} M voxels: window "
+                  f"{intensity['window_voxels_per_s'] / 1e9:.2f} G voxels/s, z-score "
+                  f"{intensity['zscore_voxels_per_s'] / 1e9:.2f} G voxels/s; the floor, a plain copy of the same "
+                  f"buffer: {intensity['copy_voxels_per_s'] / 1e9:.2f} G voxels/s."]
 table = "\n".join(lines) + "\n"
 with open(os.path.join(results_dir, "results.md"), "w") as file:
     file.write(table)
 print(table)
+if not all(entry["same_hu_sha256"] for entry in results["decode"]):
+    raise SystemExit("the HU volumes of Hounsfield and SimpleITK differ (see results.json)")

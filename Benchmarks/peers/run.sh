@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Side-by-side comparison of Hounsfield with SimpleITK on the same synthetic CT, in one run.
-#   Benchmarks/peers/run.sh            full: 512×512×300 decode, discovery at 10k and 20k files
-#   Benchmarks/peers/run.sh --quick    tiny sizes, one repeat (a smoke test: does the comparison start and finish?)
-# Results: Benchmarks/peers/results/{results.json,results.md}
+#   Benchmarks/peers/run.sh                  full: 512×512×300 decode (explicit, JPEG lossless), discovery at 10k and
+#                                            20k files, resampling and intensity transforms; 5 repeats, medians
+#   Benchmarks/peers/run.sh --quick          64×64×20 and 200/400 files, one repeat: a smoke test for CI
+#   Benchmarks/peers/run.sh --work DIR       where the inputs go and are reused (default /tmp/hounsfield-peers)
+#   Benchmarks/peers/run.sh --repeats N      repeats per measurement;  --skip-transforms: decode + discovery only
+# Results: Benchmarks/peers/results/{results.json,results.md} (gitignored); the Markdown table is also printed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -11,8 +14,18 @@ venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q "SimpleITK==2.5.7" numpy
-echo "building hounsfield and hf-bench (release)…" >&2
-(cd "$root" && swift build -c release --product hounsfield 2>&1 | grep -E "error|warning: unre" >&2 || true)
-(cd "$root" && swift build -c release --package-path Benchmarks --product hf-bench 2>&1 | grep -E "error" >&2 || true)
+"$venv/bin/pip" install -q --disable-pip-version-check "SimpleITK==2.5.7" numpy
+
+build() { # build DESCRIPTION ARGS…: quiet on success, the whole log on failure
+  local description="$1" log
+  shift
+  echo "building $description (release)…" >&2
+  if ! log="$(cd "$root" && swift build -c release "$@" 2>&1)"; then
+    echo "$log" >&2
+    echo "run.sh: building $description failed" >&2
+    exit 1
+  fi
+}
+build hounsfield --product hounsfield
+build hf-bench --package-path Benchmarks --product hf-bench
 exec "$venv/bin/python" "$here/compare.py" --root "$root" "$@"

@@ -20,11 +20,20 @@ struct AxisAlignedResampler {
         /// At an exact half-voxel tie (common with centre alignment) nearest neighbour may still pick the other,
         /// equally near voxel than ITK, whose inverse comes from a numerical matrix inversion.
         init(outputCount: Int, inputCount: Int, shift: Double, outputSpacing: Double, inputSpacing: Double, kernel: Kernel) {
-            taps = switch kernel { case .nearest: 1; case .linear: 2; case .cubic: 4 }
             let inverseSpacing = 1 / inputSpacing
-            for index in 0..<outputCount {
-                let c = (shift + outputSpacing * Double(index)) * inverseSpacing
-                inside.append(c >= -0.5 && c < Double(inputCount) - 0.5)
+            self.init(coordinates: (0..<outputCount).map { (shift + outputSpacing * Double($0)) * inverseSpacing },
+                      inputCount: inputCount, kernel: kernel)
+        }
+
+        /// Taps at the given continuous indices. With `edgePadding` p, the samples are the input padded by p edge
+        /// values on each side (scipy's mode "nearest"): indices shift by p and every point counts as inside.
+        init(coordinates: [Double], inputCount: Int, kernel: Kernel, edgePadding: Int? = nil) {
+            taps = switch kernel { case .nearest: 1; case .linear: 2; case .cubic: 4 }
+            let padding = edgePadding ?? 0, sampleCount = inputCount + 2 * padding
+            for coordinate in coordinates {
+                let c = coordinate + Double(padding)
+                inside.append(edgePadding != nil || (c >= -0.5 && c < Double(inputCount) - 0.5))
+                let inputCount = sampleCount
                 switch kernel {
                 case .nearest:
                     // ITK rounds half up: floor(c + 0.5).
@@ -60,9 +69,18 @@ struct AxisAlignedResampler {
         let xs = map(0, size.x, input.size.x), ys = map(1, size.y, input.size.y), zs = map(2, size.z, input.size.z)
         if kernel == .nearest { return gather(xs: xs, ys: ys, zs: zs) }
         let samples = kernel == .cubic ? BSplineCoefficients.compute(input) : input.voxels
-        let inputPlane = input.size.sliceCount, outputPlane = size.sliceCount
-        let (width, height, inputWidth, inputHeight) = (size.x, size.y, input.size.x, input.size.y)
-        let taps = xs.taps, fill = fill
+        return Self.combine(samples: samples, sampleSize: input.size, xs: xs, ys: ys, zs: zs, size: size,
+                            geometry: geometry, fill: fill)
+    }
+
+    /// The separable engine: output voxel = Σ wx · wy · wz · sample, with each axis's taps given.
+    static func combine(
+        samples: [Float32], sampleSize: GridSize, xs: AxisMap, ys: AxisMap, zs: AxisMap, size: GridSize,
+        geometry: Geometry, fill: Float32
+    ) -> Volume<Float32> {
+        let inputPlane = sampleSize.sliceCount, outputPlane = size.sliceCount
+        let (width, height, inputWidth, inputHeight) = (size.x, size.y, sampleSize.x, sampleSize.y)
+        let xTaps = xs.taps, yTaps = ys.taps, taps = zs.taps
 
         /// In-plane resampling of one input plane: along x into `rows` (input height × output width), then along y.
         func resamplePlane(
@@ -73,7 +91,7 @@ struct AxisAlignedResampler {
                     for y in 0..<inputHeight {
                         let row = slice + y * inputWidth, target = rows + y * width
                         // The common tap counts unrolled: a generic inner loop costs linear a third of its speed.
-                        switch taps {
+                        switch xTaps {
                         case 2:
                             for i in 0..<width {
                                 target[i] = weights[2 * i] * row[indices[2 * i]] + weights[2 * i + 1] * row[indices[2 * i + 1]]
@@ -87,7 +105,7 @@ struct AxisAlignedResampler {
                         default:
                             for i in 0..<width {
                                 var value: Float32 = 0
-                                for t in 0..<taps { value += weights[i * taps + t] * row[indices[i * taps + t]] }
+                                for t in 0..<xTaps { value += weights[i * xTaps + t] * row[indices[i * xTaps + t]] }
                                 target[i] = value
                             }
                         }
@@ -97,8 +115,8 @@ struct AxisAlignedResampler {
             for j in 0..<height {
                 let target = plane + j * width
                 target.update(repeating: 0, count: width)
-                for t in 0..<taps {
-                    let source = rows + ys.indices[j * taps + t] * width, w = ys.weights[j * taps + t]
+                for t in 0..<yTaps {
+                    let source = rows + ys.indices[j * yTaps + t] * width, w = ys.weights[j * yTaps + t]
                     for i in 0..<width { target[i] += w * source[i] }
                 }
             }
@@ -108,7 +126,7 @@ struct AxisAlignedResampler {
         // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
         let runs = min(size.z, ParallelLoop.defaultConcurrency * 4)
         return samples.withUnsafeBufferPointer { samples in
-            Volume(size: size, geometry: geometry) { output in
+            Volume<Float32>(size: size, geometry: geometry) { output in
                 let slots = DisjointSlots(output)
                 ParallelLoop.forEach(runs) { run in
                     var planes = PlaneCache(capacity: taps, planeSize: outputPlane, rowsSize: inputHeight * width)

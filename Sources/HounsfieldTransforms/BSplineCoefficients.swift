@@ -9,16 +9,28 @@ enum BSplineCoefficients {
     /// ITK's default tolerance for the causal initialisation: sums stop once |pole|ⁿ < 1e-10.
     static let horizon = Int((log(1e-10) / log(abs(pole))).rounded(.up))
 
-    static func compute(_ volume: Volume<Float32>) -> [Float32] {
-        var coefficients = volume.voxels
-        let n = volume.size, plane = n.sliceCount
+    static func compute(_ volume: Volume<Float32>, axes: Set<Int> = [0, 1, 2]) -> [Float32] {
+        compute(volume.voxels, size: volume.size, axes: axes)
+    }
+
+    /// Coefficients of raw samples laid out as `size`, filtering only along `axes` (0 = x, 1 = y, 2 = z): a 2-D
+    /// spline per slice is `axes: [0, 1]`.
+    static func compute(_ samples: [Float32], size n: GridSize, axes: Set<Int>) -> [Float32] {
+        var coefficients = samples
+        let plane = n.sliceCount
         coefficients.withUnsafeMutableBufferPointer { buffer in
             let slots = DisjointSlots(buffer)
             // x: each row is a contiguous line. y and z: all x positions of a row are filtered together, so every
             // access runs along contiguous memory instead of striding across the volume.
-            ParallelLoop.forEach(n.y * n.z) { line in filter(slots.base + line * n.x, count: n.x, stride: 1, lanes: 1) }
-            ParallelLoop.forEach(n.z) { z in filter(slots.base + z * plane, count: n.y, stride: n.x, lanes: n.x) }
-            ParallelLoop.forEach(n.y) { y in filter(slots.base + y * n.x, count: n.z, stride: plane, lanes: n.x) }
+            if axes.contains(0) {
+                ParallelLoop.forEach(n.y * n.z) { line in filter(slots.base + line * n.x, count: n.x, stride: 1, lanes: 1) }
+            }
+            if axes.contains(1) {
+                ParallelLoop.forEach(n.z) { z in filter(slots.base + z * plane, count: n.y, stride: n.x, lanes: n.x) }
+            }
+            if axes.contains(2) {
+                ParallelLoop.forEach(n.y) { y in filter(slots.base + y * n.x, count: n.z, stride: plane, lanes: n.x) }
+            }
         }
         return coefficients
     }
@@ -92,5 +104,31 @@ enum BSplineCoefficients {
             return count <= index ? period - index : index
         }
         return (indices, [w0, w1, w2, w3].map { Float32($0) })
+    }
+}
+
+extension Volume where Scalar == Float32 {
+    /// The voxels padded by `padding` copies of the edge value on each side of the given axes (numpy's
+    /// `np.pad(mode="edge")`), and the padded size.
+    func edgePadded(by padding: Int, axes: Set<Int>) -> (samples: [Float32], size: GridSize) {
+        let pad = (0..<3).map { axes.contains($0) ? padding : 0 }
+        let padded = GridSize(x: size.x + 2 * pad[0], y: size.y + 2 * pad[1], z: size.z + 2 * pad[2])
+        let source = size
+        let samples = voxels.withUnsafeBufferPointer { input in
+            [Float32](unsafeUninitializedCapacity: padded.voxelCount) { buffer, count in
+                let slots = DisjointSlots(buffer)
+                ParallelLoop.forEach(padded.z) { k in
+                    let z = min(max(k - pad[2], 0), source.z - 1)
+                    for j in 0..<padded.y {
+                        let y = min(max(j - pad[1], 0), source.y - 1)
+                        let row = input.baseAddress! + (z * source.y + y) * source.x
+                        let target = slots.base + (k * padded.y + j) * padded.x
+                        for i in 0..<padded.x { (target + i).initialize(to: row[min(max(i - pad[0], 0), source.x - 1)]) }
+                    }
+                }
+                count = padded.voxelCount
+            }
+        }
+        return (samples, padded)
     }
 }

@@ -8,6 +8,7 @@ import HounsfieldCore
 public indirect enum TransformSpecification: Hashable, Sendable, Codable {
     case window(Window)
     case resample(Resample)
+    case nnUNetResample(NNUNetResample)
     case normalize(Normalize)
     case orient(Orient)
     case cropOrPad(CropOrPad)
@@ -19,6 +20,7 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
         switch self {
         case .window(let window): try window.validate(); return window
         case .resample(let resample): try resample.validate(); return resample
+        case .nnUNetResample(let resample): try resample.validate(); return resample
         case .normalize(let normalize): try normalize.validate(); return normalize
         case .orient(let orient): try orient.validate(); return orient
         case .cropOrPad(let crop): try crop.validate(); return crop
@@ -38,6 +40,7 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
         switch type {
         case "window": self = .window(try Window(from: decoder))
         case "resample": self = .resample(try Resample(from: decoder))
+        case "nnunet-resample": self = .nnUNetResample(try NNUNetResample(from: decoder))
         case "normalize": self = .normalize(try Normalize(from: decoder))
         case "orient": self = .orient(try Orient(from: decoder))
         case "crop-or-pad": self = .cropOrPad(try CropOrPad(from: decoder))
@@ -46,7 +49,7 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: container,
-                debugDescription: "unknown transform type '\(type)'; known types: window, resample, normalize, orient, crop-or-pad, crop-to-foreground, compose")
+                debugDescription: "unknown transform type '\(type)'; known types: window, resample, nnunet-resample, normalize, orient, crop-or-pad, crop-to-foreground, compose")
         }
     }
 
@@ -55,6 +58,9 @@ public indirect enum TransformSpecification: Hashable, Sendable, Codable {
         switch self {
         case .window(let window): try container.encode("window", forKey: .type); try window.encode(to: encoder)
         case .resample(let resample): try container.encode("resample", forKey: .type); try resample.encode(to: encoder)
+        case .nnUNetResample(let resample):
+            try container.encode("nnunet-resample", forKey: .type)
+            try resample.encode(to: encoder)
         case .normalize(let normalize):
             try container.encode("normalize", forKey: .type)
             try normalize.encode(to: encoder)

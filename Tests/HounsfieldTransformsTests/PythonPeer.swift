@@ -27,6 +27,7 @@ enum PythonPeer {
         process.arguments = [scripts.appendingPathComponent(script).path, specFile.path]
         let errors = Pipe()
         process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
         try process.run()
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -38,7 +38,8 @@ struct Decode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Scan a folder and decode its series as acquired.")
 
     @Argument var folder: String
-    @Option var repeats = 5
+    /// `--repeat` or `--repeats`.
+    @Option(name: [.customLong("repeat"), .customLong("repeats")]) var repeats = 5
 
     func run() async throws {
         var times: [Double] = []
@@ -57,7 +58,8 @@ struct Discover: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Scan headers only.")
 
     @Argument var folder: String
-    @Option var repeats = 3
+    /// `--repeat` or `--repeats`.
+    @Option(name: [.customLong("repeat"), .customLong("repeats")]) var repeats = 3
 
     func run() async throws {
         var times: [Double] = []

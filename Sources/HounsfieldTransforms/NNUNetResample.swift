@@ -1,0 +1,132 @@
+import HounsfieldCore
+
+/// nnU-Net's resampling of images, by name, so that preprocessing matches a model trained with nnU-Net v2.
+///
+/// - The new shape is `round(spacing / target × shape)` (round half to even), and voxel centres are spread evenly
+///   over the same extent (skimage's `resize`: index `(i + 0.5) · n/n′ − 0.5`), not anchored at the origin as with
+///   `Resample`.
+/// - Anisotropic data (largest spacing > `anisotropyThreshold` × smallest, in the input or the target): each slice
+///   across the coarse axis is resized with a cubic spline, then the coarse axis with nearest neighbour. Otherwise
+///   one 3-D cubic spline.
+/// - Splines use scipy's edge mode (12 edge samples padded, mirror prefilter), and each resize is clipped to the
+///   range of what it resized (a slice, or the volume), as skimage does by default.
+/// Labels are resampled with nearest neighbour (nnU-Net itself interpolates one-hot labels linearly in-plane).
+/// The coarse axis must be z (axial acquisitions); reorient first otherwise.
+public struct NNUNetResample: VolumeTransform, Hashable, Codable {
+    public var spacing: [Double]
+    public var anisotropyThreshold: Double
+
+    public init(spacing: [Double], anisotropyThreshold: Double = 3) {
+        self.spacing = spacing
+        self.anisotropyThreshold = anisotropyThreshold
+    }
+
+    public var specification: TransformSpecification { .nnUNetResample(self) }
+
+    public func validate() throws(TransformError) {
+        guard spacing.count == 3 else {
+            throw .invalidParameter(name: "nnU-Net target spacing", value: "\(spacing)", expected: "three numbers x, y, z")
+        }
+        for value in spacing { try Check.positive(value, "nnU-Net target spacing") }
+        guard anisotropyThreshold.isFinite, anisotropyThreshold >= 1 else {
+            throw .invalidParameter(name: "anisotropyThreshold", value: "\(anisotropyThreshold)", expected: "a number ≥ 1")
+        }
+    }
+
+    /// The output shape, and the coarse axis when the data count as anisotropic (nnU-Net's `get_do_separate_z`
+    /// and `get_lowres_axis`: only a single largest axis qualifies).
+    public func plan(size: GridSize, spacing current: Vector3) -> (size: GridSize, coarseAxis: Int?) {
+        let counts = size.array
+        let shape = (0..<3).map { max(1, Int((current[$0] / spacing[$0] * Double(counts[$0])).rounded(.toNearestOrEven))) }
+        func coarse(_ values: [Double]) -> Int? {
+            guard values.max()! / values.min()! > anisotropyThreshold else { return nil }
+            let axes = values.indices.filter { values[$0] == values.max()! }
+            return axes.count == 1 ? axes[0] : nil
+        }
+        let axis = coarse(current.array) ?? coarse(spacing)
+        return (GridSize(x: shape[0], y: shape[1], z: shape[2]), axis)
+    }
+
+    public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
+        try check(volume)
+        return resampled(volume, label: false)
+    }
+
+    public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
+        try check(label)
+        return resampled(label, label: true)
+    }
+
+    /// Every way the transform can fail, checked before any work.
+    private func check(_ volume: Volume<Float32>) throws(TransformError) {
+        try validate()
+        try Check.nonEmpty(volume)
+        if let coarseAxis = plan(size: volume.size, spacing: volume.geometry.spacing).coarseAxis, coarseAxis != 2 {
+            throw .invalidParameter(
+                name: "nnU-Net coarse axis", value: ["x", "y", "z"][coarseAxis],
+                expected: "z: reorient the volume (Orient) so the coarse axis is the slice axis")
+        }
+    }
+
+    private func resampled(_ volume: Volume<Float32>, label: Bool) -> Volume<Float32> {
+        let (size, coarseAxis) = plan(size: volume.size, spacing: volume.geometry.spacing)
+        guard size != volume.size else { return volume }
+        let input = volume.size.array, output = size.array
+        let scale = (0..<3).map { Double(input[$0]) / Double(output[$0]) }
+        let coordinates = (0..<3).map { axis in (0..<output[axis]).map { (Double($0) + 0.5) * scale[axis] - 0.5 } }
+        var geometry = volume.geometry
+        geometry.spacing = Vector3(geometry.spacing.x * scale[0], geometry.spacing.y * scale[1], geometry.spacing.z * scale[2])
+        geometry.origin = volume.geometry.point(atIndex: Vector3(coordinates[0][0], coordinates[1][0], coordinates[2][0]))
+
+        typealias Map = AxisAlignedResampler.AxisMap
+        if label {
+            let maps = (0..<3).map { Map(coordinates: coordinates[$0], inputCount: input[$0], kernel: .nearest, edgePadding: 0) }
+            return AxisAlignedResampler.combine(samples: volume.voxels, sampleSize: volume.size, xs: maps[0], ys: maps[1],
+                                                zs: maps[2], size: size, geometry: geometry, fill: 0)
+        }
+        let padding = 12
+        if coarseAxis == 2 {
+            // 1. Each slice in-plane with a 2-D cubic spline, clipped to that slice's range.
+            let (padded, paddedSize) = volume.edgePadded(by: padding, axes: [0, 1])
+            let coefficients = BSplineCoefficients.compute(padded, size: paddedSize, axes: [0, 1])
+            let xs = Map(coordinates: coordinates[0], inputCount: input[0], kernel: .cubic, edgePadding: padding)
+            let ys = Map(coordinates: coordinates[1], inputCount: input[1], kernel: .cubic, edgePadding: padding)
+            let slices = Map(coordinates: (0..<input[2]).map(Double.init), inputCount: input[2], kernel: .nearest, edgePadding: 0)
+            let inPlaneSize = GridSize(x: output[0], y: output[1], z: input[2])
+            var inPlane = AxisAlignedResampler.combine(samples: coefficients, sampleSize: paddedSize, xs: xs, ys: ys, zs: slices,
+                                                       size: inPlaneSize, geometry: geometry, fill: 0)
+            Self.clipSlices(&inPlane, toRangesOf: volume)
+            // 2. The coarse axis with nearest neighbour (scipy's map_coordinates, order 0, mode "nearest").
+            guard input[2] != output[2] else { inPlane.geometry = geometry; return inPlane }
+            let same = { (count: Int) in Map(coordinates: (0..<count).map(Double.init), inputCount: count, kernel: .nearest, edgePadding: 0) }
+            let zs = Map(coordinates: coordinates[2], inputCount: input[2], kernel: .nearest, edgePadding: 0)
+            return AxisAlignedResampler.combine(samples: inPlane.voxels, sampleSize: inPlaneSize, xs: same(output[0]),
+                                                ys: same(output[1]), zs: zs, size: size, geometry: geometry, fill: 0)
+        }
+        // One 3-D cubic spline over the whole volume, clipped to the volume's range.
+        let (padded, paddedSize) = volume.edgePadded(by: padding, axes: [0, 1, 2])
+        let coefficients = BSplineCoefficients.compute(padded, size: paddedSize, axes: [0, 1, 2])
+        let maps = (0..<3).map { Map(coordinates: coordinates[$0], inputCount: input[$0], kernel: .cubic, edgePadding: padding) }
+        var result = AxisAlignedResampler.combine(samples: coefficients, sampleSize: paddedSize, xs: maps[0], ys: maps[1],
+                                                  zs: maps[2], size: size, geometry: geometry, fill: 0)
+        let statistics = VoxelStatistics(of: volume)
+        let (low, high) = (Float32(statistics.minimum), Float32(statistics.maximum))
+        result.voxels = result.voxels.map { min(max($0, low), high) }
+        return result
+    }
+
+    /// skimage clips each resized slice to the range of the slice it came from.
+    private static func clipSlices(_ resized: inout Volume<Float32>, toRangesOf original: Volume<Float32>) {
+        let inputPlane = original.size.sliceCount, outputPlane = resized.size.sliceCount
+        original.voxels.withUnsafeBufferPointer { input in
+            resized.voxels.withUnsafeMutableBufferPointer { output in
+                let slots = DisjointSlots(output)
+                ParallelLoop.forEach(original.size.z) { k in
+                    let slice = input[(k * inputPlane)..<((k + 1) * inputPlane)]
+                    let low = slice.min()!, high = slice.max()!
+                    for index in (k * outputPlane)..<((k + 1) * outputPlane) { slots[index] = min(max(slots[index], low), high) }
+                }
+            }
+        }
+    }
+}

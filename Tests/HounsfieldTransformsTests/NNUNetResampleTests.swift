@@ -1,0 +1,48 @@
+import Foundation
+import Hounsfield
+import Testing
+
+/// nnU-Net's resampling by name, against nnU-Net v2's algorithm run with skimage and scipy.
+@Suite("nnU-Net resampling matches nnU-Net", .enabled(if: PythonPeer.shouldRun, "needs HOUNSFIELD_PYTHON (scripts/test.sh)"))
+struct NNUNetResampleTests {
+    /// Spacings as plain arrays: Swift Testing 6.3.1 crashes after a test case whose argument struct holds a
+    /// `SIMD3<Double>` (seen here, reported nowhere yet; arrays are fine).
+    struct Case: Sendable, CustomTestStringConvertible {
+        let spacing: [Double]
+        let target: [Double]
+        let separateZ: Bool
+        var testDescription: String { "\(spacing) → \(target)" }
+    }
+
+    static let cases = [
+        Case(spacing: [0.7, 0.7, 3.0], target: [1, 1, 1], separateZ: true),    // anisotropic input
+        Case(spacing: [0.8, 0.8, 2.5], target: [0.8, 0.8, 5], separateZ: true), // anisotropic target, z only
+        Case(spacing: [0.7, 0.7, 1.25], target: [1, 1, 1], separateZ: false),  // 3-D cubic
+    ]
+
+    @Test("same values as nnU-Net's resample_data_or_seg", arguments: cases)
+    func matchesNNUNet(_ testCase: Case) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nnunet-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try SyntheticSeries(size: 64, slices: 16, spacing: Vector3(testCase.spacing[0], testCase.spacing[1], testCase.spacing[2])).write(to: folder.appendingPathComponent("series").path)
+        let volume = try await SeriesScanner().scan([folder.path]).series[0].loadVolume()
+        let transform = NNUNetResample(spacing: testCase.target)
+        #expect((transform.plan(size: volume.size, spacing: volume.geometry.spacing).coarseAxis != nil) == testCase.separateZ)
+        let ours = try transform.apply(to: volume)
+
+        let input = folder.appendingPathComponent("in.raw"), output = folder.appendingPathComponent("out.raw")
+        try RawFloats.write(volume.voxels, to: input)
+        try PythonPeer.run("nnunet_resample.py", specification: [
+            "input": input.path, "output": output.path, "size": volume.size.array,
+            "spacing": volume.geometry.spacing.array, "target": testCase.target, "threshold": 3.0,
+        ])
+        let theirs = try RawFloats.read(output, count: ours.size.voxelCount)
+        let difference = zip(ours.voxels, theirs).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
+        print("nnunet-resample \(testCase.testDescription): \(ours.size), max |Δ| = \(difference) HU")
+        #expect(difference <= 1e-3, "max |Hounsfield − nnU-Net| = \(difference) HU")
+        // The geometry spreads the same extent over the new voxel count.
+        let extentIn = volume.geometry.spacing * Vector3(Double(volume.size.x), Double(volume.size.y), Double(volume.size.z))
+        let extentOut = ours.geometry.spacing * Vector3(Double(ours.size.x), Double(ours.size.y), Double(ours.size.z))
+        #expect((extentIn - extentOut).length < 1e-9)
+    }
+}
