@@ -7,7 +7,7 @@ import Hounsfield
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
-        maxDuration: .seconds(20), maxIterations: 10)
+        warmupIterations: 1, maxDuration: .seconds(10), maxIterations: 5)  // 2 cores, slow machine: few iterations
 
     Benchmark("discovery: 2000 files (headers only)", configuration: .init(scalingFactor: .kilo)) { benchmark in
         let folder = try BenchmarkInputs.manyFiles(2000)

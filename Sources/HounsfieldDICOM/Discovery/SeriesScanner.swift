@@ -17,7 +17,7 @@ public struct SeriesScanner: Sendable {
     public var options: ScanOptions
     /// Called from worker threads as files are read: (files done, files in all). Long scans show progress with it.
     public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
-    /// Where exclusions and the summary are logged (at debug and info level).
+    /// Where exclusions and the summary are logged (debug level: a library stays quiet unless asked).
     public var logger: Logger
 
     public init(
@@ -54,7 +54,7 @@ public struct SeriesScanner: Sendable {
         for exclusion in result.excluded {
             logger.debug("excluded", metadata: ["file": "\(exclusion.file)", "reason": "\(exclusion.reason)"])
         }
-        logger.info("scanned", metadata: [
+        logger.debug("scanned", metadata: [
             "files": "\(result.fileCount)", "series": "\(result.series.count)", "excluded": "\(result.excluded.count)",
         ])
         return result
