@@ -97,6 +97,18 @@ struct TransformSpecificationTests {
         }
     }
 
+    @Test("the example specification in Examples/README.md decodes into a working chain")
+    func exampleSpecification() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let json = try #require(text.components(separatedBy: "```json\n").last?.components(separatedBy: "```").first)
+        let specification = try JSONDecoder().decode(TransformSpecification.self, from: Data(json.utf8))
+        guard case .compose(let steps) = specification else { Issue.record("not a compose"); return }
+        #expect(steps.count == 3)
+        _ = try specification.makeTransform()
+    }
+
     @Test("labels follow spatial transforms with nearest neighbour and stay untouched by intensity transforms")
     func labels() throws {
         var label = IntensityTransformTests.sample()
