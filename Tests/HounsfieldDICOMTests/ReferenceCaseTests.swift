@@ -41,7 +41,7 @@ struct ReferenceCaseTests {
             // reversed: flip it back and compare the same voxels in the same places.
             #expect(abs(series.geometry.direction.determinant - 1) < 1e-9)
             #expect(close(series.geometry.direction.rowMajor, [-1, 0, 0, 0, 1, 0, 0, 0, -1]))
-            volume = flippedAlongZ(volume)
+            volume = try Orient("RPS").apply(to: volume)  // x → R and y → P as stored, z flipped to run toward S
         case let file where file.hasPrefix("emri_small"):
             // No positions at all: we stack at SpacingBetweenSlices (1.2 mm, the only spacing the file states);
             // SimpleITK falls back to 1 mm.
@@ -105,16 +105,5 @@ struct ReferenceCaseTests {
         await #expect(throws: DICOMError.self) { try await series.loadVolume(LoadOptions(tilt: .keep, spacing: .reject)) }
         let evened = try series.plannedGrid(for: LoadOptions(tilt: .keep))
         #expect(evened.method == .evenSlices(spacing: evened.geometry.spacing.z))
-    }
-
-    private func flippedAlongZ(_ volume: Volume<Float32>) -> Volume<Float32> {
-        let plane = volume.size.sliceCount
-        var voxels = [Float32]()
-        voxels.reserveCapacity(volume.voxels.count)
-        for k in (0..<volume.size.z).reversed() { voxels += volume.voxels[(k * plane)..<((k + 1) * plane)] }
-        var geometry = volume.geometry
-        geometry.origin = volume.geometry.point(atIndex: Vector3(0, 0, Double(volume.size.z - 1)))
-        geometry.direction.z = -geometry.direction.z
-        return Volume(voxels: voxels, size: volume.size, geometry: geometry)
     }
 }

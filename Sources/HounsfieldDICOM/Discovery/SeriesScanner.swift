@@ -135,8 +135,3 @@ public struct SeriesScanner: Sendable {
 }
 
 extension ExcludedFile: Error {}
-
-extension Duration {
-    /// The duration in seconds, as a Double, for reports.
-    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
