@@ -54,9 +54,38 @@ let package = Package(
             dependencies: ["HounsfieldCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .target(
+            // The only code that sees HDF5: integer handles and status codes (see include/hf_hdf5.h).
+            name: "CHDF5Shim",
+            dependencies: ["CHDF5"]
+        ),
+        .target(
+            // Shuffle, deflate (libdeflate), zstd and LZ4 on whole chunks, thread-safe.
+            name: "CCodecs",
+            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("zstd"), .linkedLibrary("lz4")]
+        ),
+        .systemLibrary(
+            name: "CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
+        .target(
+            name: "HounsfieldHDF5",
+            dependencies: [
+                "HounsfieldCore", "CHDF5Shim", "CCodecs", "CTurboJPEG",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         .target(
             name: "Hounsfield",
-            dependencies: ["HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms"]
+            dependencies: ["HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms", "HounsfieldHDF5"]
         ),
         .executableTarget(
             name: "hounsfield",
@@ -75,6 +104,10 @@ let package = Package(
         .testTarget(
             name: "HounsfieldTransformsTests",
             dependencies: ["HounsfieldTransforms", "Hounsfield"]
+        ),
+        .testTarget(
+            name: "HounsfieldHDF5Tests",
+            dependencies: ["HounsfieldHDF5", "Hounsfield"]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

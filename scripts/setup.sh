@@ -11,7 +11,10 @@ PACKAGES=(
   libturbojpeg0-dev # baseline JPEG fast path, preview images
   libhdf5-dev       # HDF5 shards
   hdf5-tools        # h5dump / h5ls for checking shards
-  libdeflate-dev    # fast zlib-compatible compression for shards
+  libdeflate-dev    # fast zlib-compatible compression for shards (the gzip filter's stream, ~3x zlib's speed)
+  libzstd-dev       # the zstd shard codec (HDF5 filter 32015)
+  liblz4-dev        # the LZ4 shard codec (HDF5 filter 32004)
+  hdf5-filter-plugin # lets h5dump and other HDF5 tools read LZ4 shards (HDF5_PLUGIN_PATH)
   python3-venv      # venvs for the peer comparison (SimpleITK) in tests and benchmarks
 )
 

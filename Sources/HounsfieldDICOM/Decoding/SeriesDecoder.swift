@@ -11,7 +11,7 @@ enum SeriesDecoder {
         var slicesOfImage = [[(frame: Int, z: Int)]](repeating: [], count: series.images.count)
         for (z, slice) in series.slices.enumerated() { slicesOfImage[slice.image].append((slice.frame, z)) }
         let plane = series.size.sliceCount
-        let failure = ErrorSlot()
+        let failure = ErrorSlot<DICOMError>()
 
         let volume = Volume<Float32>(size: series.size, geometry: series.geometry) { buffer in
             let slots = DisjointSlots(buffer)

@@ -96,7 +96,7 @@ public struct SyntheticSeries: Sendable {
             shuffleNames ? String(format: "%016llx.dcm", generator.next()) : String(format: "slice-%05d.dcm", k + 1)
         }
         let paths = names.map { folder + "/" + $0 }
-        let failure = ErrorSlot()
+        let failure = ErrorSlot<DICOMError>()
         ParallelLoop.forEach(slices) { k in
             do throws(DICOMError) {
                 try writeSlice(k, to: paths[k])

@@ -1,0 +1,126 @@
+import CCodecs
+import CHDF5Shim
+import Foundation
+
+/// One chunk as it goes into the file: its bytes (filtered, or raw when filtering did not help) and the filter mask
+/// that tells HDF5 which filters were skipped.
+struct EncodedChunk: Sendable {
+    var bytes: [UInt8]
+    var filterMask: UInt32
+}
+
+/// Turns array regions into stored chunks and back, with the shard's filter pipeline (shuffle, then one codec).
+/// Pure functions of their inputs, safe to call on many threads at once.
+struct ChunkCodec: Sendable {
+    let compression: ShardCompression
+    let elementSize: Int
+
+    /// The number of filters in the pipeline, for building "all skipped" masks.
+    var filterCount: Int { compression.filters.count }
+
+    /// Copies the part of the array inside `grid`'s chunk `index` into a full-size chunk buffer (zero-padded at the
+    /// edges), then filters it.
+    func encode(chunk index: Int, of grid: ChunkGrid, array: UnsafeRawBufferPointer) -> EncodedChunk {
+        let chunkBytes = grid.chunkElements * elementSize
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 16)
+        defer { raw.deallocate() }
+        gather(chunk: index, of: grid, array: array, into: raw)
+        return filter(UnsafeRawBufferPointer(raw))
+    }
+
+    /// Filters one full chunk.
+    func filter(_ raw: UnsafeRawBufferPointer) -> EncodedChunk {
+        guard let codec = compression.codec else { return EncodedChunk(bytes: Array(raw), filterMask: 0) }
+        let shuffled = UnsafeMutableRawBufferPointer.allocate(byteCount: raw.count, alignment: 16)
+        defer { shuffled.deallocate() }
+        hf_shuffle(raw.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                   shuffled.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count, elementSize)
+        // Compressed output larger than the raw chunk is useless: cap it at the raw size and store raw otherwise.
+        let capacity = min(hf_compress_bound(codec.id, raw.count), raw.count)
+        var written = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            written = hf_compress(codec.id, codec.level, shuffled.baseAddress, raw.count, buffer.baseAddress, capacity)
+            count = written
+        }
+        if written == 0 {
+            return EncodedChunk(bytes: Array(raw), filterMask: (1 << UInt32(filterCount)) - 1)
+        }
+        return EncodedChunk(bytes: bytes, filterMask: 0)
+    }
+
+    /// Reverses `filter`: decodes stored bytes into a full chunk buffer. Returns false when the bytes are corrupt.
+    func unfilter(_ stored: UnsafeRawBufferPointer, filterMask: UInt32, pipeline: [Int32],
+                  into chunk: UnsafeMutableRawBufferPointer) -> Bool {
+        // Undo the active filters in reverse order. Steps alternate between `chunk` and a scratch buffer, chosen so
+        // that the last step lands in `chunk` and no step reads the buffer it writes.
+        let steps = pipeline.enumerated()
+            .filter { filterMask & (1 << UInt32($0.offset)) == 0 }
+            .map(\.element).reversed()
+        guard !steps.isEmpty else {
+            guard stored.count == chunk.count else { return false }
+            chunk.copyMemory(from: stored)
+            return true
+        }
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: steps.count > 1 ? chunk.count : 0, alignment: 16)
+        defer { scratch.deallocate() }
+        var source = stored
+        for (step, filter) in steps.enumerated() {
+            let target = (steps.count - 1 - step) % 2 == 0 ? chunk : scratch
+            switch filter {
+            case Int32(HF5_FILTER_SHUFFLE):
+                guard source.count == chunk.count else { return false }
+                hf_unshuffle(source.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                             target.baseAddress!.assumingMemoryBound(to: UInt8.self), chunk.count, elementSize)
+            case Int32(HF_CODEC_DEFLATE), Int32(HF_CODEC_ZSTD), Int32(HF_CODEC_LZ4):
+                guard hf_decompress(filter, source.baseAddress, source.count, target.baseAddress, chunk.count) == 0
+                else { return false }
+            default:
+                return false
+            }
+            source = UnsafeRawBufferPointer(target)
+        }
+        return true
+    }
+
+    /// Copies chunk `index`'s region of the array into `chunk` (C order, chunk-shaped), zeroing what lies outside.
+    func gather(chunk index: Int, of grid: ChunkGrid, array: UnsafeRawBufferPointer,
+                into chunk: UnsafeMutableRawBufferPointer) {
+        let origin = grid.offset(ofChunk: index)
+        let extent = grid.extent(ofChunk: index)
+        let shape = grid.shape, c = grid.chunk, e = elementSize
+        if extent != c { chunk.initializeMemory(as: UInt8.self, repeating: 0) }
+        if c[1] == shape[1] && c[2] == shape[2] {
+            // A slab: one contiguous run of the array.
+            let start = origin[0] * shape[1] * shape[2] * e
+            let count = extent[0] * shape[1] * shape[2] * e
+            chunk.baseAddress!.copyMemory(from: array.baseAddress! + start, byteCount: count)
+            return
+        }
+        let rowBytes = extent[2] * e
+        for z in 0..<extent[0] {
+            for y in 0..<extent[1] {
+                let source = ((origin[0] + z) * shape[1] + origin[1] + y) * shape[2] + origin[2]
+                let target = (z * c[1] + y) * c[2]
+                (chunk.baseAddress! + target * e).copyMemory(from: array.baseAddress! + source * e, byteCount: rowBytes)
+            }
+        }
+    }
+
+    /// Copies the intersection of a decoded chunk with a region into the region's buffer (C order, `size`-shaped).
+    func scatter(chunk: UnsafeRawBufferPointer, chunkOrigin: [Int], chunkShape c: [Int],
+                 regionStart: [Int], regionSize: [Int], into region: UnsafeMutableRawPointer) {
+        let e = elementSize
+        let low = (0..<3).map { max(chunkOrigin[$0], regionStart[$0]) }
+        let high = (0..<3).map { min(chunkOrigin[$0] + c[$0], regionStart[$0] + regionSize[$0]) }
+        guard (0..<3).allSatisfy({ low[$0] < high[$0] }) else { return }
+        let rowBytes = (high[2] - low[2]) * e
+        for z in low[0]..<high[0] {
+            for y in low[1]..<high[1] {
+                let source = ((z - chunkOrigin[0]) * c[1] + (y - chunkOrigin[1])) * c[2] + (low[2] - chunkOrigin[2])
+                let target = ((z - regionStart[0]) * regionSize[1] + (y - regionStart[1])) * regionSize[2]
+                    + (low[2] - regionStart[2])
+                (region + target * e).copyMemory(from: chunk.baseAddress! + source * e, byteCount: rowBytes)
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+import CHDF5Shim
+import Foundation
+import HounsfieldCore
+
+/// Reads one published shard: lists its volumes, and reads whole volumes, slabs or patches with their geometry.
+///
+/// Chunks are read raw (`H5Dread_chunk`) and decompressed on all cores, so reading is not limited by HDF5's global
+/// lock or by plugins: every codec of the format is built in. Open one reader per process (HDF5 handles must not
+/// cross `fork`).
+public final class ShardReader {
+    public let url: URL
+    public let formatVersion: Int
+    /// The software that wrote the shard.
+    public let writer: String
+    /// The writer's worker name, "" for a single writer.
+    public let worker: String
+    public let concurrency: Int
+    private let file: HDF5Object
+    private let volumes: HDF5Object
+
+    public init(url: URL, concurrency: Int = ParallelLoop.defaultConcurrency) throws(ShardError) {
+        self.url = url
+        self.concurrency = max(1, concurrency)
+        let path = url.path
+        if path.hasSuffix(".partial") {
+            throw .invalidRequest("\(path) is an unpublished shard (still being written, or left by a crash); read the published .h5 files only")
+        }
+        file = try HDF5Object.openFile(path)
+        guard file.hasAttribute("format"), (try? file.string("format")) == ShardFormat.name else {
+            throw .malformed(path: path, reason: "the file attribute 'format' is not '\(ShardFormat.name)'")
+        }
+        formatVersion = try file.integers("format_version").first ?? 0
+        guard formatVersion <= ShardFormat.version else { throw .unsupportedVersion(path: path, version: formatVersion) }
+        writer = (try? file.string("writer")) ?? ""
+        worker = (try? file.string("worker")) ?? ""
+        guard file.contains(ShardFormat.volumesGroup) else {
+            throw .malformed(path: path, reason: "no /\(ShardFormat.volumesGroup) group")
+        }
+        volumes = try file.openGroup(ShardFormat.volumesGroup)
+    }
+
+    /// The shard's file name.
+    public var name: String { url.lastPathComponent }
+
+    /// Keys of the volumes in this shard, in name order.
+    public func keys() throws(ShardError) -> [String] { try volumes.childNames() }
+
+    /// Everything but the voxels of volume `key`.
+    public func volume(_ key: String) throws(ShardError) -> StoredVolume {
+        let group = try openVolume(key)
+        let image = try group.openDataset("image")
+        let layout = try DatasetLayout(image)
+        let spacing = try vector(group, "spacing")
+        let direction = try group.doubles("direction")
+        guard direction.count == 9 else { throw .malformed(path: group.name, reason: "direction has \(direction.count) values, not 9") }
+        let geometry = Geometry(origin: try vector(group, "origin"), spacing: spacing, direction: Direction(rowMajor: direction))
+        var bytes = Int(hf5_dataset_storage_size(image.id))
+        var labelType: ShardElementType?
+        if group.contains("label") {
+            let label = try group.openDataset("label")
+            labelType = try DatasetLayout(label).elementType
+            bytes += Int(hf5_dataset_storage_size(label.id))
+        }
+        let originalSize = (try? group.integers("original_size")).flatMap { $0.count == 3 ? GridSize(x: $0[0], y: $0[1], z: $0[2]) : nil }
+        let window = (try? group.doubles("window")).flatMap { $0.count == 2 && $0[0] <= $0[1] ? $0[0]...$0[1] : nil }
+        let metadata = VolumeMetadata(
+            originalSize: originalSize,
+            originalSpacing: try? vector(group, "original_spacing"),
+            transform: optionalString(group, "transform") ?? "",
+            transformKey: optionalString(group, "transform_key") ?? "",
+            configurationKey: optionalString(group, "configuration_key") ?? "",
+            window: window,
+            normalization: optionalString(group, "normalization"),
+            valueScale: (try? group.doubles("value_scale").first) ?? 1,
+            sourceSeries: optionalString(group, "source_series") ?? "",
+            sourceStudy: optionalString(group, "source_study") ?? "",
+            modality: optionalString(group, "modality") ?? "",
+            warnings: group.hasAttribute("warnings") ? (try group.strings("warnings")) : [],
+            softwareVersion: optionalString(group, "software_version") ?? "")
+        return StoredVolume(
+            key: key, shard: name, size: GridSize(x: layout.shape[2], y: layout.shape[1], z: layout.shape[0]),
+            elementType: layout.elementType, geometry: geometry, metadata: metadata,
+            checksum: optionalString(group, "checksum") ?? "", labelElementType: labelType,
+            labelChecksum: optionalString(group, "label_checksum"), storedBytes: bytes, chunkShape: layout.chunk,
+            filters: layout.filters.map(Int.init))
+    }
+
+    /// The manifest lines for every volume of this shard (rebuilding a lost manifest).
+    public func manifestEntries(relativeTo folder: OutputFolder) throws(ShardError) -> [ManifestEntry] {
+        var entries: [ManifestEntry] = []
+        for key in try keys() {
+            let preview = "previews/\(key).jpg"
+            let hasPreview = FileManager.default.fileExists(atPath: folder.url.appendingPathComponent(preview).path)
+            entries.append(try volume(key).manifestEntry(preview: hasPreview ? preview : nil))
+        }
+        return entries
+    }
+
+    /// The whole image of volume `key`, converted to `S` if it is stored as another type.
+    public func readImage<S: ShardScalar>(_ key: String, as type: S.Type = Float32.self) throws(ShardError) -> Volume<S> {
+        try readRegion(key, dataset: "image", start: nil, size: nil, as: type)
+    }
+
+    /// The label map of volume `key`.
+    public func readLabel<S: ShardScalar>(_ key: String, as type: S.Type = UInt8.self) throws(ShardError) -> Volume<S> {
+        try readRegion(key, dataset: "label", start: nil, size: nil, as: type)
+    }
+
+    /// Slices `slices` (k range) of volume `key`: a slab, with the geometry of its first slice.
+    public func readSlab<S: ShardScalar>(_ key: String, slices: Range<Int>, as type: S.Type = Float32.self) throws(ShardError) -> Volume<S> {
+        let info = try volume(key)
+        return try readRegion(key, dataset: "image", start: [slices.lowerBound, 0, 0],
+                              size: [slices.count, info.size.y, info.size.x], as: type)
+    }
+
+    /// A patch of `dataset` ("image" or "label") starting at voxel `start` (z, y, x) with `size` (z, y, x) voxels;
+    /// nil for the whole array. The patch's geometry places it where it lies in the volume.
+    public func readRegion<S: ShardScalar>(
+        _ key: String, dataset name: String = "image", start: [Int]?, size: [Int]?, as type: S.Type = Float32.self
+    ) throws(ShardError) -> Volume<S> {
+        let group = try openVolume(key)
+        guard group.contains(name) else { throw .missingVolume(key: "\(key)/\(name)", location: self.url.path) }
+        let dataset = try group.openDataset(name)
+        let layout = try DatasetLayout(dataset)
+        let start = start ?? [0, 0, 0]
+        let size = size ?? layout.shape
+        guard start.count == 3, size.count == 3,
+              (0..<3).allSatisfy({ start[$0] >= 0 && size[$0] > 0 && start[$0] + size[$0] <= layout.shape[$0] })
+        else {
+            throw .invalidRequest("region start \(start) size \(size) (z, y, x) is not inside \(dataset.name) of shape \(layout.shape)")
+        }
+        let spacing = try vector(group, "spacing")
+        let direction = try group.doubles("direction")
+        var geometry = Geometry(origin: try vector(group, "origin"), spacing: spacing, direction: Direction(rowMajor: direction))
+        geometry.origin = geometry.point(atIndex: Vector3(Double(start[2]), Double(start[1]), Double(start[0])))
+        let grid = GridSize(x: size[2], y: size[1], z: size[0])
+        let bytes = try readBytes(dataset, layout: layout, start: start, size: size)
+        return try Self.volume(from: bytes, storedAs: layout.elementType, size: grid, geometry: geometry, as: type)
+    }
+
+    /// The checksum of the voxels as stored (`docs/format.md`), to compare with the recorded one.
+    public func storedChecksum(_ key: String, dataset name: String = "image") throws(ShardError) -> String {
+        let group = try openVolume(key)
+        guard group.contains(name) else { throw .missingVolume(key: "\(key)/\(name)", location: url.path) }
+        let dataset = try group.openDataset(name)
+        let layout = try DatasetLayout(dataset)
+        let bytes = try readBytes(dataset, layout: layout, start: [0, 0, 0], size: layout.shape)
+        return bytes.withUnsafeBytes { VolumeChecksum.of($0, slices: layout.shape[0]) }
+    }
+
+    // MARK: - Internals
+
+    private func openVolume(_ key: String) throws(ShardError) -> HDF5Object {
+        guard OutputFolder.isValidKey(key), volumes.contains(key) else { throw .missingVolume(key: key, location: url.path) }
+        return try volumes.openGroup(key)
+    }
+
+    private func vector(_ group: HDF5Object, _ name: String) throws(ShardError) -> Vector3 {
+        let values = try group.doubles(name)
+        guard values.count == 3 else { throw .malformed(path: "\(group.name)@\(name)", reason: "expected 3 values, found \(values.count)") }
+        return Vector3(values[0], values[1], values[2])
+    }
+
+    private func optionalString(_ group: HDF5Object, _ name: String) -> String? {
+        group.hasAttribute(name) ? try? group.string(name) : nil
+    }
+
+    /// The raw little-endian bytes of a region, C order.
+    private func readBytes(_ dataset: HDF5Object, layout: DatasetLayout, start: [Int], size: [Int]) throws(ShardError) -> [UInt8] {
+        let elementSize = layout.elementType.size
+        let total = size.reduce(1, *) * elementSize
+        guard layout.isChunked else {
+            var status: Int32 = 0
+            let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+                status = hf5_read_region(dataset.id, layout.elementType.hdf5Code, 3, start.map(UInt64.init),
+                                         size.map(UInt64.init), buffer.baseAddress)
+                count = status == 0 ? total : 0
+            }
+            guard status == 0 else { throw .hdf5(path: dataset.name, message: HDF5Object.lastError) }
+            return bytes
+        }
+        for filter in layout.filters where ![1, 2, 32015, 32004].contains(filter) {
+            throw .unsupportedFilter(path: dataset.name, filter: Int(filter))
+        }
+        let grid = ChunkGrid(shape: layout.shape, chunk: layout.chunk)
+        let chunks = grid.chunks(intersecting: start, size: size)
+        let codec = ChunkCodec(compression: .none, elementSize: elementSize)
+        let chunkBytes = grid.chunkElements * elementSize
+        let datasetID = dataset.id
+        let pipeline = layout.filters
+        let failures = ErrorSlot<ShardError>()
+        let result = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            let region = DisjointSlots(buffer)
+            // Chunks are disjoint, so each worker writes its own part of the region.
+            ParallelLoop.forEach(chunks.count, concurrency: concurrency) { i in
+                let index = chunks[i]
+                let origin = grid.offset(ofChunk: index)
+                let offset = origin.map(UInt64.init)
+                let decoded = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 16)
+                defer { decoded.deallocate() }
+                let storedSize = hf5_chunk_size(datasetID, 3, offset)
+                if storedSize <= 0 {
+                    // Never written: HDF5's fill value, zero.
+                    decoded.initializeMemory(as: UInt8.self, repeating: 0)
+                } else {
+                    let stored = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(storedSize), alignment: 16)
+                    defer { stored.deallocate() }
+                    var mask: UInt32 = 0
+                    guard hf5_read_chunk(datasetID, 3, offset, &mask, stored.baseAddress) == 0 else {
+                        failures.record(.hdf5(path: dataset.name, message: HDF5Object.lastError))
+                        return
+                    }
+                    guard codec.unfilter(UnsafeRawBufferPointer(stored), filterMask: mask, pipeline: pipeline, into: decoded) else {
+                        failures.record(.corruptChunk(path: dataset.name, offset: origin))
+                        return
+                    }
+                }
+                codec.scatter(chunk: UnsafeRawBufferPointer(decoded), chunkOrigin: origin, chunkShape: grid.chunk,
+                              regionStart: start, regionSize: size, into: UnsafeMutableRawPointer(region.base))
+            }
+            count = total
+        }
+        if let failure = failures.first { throw failure }
+        return result
+    }
+
+    /// Builds a typed volume from raw bytes stored as `stored`, converting when `S` differs.
+    static func volume<S: ShardScalar>(
+        from bytes: [UInt8], storedAs stored: ShardElementType, size: GridSize, geometry: Geometry, as type: S.Type
+    ) throws(ShardError) -> Volume<S> {
+        func typed<T: ShardScalar>(_: T.Type) -> Volume<T> {
+            Volume<T>(size: size, geometry: geometry) { buffer in
+                _ = bytes.withUnsafeBytes { memcpy(buffer.baseAddress!, $0.baseAddress!, $0.count) }
+            }
+        }
+        if stored == S.shardElementType { return typed(S.self) }
+        switch stored {
+        case .float32: return typed(Float32.self).converted(to: S.self)
+        case .int16: return typed(Int16.self).converted(to: S.self)
+        case .uint8: return typed(UInt8.self).converted(to: S.self)
+        case .float16:
+            #if !(os(macOS) && arch(x86_64))
+            return typed(Float16.self).converted(to: S.self)
+            #else
+            throw .invalidRequest("float16 volumes cannot be read on this platform")
+            #endif
+        }
+    }
+}
+
+/// The element type, shape, chunk shape and filter pipeline of a dataset.
+struct DatasetLayout {
+    let elementType: ShardElementType
+    let shape: [Int]
+    let chunk: [Int]
+    let filters: [Int32]
+    var isChunked: Bool { chunk.allSatisfy { $0 > 0 } }
+
+    init(_ dataset: HDF5Object) throws(ShardError) {
+        var type: Int32 = 0
+        var rank: Int32 = 8
+        var dims = [UInt64](repeating: 0, count: 8)
+        var chunk = [UInt64](repeating: 0, count: 8)
+        guard hf5_dataset_shape(dataset.id, &type, &rank, &dims, &chunk) == 0 else {
+            throw .hdf5(path: dataset.name, message: HDF5Object.lastError)
+        }
+        guard rank == 3 else { throw .malformed(path: dataset.name, reason: "rank \(rank), expected 3 (z, y, x)") }
+        guard let elementType = ShardElementType(hdf5Code: type) else {
+            throw .malformed(path: dataset.name, reason: "element type is not one of float32, float16, int16, uint8")
+        }
+        self.elementType = elementType
+        shape = dims.prefix(3).map(Int.init)
+        self.chunk = chunk.prefix(3).map(Int.init)
+        var ids = [Int32](repeating: 0, count: 16)
+        var parameters = [UInt32](repeating: 0, count: 16)
+        let n = hf5_dataset_filters(dataset.id, &ids, &parameters, 16)
+        guard n >= 0, n <= 16 else { throw .hdf5(path: dataset.name, message: HDF5Object.lastError) }
+        filters = Array(ids.prefix(Int(n)))
+    }
+}

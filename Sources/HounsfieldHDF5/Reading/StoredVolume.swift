@@ -1,0 +1,33 @@
+import HounsfieldCore
+
+/// What a shard says about one stored volume, without its voxels.
+public struct StoredVolume: Sendable, Hashable {
+    public var key: String
+    /// The shard's file name.
+    public var shard: String
+    /// Voxel counts (x, y, z); the dataset's shape is (z, y, x).
+    public var size: GridSize
+    public var elementType: ShardElementType
+    public var geometry: Geometry
+    public var metadata: VolumeMetadata
+    public var checksum: String
+    /// The label's element type, when the volume has a label.
+    public var labelElementType: ShardElementType?
+    public var labelChecksum: String?
+    /// Bytes the image (and label) occupy in the shard.
+    public var storedBytes: Int
+    /// Chunk shape (z, y, x) of the image.
+    public var chunkShape: [Int]
+    /// HDF5 filter ids of the image, in write order.
+    public var filters: [Int]
+
+    /// The manifest line for this volume.
+    public func manifestEntry(preview: String? = nil) -> ManifestEntry {
+        ManifestEntry(
+            key: key, shard: shard, path: "/\(ShardFormat.volumesGroup)/\(key)/image",
+            labelPath: labelElementType == nil ? nil : "/\(ShardFormat.volumesGroup)/\(key)/label",
+            shape: [size.z, size.y, size.x], dtype: elementType, spacing: geometry.spacing.array,
+            origin: geometry.origin.array, direction: geometry.direction.rowMajor, checksum: checksum,
+            bytes: storedBytes, sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings)
+    }
+}

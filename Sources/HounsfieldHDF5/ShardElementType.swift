@@ -1,0 +1,42 @@
+import CHDF5Shim
+import HounsfieldCore
+
+/// The element types a shard dataset can hold, named as numpy names them.
+public enum ShardElementType: String, Sendable, Hashable, Codable, CaseIterable {
+    case float32, float16, int16, uint8
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .float32: 4
+        case .float16, .int16: 2
+        case .uint8: 1
+        }
+    }
+
+    var hdf5Code: Int32 {
+        switch self {
+        case .float32: Int32(HF5_FLOAT32)
+        case .float16: Int32(HF5_FLOAT16)
+        case .int16: Int32(HF5_INT16)
+        case .uint8: Int32(HF5_UINT8)
+        }
+    }
+
+    init?(hdf5Code: Int32) {
+        guard let type = Self.allCases.first(where: { $0.hdf5Code == hdf5Code }) else { return nil }
+        self = type
+    }
+}
+
+/// A voxel type that shards store as is (little-endian, as every platform Swift runs on).
+public protocol ShardScalar: VoxelScalar {
+    static var shardElementType: ShardElementType { get }
+}
+
+extension Float32: ShardScalar { public static var shardElementType: ShardElementType { .float32 } }
+extension Int16: ShardScalar { public static var shardElementType: ShardElementType { .int16 } }
+extension UInt8: ShardScalar { public static var shardElementType: ShardElementType { .uint8 } }
+#if !(os(macOS) && arch(x86_64))
+extension Float16: ShardScalar { public static var shardElementType: ShardElementType { .float16 } }
+#endif

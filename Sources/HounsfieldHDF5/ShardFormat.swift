@@ -1,0 +1,11 @@
+/// Constants of the shard format (`docs/format.md`).
+public enum ShardFormat {
+    /// The value of the file attribute `format`.
+    public static let name = "hounsfield-shard"
+    /// The format version this library writes and the newest it reads.
+    public static let version = 1
+    /// The software that writes shards, recorded in `writer` and `software_version`.
+    public static let softwareVersion = "hounsfield 0.5.0"
+    /// The group that holds one group per volume.
+    static let volumesGroup = "volumes"
+}

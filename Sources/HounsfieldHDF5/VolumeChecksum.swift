@@ -1,0 +1,23 @@
+import Crypto
+import Foundation
+import HounsfieldCore
+
+/// The checksum of stored voxels (`docs/format.md`): SHA-256 over the per-slice SHA-256 digests, so all cores hash
+/// and the value does not depend on chunking or compression.
+enum VolumeChecksum {
+    static let prefix = "sha256-slices:"
+
+    /// The checksum of an array of `slices` equal-size slices, C order.
+    static func of(_ array: UnsafeRawBufferPointer, slices: Int) -> String {
+        guard slices > 0 else { return prefix + SHA256.hash(data: Data()).hex }
+        let sliceBytes = array.count / slices
+        let digests = ParallelLoop.map(slices) { k in
+            Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: array[(k * sliceBytes)..<((k + 1) * sliceBytes)])))
+        }
+        return prefix + SHA256.hash(data: digests.flatMap { $0 }).hex
+    }
+}
+
+extension Digest {
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+}

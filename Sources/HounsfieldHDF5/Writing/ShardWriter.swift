@@ -1,0 +1,290 @@
+import CHDF5Shim
+import Foundation
+import HounsfieldCore
+import Logging
+
+/// Writes volumes into HDF5 shards in an output folder, publishing each shard atomically and listing its volumes in
+/// the manifest only after it is published (`docs/format.md`).
+///
+/// Chunks are compressed on `options.concurrency` threads and handed to HDF5 already compressed (direct chunk
+/// writes), so HDF5's global lock only covers copying finished bytes into the file.
+///
+/// Not `Sendable`: one writer belongs to one task. Several processes can write to one folder, each with its own
+/// `worker` name.
+public final class ShardWriter {
+    public let folder: OutputFolder
+    public let options: ShardWriterOptions
+    private let logger: Logger
+
+    /// Keys already published in the folder (by earlier runs, other workers, or this writer).
+    public private(set) var publishedKeys: Set<String> = []
+    /// Manifest lines this writer published, in order.
+    public private(set) var published: [ManifestEntry] = []
+    /// Manifest lines recovered from shards that were published without their lines (a crash in between).
+    public private(set) var recovered: [ManifestEntry] = []
+
+    private var nextNumber = 0
+    private var current: OpenShard?
+    private var finished = false
+
+    /// Opens (creating if needed) an output folder for writing.
+    public init(directory: URL, options: ShardWriterOptions = .init(),
+                logger: Logger = Logger(label: "hounsfield.shards")) throws(ShardError) {
+        try options.validate()
+        self.folder = OutputFolder(directory)
+        self.options = options
+        self.logger = logger
+        do {
+            try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
+        } catch {
+            throw .io(path: folder.path, operation: "create folder", errno: Int32((error as NSError).code))
+        }
+        try prepareFolder()
+    }
+
+    /// Whether a volume with this key is already in the folder: a resuming run skips it.
+    public func isPublished(_ key: String) -> Bool { publishedKeys.contains(key) }
+
+    /// Writes one volume. Its shard is published (and its manifest line written) when the shard rotates or on
+    /// `finish()`.
+    public func write<Image: ShardScalar>(_ image: Volume<Image>, key: String, metadata: VolumeMetadata = .init()) throws(ShardError) {
+        try write(image, label: Volume<UInt8>?.none, key: key, metadata: metadata)
+    }
+
+    /// Writes one volume and its label map (same grid).
+    public func write<Image: ShardScalar, Label: ShardScalar>(
+        _ image: Volume<Image>, label: Volume<Label>?, key: String, metadata: VolumeMetadata = .init()
+    ) throws(ShardError) {
+        guard !finished else { throw .invalidRequest("this shard writer is finished; make a new one") }
+        guard OutputFolder.isValidKey(key) else {
+            throw .invalidRequest("volume key '\(key)' is invalid: use 1-128 of A-Z a-z 0-9 _ . -")
+        }
+        guard image.size.voxelCount > 0 else { throw .invalidRequest("volume '\(key)' has no voxels") }
+        if let label, label.size != image.size {
+            throw .invalidRequest("volume '\(key)': the label's grid \(label.size) differs from the image's \(image.size)")
+        }
+        if let shard = current, shard.keys.contains(key) { throw .duplicateKey(key: key, shard: shard.name + ".partial") }
+        guard !publishedKeys.contains(key) else {
+            throw .duplicateKey(key: key, shard: published.first { $0.key == key }?.shard ?? "an earlier shard of this folder")
+        }
+        if let shard = current, shard.bytes >= options.maxShardBytes || shard.keys.count >= options.maxVolumesPerShard {
+            try publishCurrent()
+        }
+        let shard: OpenShard
+        if let open = current { shard = open } else { shard = try openShard() }
+        current = shard
+
+        let group = try shard.volumes.createGroup(key)
+        try writeAttributes(of: image, metadata: metadata, to: group)
+        let stored = try writeDataset(image, named: "image", in: group)
+        try group.write("checksum", string: stored.checksum)
+        var bytes = stored.bytes
+        if let label {
+            let storedLabel = try writeDataset(label, named: "label", in: group)
+            try group.write("label_checksum", string: storedLabel.checksum)
+            bytes += storedLabel.bytes
+        }
+        var preview: String?
+        if let previews = options.previews {
+            preview = try PreviewRenderer(options: previews).write(image, key: key, metadata: metadata, in: folder)
+        }
+        shard.bytes += bytes
+        shard.keys.insert(key)
+        shard.entries.append(ManifestEntry(
+            key: key, shard: shard.name, path: "/\(ShardFormat.volumesGroup)/\(key)/image",
+            labelPath: label == nil ? nil : "/\(ShardFormat.volumesGroup)/\(key)/label",
+            shape: [image.size.z, image.size.y, image.size.x], dtype: Image.shardElementType,
+            spacing: image.geometry.spacing.array, origin: image.geometry.origin.array,
+            direction: image.geometry.direction.rowMajor, checksum: stored.checksum, bytes: bytes,
+            sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings))
+    }
+
+    /// Publishes the open shard, appends its manifest lines, and rebuilds `index.html` when previews are on.
+    /// Returns every line this writer published.
+    @discardableResult
+    public func finish() throws(ShardError) -> [ManifestEntry] {
+        guard !finished else { return published }
+        try publishCurrent()
+        finished = true
+        if options.previews != nil { try PreviewIndex.write(for: folder) }
+        return published
+    }
+
+    // MARK: - Shards
+
+    /// A shard being written: its HDF5 file, its `/volumes` group, and what it holds so far.
+    private final class OpenShard {
+        let name: String
+        let file: HDF5Object
+        let volumes: HDF5Object
+        var keys: Set<String> = []
+        var entries: [ManifestEntry] = []
+        var bytes = 0
+
+        init(name: String, file: HDF5Object, volumes: HDF5Object) {
+            self.name = name
+            self.file = file
+            self.volumes = volumes
+        }
+    }
+
+    private func partialPath(_ name: String) -> String { folder.url.appendingPathComponent(name + ".partial").path }
+    private func finalPath(_ name: String) -> String { folder.url.appendingPathComponent(name).path }
+
+    private func openShard() throws(ShardError) -> OpenShard {
+        let name = OutputFolder.shardName(number: nextNumber, worker: options.worker)
+        nextNumber += 1
+        let file = try HDF5Object.createFile(partialPath(name))
+        try file.write("format", string: ShardFormat.name)
+        try file.write("format_version", integer: ShardFormat.version)
+        try file.write("writer", string: ShardFormat.softwareVersion)
+        try file.write("worker", string: options.worker ?? "")
+        let volumes = try file.createGroup(ShardFormat.volumesGroup)
+        logger.debug("opened shard", metadata: ["shard": "\(name)"])
+        return OpenShard(name: name, file: file, volumes: volumes)
+    }
+
+    /// Closes the open shard and makes it visible: flush, close, fsync, rename, fsync the folder; then the manifest.
+    private func publishCurrent() throws(ShardError) {
+        guard let shard = current else { return }
+        current = nil
+        try shard.file.flush()
+        let entries = shard.entries
+        let name = shard.name
+        // Closing: the last references to the group and file handles go here.
+        _ = consume shard
+        try Durability.sync(partialPath(name))
+        try Durability.renameAtomically(partialPath(name), to: finalPath(name))
+        try Durability.syncDirectory(folder.path)
+        try appendToManifest(entries)
+        published += entries
+        publishedKeys.formUnion(entries.map(\.key))
+        logger.debug("published shard", metadata: ["shard": "\(name)", "volumes": "\(entries.count)"])
+    }
+
+    private func appendToManifest(_ entries: [ManifestEntry]) throws(ShardError) {
+        guard !entries.isEmpty else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var bytes: [UInt8] = []
+        for entry in entries {
+            guard let line = try? encoder.encode(entry) else { continue }
+            bytes += line
+            bytes.append(UInt8(ascii: "\n"))
+        }
+        try Durability.append(bytes, to: folder.url.appendingPathComponent(OutputFolder.manifestName(worker: options.worker)).path)
+    }
+
+    // MARK: - Datasets and attributes
+
+    private func writeDataset<S: ShardScalar>(
+        _ volume: Volume<S>, named name: String, in group: HDF5Object
+    ) throws(ShardError) -> (bytes: Int, checksum: String) {
+        let type = S.shardElementType
+        let shape = [volume.size.z, volume.size.y, volume.size.x]
+        let chunk = options.chunks.chunkShape(for: shape, elementSize: type.size)
+        let grid = ChunkGrid(shape: shape, chunk: chunk)
+        let filters = options.compression.filters
+        let id = hf5_dataset_create(group.id, name, type.hdf5Code, 3, shape.map(UInt64.init), chunk.map(UInt64.init),
+                                    Int32(filters.count), filters.map(\.id), filters.map(\.parameter))
+        guard id >= 0 else { throw .hdf5(path: group.child(name), message: HDF5Object.lastError) }
+        let dataset = HDF5Object(id: id, name: group.child(name))
+        let codec = ChunkCodec(compression: options.compression, elementSize: type.size)
+        let concurrency = options.concurrency
+        var failure: ShardError?
+        var stored = 0
+        let checksum = volume.voxels.withUnsafeBytes { array -> String in
+            let checksum = VolumeChecksum.of(array, slices: volume.size.z)
+            // Batches keep memory at a few chunks per thread while all threads compress; chunks are written in
+            // index order so equal input gives equal files.
+            let batch = max(4, concurrency * 2)
+            for start in stride(from: 0, to: grid.chunkCount, by: batch) where failure == nil {
+                let count = min(batch, grid.chunkCount - start)
+                let encoded = ParallelLoop.map(count, concurrency: concurrency) {
+                    codec.encode(chunk: start + $0, of: grid, array: array)
+                }
+                for (i, chunk) in encoded.enumerated() {
+                    let offset = grid.offset(ofChunk: start + i).map(UInt64.init)
+                    let status = chunk.bytes.withUnsafeBytes {
+                        hf5_write_chunk(dataset.id, 3, offset, chunk.filterMask, $0.baseAddress, $0.count)
+                    }
+                    if status != 0 {
+                        failure = .hdf5(path: dataset.name, message: HDF5Object.lastError)
+                        break
+                    }
+                    stored += chunk.bytes.count
+                }
+            }
+            return checksum
+        }
+        if let failure { throw failure }
+        return (stored, checksum)
+    }
+
+    private func writeAttributes<S: ShardScalar>(
+        of image: Volume<S>, metadata: VolumeMetadata, to group: HDF5Object
+    ) throws(ShardError) {
+        let geometry = image.geometry
+        try group.write("spacing", doubles: geometry.spacing.array)
+        try group.write("origin", doubles: geometry.origin.array)
+        try group.write("direction", doubles: geometry.direction.rowMajor, shape: [3, 3])
+        try group.write("affine_lps", doubles: geometry.affineLPS.flatMap { $0 }, shape: [4, 4])
+        try group.write("affine_ras", doubles: geometry.affineRAS.flatMap { $0 }, shape: [4, 4])
+        try group.write("shape", integers: [image.size.z, image.size.y, image.size.x])
+        let originalSize = metadata.originalSize ?? image.size
+        try group.write("original_size", integers: [originalSize.x, originalSize.y, originalSize.z])
+        try group.write("original_spacing", doubles: (metadata.originalSpacing ?? geometry.spacing).array)
+        try group.write("transform", string: metadata.transform)
+        try group.write("transform_key", string: metadata.transformKey)
+        try group.write("configuration_key", string: metadata.configurationKey)
+        if let window = metadata.window { try group.write("window", doubles: [window.lowerBound, window.upperBound]) }
+        if let normalization = metadata.normalization { try group.write("normalization", string: normalization) }
+        try group.write("value_scale", double: metadata.valueScale)
+        try group.write("source_series", string: metadata.sourceSeries)
+        try group.write("source_study", string: metadata.sourceStudy)
+        try group.write("modality", string: metadata.modality)
+        try group.write("warnings", strings: metadata.warnings)
+        try group.write("software_version", string: metadata.softwareVersion)
+    }
+
+    // MARK: - Resuming
+
+    /// Deletes this worker's `.partial` debris, reads what the folder already holds, recovers manifest lines of
+    /// shards published without them, and picks the next shard number.
+    private func prepareFolder() throws(ShardError) {
+        let worker = options.worker
+        var mine: [Int] = []
+        var ownPublished = false
+        for name in folder.fileNames() {
+            guard let shard = OutputFolder.parseShardName(name), shard.worker == worker else { continue }
+            mine.append(shard.number)
+            if shard.partial {
+                // A writer with this worker name died while writing it; it was never visible to readers.
+                try? FileManager.default.removeItem(at: folder.url.appendingPathComponent(name))
+                logger.notice("removed an unpublished shard left by an interrupted run", metadata: ["shard": "\(name)"])
+            } else {
+                ownPublished = true
+            }
+        }
+        nextNumber = (mine.max() ?? -1) + 1
+        let manifests = folder.manifestEntries()
+        let ownManifest = folder.manifestNames().contains(OutputFolder.manifestName(worker: worker))
+        if !options.resume && (ownPublished || ownManifest) {
+            throw .invalidRequest("\(folder.path) already holds shards of \(worker.map { "worker '\($0)'" } ?? "a writer"); resume to continue that run, or write to an empty folder")
+        }
+        publishedKeys = Set(manifests.entries.filter { $0.status == "ok" }.map(\.key))
+        // Shards that no manifest line names were published by a writer that died before appending its lines. The
+        // shard is complete (it was renamed only after fsync), so its volumes count; this worker's own are written
+        // back into its manifest, other workers' are left for `manifest merge`.
+        let listed = Set(manifests.entries.map(\.shard))
+        for name in folder.shardNames() where !listed.contains(name) {
+            let entries = try ShardReader(url: folder.url.appendingPathComponent(name)).manifestEntries(relativeTo: folder)
+            publishedKeys.formUnion(entries.map(\.key))
+            if OutputFolder.parseShardName(name)?.worker == worker {
+                try appendToManifest(entries)
+                recovered += entries
+                logger.notice("recovered manifest lines of a shard published before a crash", metadata: ["shard": "\(name)", "volumes": "\(entries.count)"])
+            }
+        }
+    }
+}

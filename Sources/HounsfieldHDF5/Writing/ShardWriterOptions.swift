@@ -1,0 +1,48 @@
+import HounsfieldCore
+
+/// How a `ShardWriter` lays out, compresses, rotates and names its shards.
+public struct ShardWriterOptions: Sendable, Hashable {
+    public var compression: ShardCompression
+    public var chunks: ChunkLayout
+    /// A shard is closed once it holds this many compressed bytes (a volume is never split, so a shard can exceed it
+    /// by one volume).
+    public var maxShardBytes: Int
+    /// A shard is closed once it holds this many volumes.
+    public var maxVolumesPerShard: Int
+    /// The worker name that keeps this writer's shard and manifest names apart from other processes writing to the
+    /// same folder; nil for a single writer.
+    public var worker: String?
+    /// Continue an earlier run in this folder: skip published volumes, recover manifest lines of shards published
+    /// just before a crash, delete this worker's half-written `.partial` files. Without it, a folder that already
+    /// holds this worker's shards is an error.
+    public var resume: Bool
+    /// QC previews, or nil for none.
+    public var previews: PreviewOptions?
+    /// Threads that compress chunks.
+    public var concurrency: Int
+
+    public init(
+        compression: ShardCompression = .default, chunks: ChunkLayout = .default, maxShardBytes: Int = 2 << 30,
+        maxVolumesPerShard: Int = .max, worker: String? = nil, resume: Bool = false, previews: PreviewOptions? = nil,
+        concurrency: Int = ParallelLoop.defaultConcurrency
+    ) {
+        self.compression = compression
+        self.chunks = chunks
+        self.maxShardBytes = maxShardBytes
+        self.maxVolumesPerShard = maxVolumesPerShard
+        self.worker = worker
+        self.resume = resume
+        self.previews = previews
+        self.concurrency = concurrency
+    }
+
+    func validate() throws(ShardError) {
+        try compression.validate()
+        if let worker, !OutputFolder.isValidWorker(worker) {
+            throw .invalidRequest("worker name '\(worker)' is invalid: use letters, digits, '_' and '.' (no '-'), at most 64")
+        }
+        guard maxShardBytes > 0, maxVolumesPerShard > 0, concurrency > 0 else {
+            throw .invalidRequest("shard limits and concurrency must be positive")
+        }
+    }
+}
