@@ -21,7 +21,12 @@ parser.add_argument("--work", default=os.environ.get("HOUNSFIELD_PEERS_WORK", "/
 parser.add_argument("--quick", action="store_true", help="tiny inputs, one repeat: checks that everything runs")
 parser.add_argument("--repeats", type=int, default=5)
 parser.add_argument("--skip-transforms", action="store_true", help="decode and discovery only")
+parser.add_argument("--only", default="decode,transforms,discovery,shards",
+                    help="comma-separated sections to run: decode, transforms, discovery, shards (default: all)")
 args = parser.parse_args()
+sections = set(args.only.split(","))
+if args.skip_transforms:
+    sections.discard("transforms")
 
 root = args.root
 hf_bench = os.path.join(root, "Benchmarks/.build/release/hf-bench")
@@ -94,7 +99,7 @@ def median(values):
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-for syntax in ["explicit", "jpeg-lossless"]:
+for syntax in ["explicit", "jpeg-lossless"] if "decode" in sections else []:
     folder = make("series", f"{work}/series-{syntax}-{size}x{slices}", syntax=syntax, size=size, slices=slices)
     inspected = json.loads(subprocess.run([hounsfield, "inspect", folder, "--stats", "--json"],
                                           capture_output=True, text=True, check=True).stdout)
@@ -132,7 +137,9 @@ for syntax in ["explicit", "jpeg-lossless"]:
 # Transforms (issue 4): resampling the 512×512×300 explicit series to 1 mm, and intensity throughput.
 results["resample"] = []
 series_folder = f"{work}/series-explicit-{size}x{slices}"
-for interpolation in [] if args.skip_transforms else ["linear", "nearest", "bspline"]:
+if sections & {"transforms", "shards"}:
+    make("series", series_folder, syntax="explicit", size=size, slices=slices)
+for interpolation in ["linear", "nearest", "bspline"] if "transforms" in sections else []:
     ours, our_peak = run([hf_bench, "resample", series_folder, "--interpolation", interpolation, "--repeats", str(repeats)],
                          f"hounsfield resample {interpolation}")
     theirs, their_peak = run([sys.executable, os.path.join(here, "sitk_resample_job.py"), series_folder, "1.0",
@@ -143,22 +150,35 @@ for interpolation in [] if args.skip_transforms else ["linear", "nearest", "bspl
         "simpleitk": {"median_s": theirs["median_s"], "times_s": theirs["times_s"], "peak_rss_mb": their_peak},
         "ratio_simpleitk_over_hounsfield": theirs["median_s"] / ours["median_s"],
     })
-if not args.skip_transforms:
+if "transforms" in sections:
     results["intensity"], _ = run([hf_bench, "intensity", series_folder, "--repeats", str(repeats)],
                                   "hounsfield intensity")
 
+# Shards (issue 5): the 1 mm Float32 volume written by Hounsfield and by h5py with the same chunks and filters,
+# then read back whole and as random patches.
+if "shards" in sections:
+    shard_work = f"{work}/shards"
+    ours, our_peak = run([hf_bench, "shards", series_folder, "--work", shard_work, "--repeats", str(repeats)],
+                         "hounsfield shard write/read")
+    theirs, their_peak = run([sys.executable, os.path.join(here, "h5py_shards.py"), shard_work, str(repeats),
+                              ours["reads"][0]["shard"]], "h5py write/read")
+    results["shards"] = {"shape": ours["shape"], "raw_bytes": ours["raw_bytes"], "hounsfield": ours,
+                         "h5py": theirs, "peak_rss_mb": {"hounsfield": our_peak, "h5py": their_peak}}
+    results["versions"]["h5py"] = theirs["h5py"]
+    results["versions"]["hdf5 (h5py)"] = theirs["hdf5"]
+
 # Discovery: 10k and 20k runs interleaved (one scan each per round), so machine noise hits both alike.
-folders = {count: make("many", f"{work}/many-{count}", files=count) for count in many}
-rounds = {count: [] for count in many}
-peaks = {count: 0.0 for count in many}
-for round_index in range(max(repeats, 3) if not args.quick else 1):
+folders = {count: make("many", f"{work}/many-{count}", files=count) for count in many} if "discovery" in sections else {}
+rounds = {count: [] for count in folders}
+peaks = {count: 0.0 for count in folders}
+for round_index in range(max(repeats, 3) if not args.quick else 1) if folders else []:
     for count in many:
         measured, peak = run([hf_bench, "discover", folders[count], "--repeat", "1"], f"hounsfield discover {count}")
         rounds[count].append(measured)
         peaks[count] = max(peaks[count], peak)
 
 
-for count in many:
+for count in folders:
     times = [r["median_s"] for r in rounds[count]]
     entry = {"files": rounds[count][0]["files"], "series": rounds[count][0]["series"],
              "hounsfield": {"median_s": median(times), "times_s": times,
@@ -171,9 +191,10 @@ for count in many:
                               "peak_rss_mb": their_peak}
         entry["ratio_simpleitk_over_hounsfield"] = theirs["median_s"] / entry["hounsfield"]["median_s"]
     results["discovery"].append(entry)
-ratios = [b["median_s"] / a["median_s"] for a, b in zip(rounds[many[0]], rounds[many[1]])]
-results["discovery_scaling_20k_over_10k"] = results["discovery"][1]["hounsfield"]["median_s"] / results["discovery"][0]["hounsfield"]["median_s"]
-results["discovery_scaling_per_round"] = ratios
+if folders:
+    ratios = [b["median_s"] / a["median_s"] for a, b in zip(rounds[many[0]], rounds[many[1]])]
+    results["discovery_scaling_20k_over_10k"] = results["discovery"][1]["hounsfield"]["median_s"] / results["discovery"][0]["hounsfield"]["median_s"]
+    results["discovery_scaling_per_round"] = ratios
 
 results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
 results["peak_rss_source"] = rss_source
@@ -210,27 +231,28 @@ lines += ["", "HU SHA-256 (float32, C order; Hounsfield from `hounsfield inspect
     f"{entry['syntax']}: Hounsfield `{entry['hounsfield']['hu_sha256'][:16]}…`, SimpleITK "
     f"`{entry['simpleitk']['hu_sha256'][:16]}…` (read as {entry['simpleitk']['pixel_type']})"
     for entry in results["decode"]) + "."]
-lines += [
-    "",
-    "Discovery (headers only; Hounsfield `SeriesScanner.scan`; SimpleITK walks the folders and calls "
-    "GetGDCMSeriesIDs + GetGDCMSeriesFileNames in each, at the smaller count only).",
-    "",
-    "| files | series | Hounsfield | files/s | SimpleITK | files/s | ratio S/H | peak RSS MB (H / S) |",
-    "|---|---|---|---|---|---|---|---|",
-]
-for entry in results["discovery"]:
-    h = entry["hounsfield"]
-    if "simpleitk" in entry:
-        s_ = entry["simpleitk"]
-        sitk_part = (f"{s_['median_s']:.2f} s | {s_['files_per_s']:.0f} | **{entry['ratio_simpleitk_over_hounsfield']:.1f}×** "
-                     f"| {h['peak_rss_mb']:.0f} / {s_['peak_rss_mb']:.0f}")
-    else:
-        sitk_part = f"— | — | — | {h['peak_rss_mb']:.0f} / —"
-    lines.append(f"| {entry['files']} | {entry['series']} | {h['median_s']:.2f} s | {h['files_per_s']:.0f} | {sitk_part} |")
-per_round = ", ".join(f"{r:.2f}" for r in results["discovery_scaling_per_round"])
-lines += ["", f"Discovery time at {many[1]} files / at {many[0]} files: "
-              f"**{results['discovery_scaling_20k_over_10k']:.2f}** (linear = 2.0; ratio of medians of "
-              f"interleaved runs; per round: {per_round})."]
+if results["discovery"]:
+    lines += [
+        "",
+        "Discovery (headers only; Hounsfield `SeriesScanner.scan`; SimpleITK walks the folders and calls "
+        "GetGDCMSeriesIDs + GetGDCMSeriesFileNames in each, at the smaller count only).",
+        "",
+        "| files | series | Hounsfield | files/s | SimpleITK | files/s | ratio S/H | peak RSS MB (H / S) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in results["discovery"]:
+        h = entry["hounsfield"]
+        if "simpleitk" in entry:
+            s_ = entry["simpleitk"]
+            sitk_part = (f"{s_['median_s']:.2f} s | {s_['files_per_s']:.0f} | **{entry['ratio_simpleitk_over_hounsfield']:.1f}×** "
+                         f"| {h['peak_rss_mb']:.0f} / {s_['peak_rss_mb']:.0f}")
+        else:
+            sitk_part = f"— | — | — | {h['peak_rss_mb']:.0f} / —"
+        lines.append(f"| {entry['files']} | {entry['series']} | {h['median_s']:.2f} s | {h['files_per_s']:.0f} | {sitk_part} |")
+    per_round = ", ".join(f"{r:.2f}" for r in results["discovery_scaling_per_round"])
+    lines += ["", f"Discovery time at {many[1]} files / at {many[0]} files: "
+                  f"**{results['discovery_scaling_20k_over_10k']:.2f}** (linear = 2.0; ratio of medians of "
+                  f"interleaved runs; per round: {per_round})."]
 if results["resample"]:
     lines += ["", "| resample (Float32, to 1 mm) | Hounsfield | SimpleITK | ratio S/H | peak RSS MB (H / S) |",
               "|---|---|---|---|---|"]
@@ -246,6 +268,31 @@ if "intensity" in results:
                   f"{intensity['window_voxels_per_s'] / 1e9:.2f} G voxels/s, z-score "
                   f"{intensity['zscore_voxels_per_s'] / 1e9:.2f} G voxels/s; the floor, a plain copy of the same "
                   f"buffer: {intensity['copy_voxels_per_s'] / 1e9:.2f} G voxels/s."]
+if "shards" in results:
+    sh = results["shards"]
+    ours_w = {(w["compression"], "cubes" if w["chunks"].startswith("cubes") else "slabs"): w for w in sh["hounsfield"]["writes"]}
+    lines += ["", f"Shard write of the 1 mm Float32 volume ({'×'.join(map(str, sh['shape']))}, "
+                  f"{sh['raw_bytes'] / 1e6:.0f} MB; Hounsfield on {sh['hounsfield']['threads']} threads, h5py "
+                  f"{sh['h5py']['h5py']} with HDF5 {sh['h5py']['hdf5']}; same chunk shape, same filters, file fsynced):", "",
+              "| codec, chunks | Hounsfield | MB/s | h5py | MB/s | ratio h5py/H | compression ratio (H / h5py) |",
+              "|---|---|---|---|---|---|---|"]
+    for w in sh["h5py"]["writes"]:
+        layout = "cubes" if w["chunk_shape"][1] != sh["shape"][1] else "slabs"
+        h = ours_w.get((w["compression"], layout))
+        if h is None:
+            continue
+        lines.append(f"| {w['compression']}, {layout} {'×'.join(map(str, h['chunk_shape']))} | {h['median_s']:.3f} s | "
+                     f"{h['mb_per_s']:.0f} | {w['median_s']:.3f} s | {w['mb_per_s']:.0f} | "
+                     f"**{w['median_s'] / h['median_s']:.1f}×** | {h['ratio']:.2f} / {w['ratio']:.2f} |")
+    lines += ["", "| read (gzip:1) | Hounsfield whole | h5py whole | ratio | Hounsfield patches/s | h5py patches/s | ratio |",
+              "|---|---|---|---|---|---|---|"]
+    for h, p in zip(sh["hounsfield"]["reads"], sh["h5py"]["reads"]):
+        lines.append(f"| {h['chunks']} | {h['whole_median_s']:.3f} s | {p['whole_median_s']:.3f} s | "
+                     f"**{p['whole_median_s'] / h['whole_median_s']:.1f}×** | {h['patches_per_s']:.0f} | "
+                     f"{p['patches_per_s']:.0f} | **{h['patches_per_s'] / p['patches_per_s']:.1f}×** |")
+    lines += ["", f"Random patches: {len(json.load(open(os.path.join(work, 'shards', 'volume.json')))['origins'])} of "
+                  f"{'×'.join(map(str, json.load(open(os.path.join(work, 'shards', 'volume.json')))['patch']))} voxels. "
+                  f"h5py reads Hounsfield's gzip shard with equal values: {yes(sh['h5py']['h5py_reads_hounsfield_shard_equal'])}."]
 table = "\n".join(lines) + "\n"
 with open(os.path.join(results_dir, "results.md"), "w") as file:
     file.write(table)

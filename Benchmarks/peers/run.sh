@@ -14,7 +14,7 @@ venv="$here/.venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q --disable-pip-version-check "SimpleITK==2.5.7" numpy
+"$venv/bin/pip" install -q --disable-pip-version-check "SimpleITK==2.5.7" numpy h5py hdf5plugin
 
 build() { # build DESCRIPTION ARGS…: quiet on success, the whole log on failure
   local description="$1" log

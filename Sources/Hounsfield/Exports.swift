@@ -2,3 +2,4 @@
 @_exported import HounsfieldCore
 @_exported import HounsfieldDICOM
 @_exported import HounsfieldTransforms
+@_exported import HounsfieldHDF5

@@ -1,5 +1,6 @@
 import CCodecs
 import CHDF5Shim
+import Crypto
 import Foundation
 
 /// One chunk as it goes into the file: its bytes (filtered, or raw when filtering did not help) and the filter mask
@@ -7,6 +8,8 @@ import Foundation
 struct EncodedChunk: Sendable {
     var bytes: [UInt8]
     var filterMask: UInt32
+    /// SHA-256 of each whole slice in the chunk (slab layouts only), computed while the data is in cache.
+    var sliceDigests: [[UInt8]] = []
 }
 
 /// Turns array regions into stored chunks and back, with the shard's filter pipeline (shuffle, then one codec).
@@ -20,12 +23,31 @@ struct ChunkCodec: Sendable {
 
     /// Copies the part of the array inside `grid`'s chunk `index` into a full-size chunk buffer (zero-padded at the
     /// edges), then filters it.
+    /// For slabs (chunks of whole slices) it also hashes each slice for the volume's checksum, and reads a chunk
+    /// that lies fully inside the array in place instead of copying it.
     func encode(chunk index: Int, of grid: ChunkGrid, array: UnsafeRawBufferPointer) -> EncodedChunk {
         let chunkBytes = grid.chunkElements * elementSize
+        let extent = grid.extent(ofChunk: index)
+        var digests: [[UInt8]] = []
+        if grid.isSlabs {
+            let sliceBytes = grid.shape[1] * grid.shape[2] * elementSize
+            let first = grid.offset(ofChunk: index)[0]
+            for k in first..<(first + extent[0]) {
+                digests.append(Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: array[(k * sliceBytes)..<((k + 1) * sliceBytes)]))))
+            }
+            if extent == grid.chunk {
+                let start = first * sliceBytes
+                var encoded = filter(UnsafeRawBufferPointer(rebasing: array[start..<(start + chunkBytes)]))
+                encoded.sliceDigests = digests
+                return encoded
+            }
+        }
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 16)
         defer { raw.deallocate() }
         gather(chunk: index, of: grid, array: array, into: raw)
-        return filter(UnsafeRawBufferPointer(raw))
+        var encoded = filter(UnsafeRawBufferPointer(raw))
+        encoded.sliceDigests = digests
+        return encoded
     }
 
     /// Filters one full chunk.

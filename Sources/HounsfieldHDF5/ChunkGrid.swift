@@ -11,6 +11,8 @@ struct ChunkGrid: Sendable {
     }
 
     var chunkCount: Int { counts.reduce(1, *) }
+    /// Whether chunks are whole slices (slabs): each chunk is then one contiguous run of the array.
+    var isSlabs: Bool { chunk[1] == shape[1] && chunk[2] == shape[2] }
     var chunkElements: Int { chunk.reduce(1, *) }
 
     /// The element offset (z, y, x) of chunk `index` (chunks in C order).

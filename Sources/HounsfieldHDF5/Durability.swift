@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -59,5 +61,35 @@ enum Durability {
         guard fsync(fd) == 0 else { close(fd); throw .io(path: temporary, operation: "fsync", errno: errno) }
         close(fd)
         try renameAtomically(temporary, to: path)
+    }
+}
+
+/// Starts the kernel writing a shard's pages to disk while the shard is still being written, so the fsync at
+/// publication waits for the last few megabytes instead of the whole file. Only a hint: failures are ignored.
+final class Writeback: Sendable {
+    private let path: String
+    private let pending = Mutex(0)
+    /// Bytes written between two hints.
+    static let interval = 32 << 20
+
+    init(path: String) { self.path = path }
+
+    /// Records `bytes` just written; every `interval` bytes, asks the kernel to start writeback (not to wait for it).
+    func wrote(_ bytes: Int) {
+        let due = pending.withLock { pending -> Bool in
+            pending += bytes
+            guard pending >= Self.interval else { return false }
+            pending = 0
+            return true
+        }
+        guard due else { return }
+        #if os(Linux)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return }
+        // POSIX_FADV_DONTNEED starts asynchronous writeback of the file's dirty pages (Linux), like
+        // sync_file_range(SYNC_FILE_RANGE_WRITE), which Swift's Glibc module does not export.
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+        close(fd)
+        #endif
     }
 }

@@ -1,3 +1,5 @@
+import HounsfieldCore
+
 /// Constants of the shard format (`docs/format.md`).
 public enum ShardFormat {
     /// The value of the file attribute `format`.
@@ -5,7 +7,7 @@ public enum ShardFormat {
     /// The format version this library writes and the newest it reads.
     public static let version = 1
     /// The software that writes shards, recorded in `writer` and `software_version`.
-    public static let softwareVersion = "hounsfield 0.5.0"
+    public static let softwareVersion = "hounsfield \(HounsfieldVersion.current)"
     /// The group that holds one group per volume.
     static let volumesGroup = "volumes"
 }

@@ -14,7 +14,12 @@ enum VolumeChecksum {
         let digests = ParallelLoop.map(slices) { k in
             Array(SHA256.hash(data: UnsafeRawBufferPointer(rebasing: array[(k * sliceBytes)..<((k + 1) * sliceBytes)])))
         }
-        return prefix + SHA256.hash(data: digests.flatMap { $0 }).hex
+        return combine(digests)
+    }
+
+    /// The checksum from per-slice digests already computed (in k order).
+    static func combine(_ digests: [[UInt8]]) -> String {
+        prefix + SHA256.hash(data: digests.flatMap { $0 }).hex
     }
 }
 

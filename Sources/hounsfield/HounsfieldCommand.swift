@@ -11,10 +11,6 @@ struct HounsfieldCommand: AsyncParsableCommand {
             Coordinates are DICOM patient coordinates (LPS, mm); see docs/geometry.md.
             """,
         version: HounsfieldVersion.current,
-        subcommands: [InspectCommand.self, SynthCommand.self, DemoCommand.self]
+        subcommands: [InspectCommand.self, ManifestCommand.self, SynthCommand.self, DemoCommand.self]
     )
-}
-
-enum HounsfieldVersion {
-    static let current = "0.1.0"
 }

@@ -9,7 +9,7 @@ import Hounsfield
 struct HFBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf-bench", abstract: "Timing helper for the peer comparison.",
-        subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self, IntensityJob.self])
+        subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self, IntensityJob.self, ShardJob.self])
 }
 
 struct Make: AsyncParsableCommand {

@@ -76,11 +76,11 @@ public final class ShardWriter {
 
         let group = try shard.volumes.createGroup(key)
         try writeAttributes(of: image, metadata: metadata, to: group)
-        let stored = try writeDataset(image, named: "image", in: group)
+        let stored = try writeDataset(image, named: "image", in: group, shardName: shard.name)
         try group.write("checksum", string: stored.checksum)
         var bytes = stored.bytes
         if let label {
-            let storedLabel = try writeDataset(label, named: "label", in: group)
+            let storedLabel = try writeDataset(label, named: "label", in: group, shardName: shard.name)
             try group.write("label_checksum", string: storedLabel.checksum)
             bytes += storedLabel.bytes
         }
@@ -178,7 +178,7 @@ public final class ShardWriter {
     // MARK: - Datasets and attributes
 
     private func writeDataset<S: ShardScalar>(
-        _ volume: Volume<S>, named name: String, in group: HDF5Object
+        _ volume: Volume<S>, named name: String, in group: HDF5Object, shardName: String
     ) throws(ShardError) -> (bytes: Int, checksum: String) {
         let type = S.shardElementType
         let shape = [volume.size.z, volume.size.y, volume.size.x]
@@ -190,34 +190,43 @@ public final class ShardWriter {
         guard id >= 0 else { throw .hdf5(path: group.child(name), message: HDF5Object.lastError) }
         let dataset = HDF5Object(id: id, name: group.child(name))
         let codec = ChunkCodec(compression: options.compression, elementSize: type.size)
-        let concurrency = options.concurrency
-        var failure: ShardError?
-        var stored = 0
-        let checksum = volume.voxels.withUnsafeBytes { array -> String in
-            let checksum = VolumeChecksum.of(array, slices: volume.size.z)
-            // Batches keep memory at a few chunks per thread while all threads compress; chunks are written in
-            // index order so equal input gives equal files.
-            let batch = max(4, concurrency * 2)
-            for start in stride(from: 0, to: grid.chunkCount, by: batch) where failure == nil {
-                let count = min(batch, grid.chunkCount - start)
-                let encoded = ParallelLoop.map(count, concurrency: concurrency) {
-                    codec.encode(chunk: start + $0, of: grid, array: array)
-                }
-                for (i, chunk) in encoded.enumerated() {
-                    let offset = grid.offset(ofChunk: start + i).map(UInt64.init)
-                    let status = chunk.bytes.withUnsafeBytes {
-                        hf5_write_chunk(dataset.id, 3, offset, chunk.filterMask, $0.baseAddress, $0.count)
+        let commit = OrderedCommit()
+        let failure = ErrorSlot<ShardError>()
+        let datasetID = dataset.id, datasetName = dataset.name
+        let writeback = Writeback(path: partialPath(shardName))
+        // Per chunk: bytes stored and slice digests, filled by whichever thread writes the chunk.
+        var storedBytes = [Int](repeating: 0, count: grid.chunkCount)
+        var sliceDigests = [[[UInt8]]](repeating: [], count: grid.chunkCount)
+        let checksum = storedBytes.withUnsafeMutableBufferPointer { bytesBuffer in
+            sliceDigests.withUnsafeMutableBufferPointer { digestBuffer in
+                let bytesSlots = DisjointSlots(bytesBuffer), digestSlots = DisjointSlots(digestBuffer)
+                return volume.voxels.withUnsafeBytes { array -> String in
+                    ParallelLoop.forEach(grid.chunkCount, concurrency: options.concurrency) { index in
+                        guard failure.first == nil else { return }
+                        var run = commit.deposit(index, codec.encode(chunk: index, of: grid, array: array))
+                        while !run.isEmpty {
+                            for (written, chunk) in run {
+                                let offset = grid.offset(ofChunk: written).map(UInt64.init)
+                                let status = chunk.bytes.withUnsafeBytes {
+                                    hf5_write_chunk(datasetID, 3, offset, chunk.filterMask, $0.baseAddress, $0.count)
+                                }
+                                if status != 0 { failure.record(.hdf5(path: datasetName, message: HDF5Object.lastError)) }
+                                bytesSlots[written] = chunk.bytes.count
+                                digestSlots[written] = chunk.sliceDigests
+                                writeback.wrote(chunk.bytes.count)
+                            }
+                            run = commit.finishedRun()
+                        }
                     }
-                    if status != 0 {
-                        failure = .hdf5(path: dataset.name, message: HDF5Object.lastError)
-                        break
-                    }
-                    stored += chunk.bytes.count
+                    // Slab chunks hashed their slices while compressing; other layouts hash in a pass of their own.
+                    return grid.isSlabs
+                        ? VolumeChecksum.combine(Array(digestBuffer.joined()))
+                        : VolumeChecksum.of(array, slices: volume.size.z)
                 }
             }
-            return checksum
         }
-        if let failure { throw failure }
+        if let failure = failure.first { throw failure }
+        let stored = storedBytes.reduce(0, +)
         return (stored, checksum)
     }
 
