@@ -97,17 +97,22 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
+        .target(
+            // Helpers shared by the test targets: the Python peers that `scripts/test.sh` prepares.
+            name: "HounsfieldTestSupport",
+            path: "Tests/HounsfieldTestSupport"
+        ),
         .testTarget(
             name: "HounsfieldCoreTests",
             dependencies: ["HounsfieldCore"]
         ),
         .testTarget(
             name: "HounsfieldTransformsTests",
-            dependencies: ["HounsfieldTransforms", "Hounsfield"]
+            dependencies: ["HounsfieldTransforms", "Hounsfield", "HounsfieldTestSupport"]
         ),
         .testTarget(
             name: "HounsfieldHDF5Tests",
-            dependencies: ["HounsfieldHDF5", "Hounsfield"]
+            dependencies: ["HounsfieldHDF5", "Hounsfield", "HounsfieldTestSupport"]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

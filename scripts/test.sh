@@ -6,8 +6,8 @@ scripts/setup.sh
 # The numerical references the tests compare against (SimpleITK's resampling, numpy's formulas) live in a venv.
 venv=".venv-test"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
-if ! "$venv/bin/python" -c "import SimpleITK, numpy, scipy, skimage" 2>/dev/null; then
-  "$venv/bin/pip" install -q "SimpleITK==2.5.7" numpy scipy scikit-image || { echo "test: cannot install SimpleITK, numpy, scipy and scikit-image from PyPI into $venv" >&2; exit 1; }
+if ! "$venv/bin/python" -c "import SimpleITK, numpy, scipy, skimage, h5py, hdf5plugin" 2>/dev/null; then
+  "$venv/bin/pip" install -q "SimpleITK==2.5.7" numpy scipy scikit-image h5py hdf5plugin || { echo "test: cannot install SimpleITK, numpy, scipy, scikit-image, h5py and hdf5plugin from PyPI into $venv" >&2; exit 1; }
 fi
 export HOUNSFIELD_PYTHON="$PWD/$venv/bin/python"
 exec swift test --parallel "$@"

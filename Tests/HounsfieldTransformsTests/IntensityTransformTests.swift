@@ -1,5 +1,6 @@
 import Foundation
 import Hounsfield
+import HounsfieldTestSupport
 import Testing
 
 /// Window and normalization against a numpy implementation of the same formulas (float64): |Δ| ≤ 1e-6.

@@ -1,5 +1,6 @@
 import Foundation
 import Hounsfield
+import HounsfieldTestSupport
 import Testing
 
 /// nnU-Net's resampling by name, against nnU-Net v2's algorithm run with skimage and scipy.

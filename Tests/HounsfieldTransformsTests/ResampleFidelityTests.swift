@@ -1,5 +1,6 @@
 import Foundation
 import Hounsfield
+import HounsfieldTestSupport
 import Testing
 
 /// Resampling against SimpleITK's ResampleImageFilter on the same grid: max |difference| ≤ 1e-3 HU.
