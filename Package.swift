@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -84,8 +85,18 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
+            name: "HounsfieldPipeline",
+            dependencies: [
+                "HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms", "HounsfieldHDF5",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .target(
             name: "Hounsfield",
-            dependencies: ["HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms", "HounsfieldHDF5"]
+            dependencies: ["HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms", "HounsfieldHDF5", "HounsfieldPipeline"]
         ),
         .executableTarget(
             name: "hounsfield",
@@ -113,6 +124,10 @@ let package = Package(
         .testTarget(
             name: "HounsfieldHDF5Tests",
             dependencies: ["HounsfieldHDF5", "Hounsfield", "HounsfieldTestSupport"]
+        ),
+        .testTarget(
+            name: "HounsfieldPipelineTests",
+            dependencies: ["HounsfieldPipeline", "Hounsfield"]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

@@ -86,7 +86,12 @@ static int classify(hid_t t) {
 
 hf5_id hf5_file_create(const char *path) {
     enter();
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    // Closing the file closes every object still open in it, so "closed" always means the lock is released and the
+    // bytes are handed to the OS before the shard is fsynced and renamed.
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
     return file < 0 ? fail(path) : file;
 }
 

@@ -3,3 +3,4 @@
 @_exported import HounsfieldDICOM
 @_exported import HounsfieldTransforms
 @_exported import HounsfieldHDF5
+@_exported import HounsfieldPipeline

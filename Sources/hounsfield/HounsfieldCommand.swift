@@ -11,6 +11,6 @@ struct HounsfieldCommand: AsyncParsableCommand {
             Coordinates are DICOM patient coordinates (LPS, mm); see docs/geometry.md.
             """,
         version: HounsfieldVersion.current,
-        subcommands: [InspectCommand.self, ManifestCommand.self, SynthCommand.self, DemoCommand.self]
+        subcommands: [RunCommand.self, InspectCommand.self, ManifestCommand.self, SynthCommand.self, DemoCommand.self]
     )
 }

@@ -6,6 +6,7 @@ import CHDF5Shim
 /// one thread of control and move bytes, not handles, to worker threads.
 final class HDF5Object {
     let id: hf5_id
+    private var isOpen = true
     /// What the handle refers to, for error messages ("shard-00000.h5:/volumes/abc/image").
     let name: String
 
@@ -14,7 +15,15 @@ final class HDF5Object {
         self.name = name
     }
 
-    deinit { _ = hf5_close(id) }
+    deinit { if isOpen { _ = hf5_close(id) } }
+
+    /// Closes the handle now rather than when the last reference goes: publishing a shard must not depend on when
+    /// ARC releases (debug builds keep locals alive to the end of their scope, and HDF5 locks open files).
+    func close() throws(ShardError) {
+        guard isOpen else { return }
+        isOpen = false
+        guard hf5_close(id) == 0 else { throw .hdf5(path: name, message: HDF5Object.lastError) }
+    }
 
     /// Opens an existing file.
     static func openFile(_ path: String, writable: Bool = false) throws(ShardError) -> HDF5Object {

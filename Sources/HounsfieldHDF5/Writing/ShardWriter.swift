@@ -151,8 +151,8 @@ public final class ShardWriter {
         try shard.file.flush()
         let entries = shard.entries
         let name = shard.name
-        // Closing: the last references to the group and file handles go here.
-        _ = consume shard
+        try shard.volumes.close()
+        try shard.file.close()
         try Durability.sync(partialPath(name))
         try Durability.renameAtomically(partialPath(name), to: finalPath(name))
         try Durability.syncDirectory(folder.path)

@@ -1,0 +1,114 @@
+import Synchronization
+
+/// A multi-producer, multi-consumer async channel bounded by element count and by bytes.
+///
+/// Whole volumes travel through it, so the byte bound is what keeps memory flat: `send` suspends while the channel
+/// is full, which slows the stage upstream instead of growing a queue. One element larger than the byte bound is
+/// still admitted when the channel is empty, so a big volume cannot deadlock the pipeline.
+public final class BoundedChannel<Element: Sendable>: Sendable {
+    private struct State {
+        var items: [(element: Element, bytes: Int)] = []
+        var bytes = 0
+        var finished = false
+        var waitingSenders: [CheckedContinuation<Void, Never>] = []
+        var waitingReceivers: [CheckedContinuation<Element?, Never>] = []
+    }
+
+    public let capacity: Int
+    public let byteLimit: Int
+    private let state = Mutex(State())
+
+    public init(capacity: Int, byteLimit: Int = .max) {
+        self.capacity = max(1, capacity)
+        self.byteLimit = max(1, byteLimit)
+    }
+
+    /// Sends an element of `bytes` size, suspending while the channel is full. Returns false (dropping the element)
+    /// when the channel was finished.
+    @discardableResult
+    public func send(_ element: Element, bytes: Int) async -> Bool {
+        while true {
+            let step: SendStep = state.withLock { state in
+                if state.finished { return .closed }
+                if !state.waitingReceivers.isEmpty {
+                    state.waitingReceivers.removeFirst().resume(returning: element)
+                    return .delivered
+                }
+                let fits = state.items.isEmpty
+                    || (state.items.count < capacity && state.bytes + bytes <= byteLimit)
+                guard fits else { return .wait }
+                state.items.append((element, bytes))
+                state.bytes += bytes
+                return .enqueued
+            }
+            switch step {
+            case .delivered, .enqueued: return true
+            case .closed: return false
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        // Re-check under the lock: space may have appeared before we registered.
+                        if state.finished || state.items.isEmpty || (state.items.count < capacity && state.bytes + bytes <= byteLimit) {
+                            return true
+                        }
+                        state.waitingSenders.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// The next element, or nil when the channel is finished and drained.
+    public func receive() async -> Element? {
+        let step: ReceiveStep = state.withLock { state in
+            if !state.items.isEmpty {
+                let (element, bytes) = state.items.removeFirst()
+                state.bytes -= bytes
+                // Space appeared: wake every waiting sender; they re-check and the ones that fit go in.
+                for sender in state.waitingSenders { sender.resume() }
+                state.waitingSenders.removeAll()
+                return .element(element)
+            }
+            return state.finished ? .end : .wait
+        }
+        switch step {
+        case .element(let element): return element
+        case .end: return nil
+        case .wait:
+            return await withCheckedContinuation { continuation in
+                let immediate: Element?? = state.withLock { state in
+                    if !state.items.isEmpty {
+                        let (element, bytes) = state.items.removeFirst()
+                        state.bytes -= bytes
+                        for sender in state.waitingSenders { sender.resume() }
+                        state.waitingSenders.removeAll()
+                        return .some(element)
+                    }
+                    if state.finished { return .some(nil) }
+                    state.waitingReceivers.append(continuation)
+                    return .none
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        }
+    }
+
+    /// No more elements will be sent: receivers drain what is queued, then get nil; blocked senders return false.
+    public func finish() {
+        state.withLock { state in
+            state.finished = true
+            for receiver in state.waitingReceivers { receiver.resume(returning: nil) }
+            state.waitingReceivers.removeAll()
+            for sender in state.waitingSenders { sender.resume() }
+            state.waitingSenders.removeAll()
+        }
+    }
+
+    private enum SendStep { case delivered, enqueued, closed, wait }
+    private enum ReceiveStep { case element(Element), end, wait }
+
+    /// Bytes currently queued.
+    public var queuedBytes: Int { state.withLock { $0.bytes } }
+}

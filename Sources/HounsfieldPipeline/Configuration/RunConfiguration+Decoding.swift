@@ -1,0 +1,95 @@
+/// Decoding with defaults: every key may be left out of the file and keeps the default the type declares.
+/// (Synthesized `Decodable` would require every key.)
+extension RunConfiguration {
+    enum CodingKeys: String, CodingKey {
+        case inputs, filters, loading, transforms, preprocessing, output, privacy, execution
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        inputs = try c.decodeIfPresent([String].self, forKey: .inputs) ?? inputs
+        filters = try c.decodeIfPresent(Filters.self, forKey: .filters) ?? filters
+        loading = try c.decodeIfPresent(Loading.self, forKey: .loading) ?? loading
+        transforms = try c.decodeIfPresent([TransformSpecification].self, forKey: .transforms)
+        preprocessing = try c.decodeIfPresent(Preprocessing.self, forKey: .preprocessing) ?? preprocessing
+        output = try c.decodeIfPresent(Output.self, forKey: .output) ?? output
+        privacy = try c.decodeIfPresent(Privacy.self, forKey: .privacy) ?? privacy
+        execution = try c.decodeIfPresent(Execution.self, forKey: .execution) ?? execution
+    }
+}
+
+extension RunConfiguration.Filters {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        modality = try c.decodeIfPresent([String].self, forKey: .modality) ?? modality
+        minimumSlices = try c.decodeIfPresent(Int.self, forKey: .minimumSlices) ?? minimumSlices
+        seriesDescription = try c.decodeIfPresent(String.self, forKey: .seriesDescription)
+        sliceThickness = try c.decodeIfPresent([Double].self, forKey: .sliceThickness)
+    }
+}
+
+extension RunConfiguration.Loading {
+    enum CodingKeys: String, CodingKey { case tilt, spacing }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        tilt = try c.decodeIfPresent(TiltPolicy.self, forKey: .tilt) ?? tilt
+        spacing = try c.decodeIfPresent(SpacingPolicy.self, forKey: .spacing) ?? spacing
+    }
+}
+
+extension RunConfiguration.Preprocessing {
+    enum CodingKeys: String, CodingKey { case window, spacing, interpolation, normalize }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        window = try c.decodeIfPresent([Double].self, forKey: .window)
+        spacing = try c.decodeIfPresent([Double].self, forKey: .spacing)
+        interpolation = try c.decodeIfPresent(Resample.Interpolation.self, forKey: .interpolation) ?? interpolation
+        normalize = try c.decodeIfPresent(String.self, forKey: .normalize) ?? normalize
+    }
+}
+
+extension RunConfiguration.Output {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        folder = try c.decodeIfPresent(String.self, forKey: .folder)
+        dtype = try c.decodeIfPresent(ShardElementType.self, forKey: .dtype) ?? dtype
+        scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? scale
+        compression = try c.decodeIfPresent(String.self, forKey: .compression) ?? compression
+        chunks = try c.decodeIfPresent(String.self, forKey: .chunks) ?? chunks
+        shardSize = try c.decodeIfPresent(String.self, forKey: .shardSize) ?? shardSize
+        shardVolumes = try c.decodeIfPresent(Int.self, forKey: .shardVolumes)
+        previews = try c.decodeIfPresent(Bool.self, forKey: .previews) ?? previews
+    }
+}
+
+extension RunConfiguration.Privacy {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        salt = try c.decodeIfPresent(String.self, forKey: .salt) ?? salt
+        keepIdentifiers = try c.decodeIfPresent(Bool.self, forKey: .keepIdentifiers) ?? keepIdentifiers
+    }
+}
+
+extension RunConfiguration.Execution {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init()
+        jobs = try c.decodeIfPresent(Int.self, forKey: .jobs) ?? jobs
+        memoryLimit = try c.decodeIfPresent(String.self, forKey: .memoryLimit)
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? retries
+        resume = try c.decodeIfPresent(Bool.self, forKey: .resume) ?? resume
+        shardIndex = try c.decodeIfPresent(Int.self, forKey: .shardIndex) ?? shardIndex
+        shardCount = try c.decodeIfPresent(Int.self, forKey: .shardCount) ?? shardCount
+        worker = try c.decodeIfPresent(String.self, forKey: .worker)
+    }
+}
+
+import HounsfieldDICOM
+import HounsfieldHDF5
+import HounsfieldTransforms

@@ -1,0 +1,206 @@
+import Crypto
+import Foundation
+import HounsfieldDICOM
+import HounsfieldHDF5
+import HounsfieldTransforms
+
+/// Everything a run does, as one value: read from a JSON file, overridden by flags, validated, and recorded (with
+/// its SHA-256 key) in every volume it writes. Field names in JSON are snake_case; see `docs/configuration.md`.
+public struct RunConfiguration: Codable, Sendable, Hashable {
+    /// Files and folders to read.
+    public var inputs: [String]
+    public var filters: Filters
+    /// What decoding does about tilt, uneven spacing and padding.
+    public var loading: Loading
+    /// The transform chain. When nil, it is built from `preprocessing` (the usual HU → clip → resample →
+    /// normalize order).
+    public var transforms: [TransformSpecification]?
+    public var preprocessing: Preprocessing
+    public var output: Output
+    public var privacy: Privacy
+    public var execution: Execution
+
+    public init(inputs: [String] = [], filters: Filters = .init(), loading: Loading = .init(),
+                transforms: [TransformSpecification]? = nil, preprocessing: Preprocessing = .init(),
+                output: Output = .init(), privacy: Privacy = .init(), execution: Execution = .init()) {
+        self.inputs = inputs
+        self.filters = filters
+        self.loading = loading
+        self.transforms = transforms
+        self.preprocessing = preprocessing
+        self.output = output
+        self.privacy = privacy
+        self.execution = execution
+    }
+
+    /// Which series are processed.
+    public struct Filters: Codable, Sendable, Hashable {
+        /// Accepted modalities (DICOM Modality); empty accepts all.
+        public var modality: [String] = ["CT"]
+        public var minimumSlices: Int = 1
+        /// A regular expression the SeriesDescription must contain a match of (case-insensitive); nil accepts all.
+        public var seriesDescription: String?
+        /// Accepted slice spacing range in mm, [min, max].
+        public var sliceThickness: [Double]?
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case modality, minimumSlices = "minimum_slices", seriesDescription = "series_description"
+            case sliceThickness = "slice_thickness"
+        }
+    }
+
+    public struct Loading: Codable, Sendable, Hashable {
+        public var tilt: TiltPolicy = .correct
+        public var spacing: SpacingPolicy = .resample
+        public init() {}
+    }
+
+    /// The shortcut form of a chain: what `hounsfield run`'s flags set.
+    public struct Preprocessing: Codable, Sendable, Hashable {
+        /// HU window [lower, upper] to clip to.
+        public var window: [Double]?
+        /// Target spacing (x, y, z) in mm.
+        public var spacing: [Double]?
+        public var interpolation: Resample.Interpolation = .linear
+        /// none, minmax (with a window: the window onto [0, 1]), zscore (per volume) or nnunet-ct (needs
+        /// dataset statistics in `transforms`).
+        public var normalize: String = "none"
+        public init() {}
+    }
+
+    public struct Output: Codable, Sendable, Hashable {
+        public var folder: String?
+        public var dtype: ShardElementType = .float32
+        /// Integer dtypes store round(value × scale).
+        public var scale: Double = 1
+        public var compression: String = "gzip:1"
+        public var chunks: String = "slabs"
+        /// A size such as "2GB" or "512MiB".
+        public var shardSize: String = "2GiB"
+        public var shardVolumes: Int?
+        public var previews: Bool = false
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case folder, dtype, scale, compression, chunks, shardSize = "shard_size", shardVolumes = "shard_volumes", previews
+        }
+    }
+
+    public struct Privacy: Codable, Sendable, Hashable {
+        /// Salt for hashing identifiers; keep it secret and fixed across runs of one dataset so keys stay stable.
+        public var salt: String = ""
+        /// Store the SeriesInstanceUID in clear (off by default).
+        public var keepIdentifiers: Bool = false
+        public init() {}
+        enum CodingKeys: String, CodingKey { case salt, keepIdentifiers = "keep_identifiers" }
+    }
+
+    public struct Execution: Codable, Sendable, Hashable {
+        /// Series decoded and transformed at once (each uses all cores inside).
+        public var jobs: Int = 1
+        /// Bytes of volumes in flight between stages, e.g. "4GB"; nil picks a quarter of physical memory.
+        public var memoryLimit: String?
+        /// Retries of a series after a transient I/O error.
+        public var retries: Int = 2
+        public var resume: Bool = false
+        public var shardIndex: Int = 0
+        public var shardCount: Int = 1
+        /// Worker name for shard files (several processes, one folder); nil for a single process.
+        public var worker: String?
+        public init() {}
+        enum CodingKeys: String, CodingKey {
+            case jobs, memoryLimit = "memory_limit", retries, resume, shardIndex = "shard_index", shardCount = "shard_count", worker
+        }
+    }
+
+    // MARK: - The effective chain and key
+
+    /// The transform chain this configuration runs, validated.
+    public func transformChain() throws(ConfigurationError) -> [TransformSpecification] {
+        if let transforms { return transforms }
+        var chain: [TransformSpecification] = []
+        let window = preprocessing.window
+        if let window {
+            guard window.count == 2, window[0] < window[1] else {
+                throw .invalid(path: "preprocessing.window", reason: "give [lower, upper] with lower < upper, e.g. [-1000, 1000]")
+            }
+            chain.append(.window(Window(minimum: window[0], maximum: window[1])))
+        }
+        if let spacing = preprocessing.spacing {
+            let xyz = spacing.count == 1 ? [spacing[0], spacing[0], spacing[0]] : spacing
+            guard xyz.count == 3, xyz.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw .invalid(path: "preprocessing.spacing", reason: "give one spacing or three (x, y, z), all positive, in mm")
+            }
+            chain.append(.resample(Resample(to: .spacing(xyz[0], xyz[1], xyz[2]), interpolation: preprocessing.interpolation)))
+        }
+        switch preprocessing.normalize {
+        case "none": break
+        case "minmax":
+            if let window {
+                // The window onto [0, 1]: clip again (resampling may fill outside values) and scale by the window.
+                chain.append(.window(Window(minimum: window[0], maximum: window[1], output: .unit)))
+            } else {
+                chain.append(.normalize(.minMax()))
+            }
+        case "zscore": chain.append(.normalize(.zScore()))
+        case "nnunet-ct":
+            throw .invalid(path: "preprocessing.normalize", reason: "nnunet-ct needs the dataset's foreground statistics: write a `normalize` step with method nnunet-ct, lower, upper, mean and standard_deviation in `transforms`")
+        default:
+            throw .invalid(path: "preprocessing.normalize", reason: "'\(preprocessing.normalize)' is not one of none, minmax, zscore, nnunet-ct")
+        }
+        return chain
+    }
+
+    /// Checks every value that can be checked before reading any file.
+    public func validate() throws(ConfigurationError) {
+        let chain = try transformChain()
+        do { _ = try TransformSpecification.compose(chain).makeTransform() } catch {
+            throw .invalid(path: transforms == nil ? "preprocessing" : "transforms", reason: error.description)
+        }
+        do { _ = try ShardCompression(parsing: output.compression) } catch { throw .invalid(path: "output.compression", reason: error.description) }
+        do { _ = try ChunkLayout(parsing: output.chunks) } catch { throw .invalid(path: "output.chunks", reason: error.description) }
+        guard (try? ByteSize.parse(output.shardSize)) != nil else {
+            throw .invalid(path: "output.shard_size", reason: "'\(output.shardSize)' is not a size such as 2GB, 512MiB or 1000000")
+        }
+        if let limit = execution.memoryLimit, (try? ByteSize.parse(limit)) == nil {
+            throw .invalid(path: "execution.memory_limit", reason: "'\(limit)' is not a size such as 4GB")
+        }
+        guard output.scale > 0, output.scale.isFinite else { throw .invalid(path: "output.scale", reason: "must be positive") }
+        if output.scale != 1 && (output.dtype == .float32 || output.dtype == .float16) {
+            throw .invalid(path: "output.scale", reason: "applies to int16 and uint8 only (a [0, 1] window stored as uint8 wants scale 255)")
+        }
+        if let volumes = output.shardVolumes, volumes < 1 { throw .invalid(path: "output.shard_volumes", reason: "must be at least 1") }
+        guard execution.jobs >= 1 else { throw .invalid(path: "execution.jobs", reason: "must be at least 1") }
+        guard execution.retries >= 0 else { throw .invalid(path: "execution.retries", reason: "must be 0 or more") }
+        guard execution.shardCount >= 1, (0..<execution.shardCount).contains(execution.shardIndex) else {
+            throw .invalid(path: "execution.shard_index", reason: "must be in 0..<shard_count (\(execution.shardCount))")
+        }
+        if let worker = execution.worker, !OutputFolder.isValidWorker(worker) {
+            throw .invalid(path: "execution.worker", reason: "use letters, digits, '_' and '.' (no '-')")
+        }
+        if let pattern = filters.seriesDescription, (try? Regex(pattern)) == nil {
+            throw .invalid(path: "filters.series_description", reason: "'\(pattern)' is not a valid regular expression")
+        }
+        if let range = filters.sliceThickness, range.count != 2 || range[0] > range[1] {
+            throw .invalid(path: "filters.slice_thickness", reason: "give [min, max] in mm")
+        }
+    }
+
+    /// Canonical JSON of what determines the output voxels and keys (not inputs, folders or execution details), so
+    /// reruns and workers with the same processing share the key.
+    public var processingJSON: Data {
+        struct Processing: Encodable {
+            var filters: Filters, loading: Loading, transforms: [TransformSpecification], dtype: ShardElementType
+            var scale: Double, salt: String
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let chain = (try? transformChain()) ?? []
+        // The salt enters only as its hash: the configuration key must not leak it.
+        let salt = SHA256.hash(data: Data(privacy.salt.utf8)).map { String(format: "%02x", $0) }.joined()
+        return (try? encoder.encode(Processing(filters: filters, loading: loading, transforms: chain, dtype: output.dtype,
+                                               scale: output.scale, salt: salt))) ?? Data()
+    }
+
+    /// SHA-256 of `processingJSON`: recorded as `configuration_key` in every volume.
+    public var key: String { SHA256.hash(data: processingJSON).map { String(format: "%02x", $0) }.joined() }
+}

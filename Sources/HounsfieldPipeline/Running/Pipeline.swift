@@ -1,0 +1,213 @@
+import Foundation
+import HounsfieldCore
+import HounsfieldDICOM
+import HounsfieldHDF5
+import Logging
+import Synchronization
+
+/// The stages of a batch run: decode (`jobs` tasks) → channel → transform (`jobs` tasks) → channel → write (one
+/// task: HDF5 serialises anyway). Channels are bounded by count and by bytes, so a slow writer slows decoding
+/// instead of filling memory. CPU-heavy work runs on Dispatch threads; the tasks only wait for it.
+struct Pipeline: Sendable {
+    let run: BatchRun
+    let series: [SeriesDescriptor]
+    let writer: WriterBox
+
+    /// The result of one series.
+    struct Result: Sendable {
+        var key: String
+        var status: RunReport.SeriesOutcome.Status
+        var stage: String?
+        var file: String?
+        var error: String?
+        var shape: [Int]?
+        var seconds: [String: Double] = [:]
+        var attempts = 1
+        var bytes = 0
+    }
+
+    struct Decoded: Sendable {
+        var series: SeriesDescriptor
+        var volume: Volume<Float32>
+        var result: Result
+    }
+
+    struct Transformed: Sendable {
+        var volume: ProcessedVolume
+        var result: Result
+    }
+
+    func run() async -> [Result] {
+        let configuration = run.configuration
+        let jobs = configuration.execution.jobs
+        let limit = (configuration.execution.memoryLimit.flatMap { try? ByteSize.parse($0) })
+            ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
+        // Each channel may hold a quarter of the budget; the rest is the volumes inside the stages.
+        let decoded = BoundedChannel<Decoded>(capacity: jobs + 1, byteLimit: max(1, limit / 4))
+        let transformed = BoundedChannel<Transformed>(capacity: jobs + 1, byteLimit: max(1, limit / 4))
+        let results = Collector()
+        let next = SharedCount(0)
+        let metrics = PipelineMetrics()
+        let processor = run.processor
+        let started = ContinuousClock.now
+        let total = series.count
+        let series = self.series
+        let logger = run.logger
+        let retries = configuration.execution.retries
+
+        await withTaskGroup(of: Void.self) { group in
+            // Decode stage.
+            let decoders = SharedCount(jobs)
+            for _ in 0..<jobs {
+                group.addTask {
+                    while !Task.isCancelled {
+                        let index = next.increment() - 1
+                        guard index < series.count else { break }
+                        let item = series[index]
+                        var result = Result(key: processor.key(for: item), status: .written)
+                        let start = ContinuousClock.now
+                        var attempt = 0
+                        while true {
+                            attempt += 1
+                            do {
+                                let volume = try await processor.decode(item)
+                                result.seconds["decode"] = (ContinuousClock.now - start).inSeconds
+                                result.attempts = attempt
+                                metrics.stage("decode").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                                await decoded.send(Decoded(series: item, volume: volume, result: result),
+                                                   bytes: volume.voxels.count * 4)
+                                break
+                            } catch let error as DICOMError {
+                                // Unreadable files may be a network file system hiccup: retry a few times.
+                                if case .unreadable = error, attempt <= retries, !Task.isCancelled {
+                                    metrics.retries.increment()
+                                    logger.warning("retrying a series after an I/O error", metadata: ["key": "\(result.key)", "error": "\(error)"])
+                                    try? await Task.sleep(for: .milliseconds(200 * attempt))
+                                    continue
+                                }
+                                result.attempts = attempt
+                                results.fail(result, stage: "decode", file: error.file, error: error.description, metrics: metrics)
+                                report(results, total: total, started: started)
+                                break
+                            } catch {
+                                results.fail(result, stage: "decode", file: nil, error: "\(error)", metrics: metrics)
+                                report(results, total: total, started: started)
+                                break
+                            }
+                        }
+                    }
+                    if decoders.decrement() == 0 { decoded.finish() }
+                }
+            }
+            // Transform stage.
+            let transformers = SharedCount(jobs)
+            for _ in 0..<jobs {
+                group.addTask {
+                    while let item = await decoded.receive() {
+                        var result = item.result
+                        if Task.isCancelled { continue }
+                        let start = ContinuousClock.now
+                        do {
+                            let volume = try await processor.transform(item.volume, of: item.series)
+                            result.seconds["transform"] = (ContinuousClock.now - start).inSeconds
+                            metrics.stage("transform").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                            await transformed.send(Transformed(volume: volume, result: result), bytes: volume.image.byteCount)
+                        } catch {
+                            results.fail(result, stage: "transform", file: nil, error: "\(error)", metrics: metrics)
+                            report(results, total: total, started: started)
+                        }
+                    }
+                    if transformers.decrement() == 0 { transformed.finish() }
+                }
+            }
+            // Write stage: one writer, one volume at a time, on a Dispatch thread.
+            let writer = self.writer
+            group.addTask {
+                while let item = await transformed.receive() {
+                    var result = item.result
+                    let volume = item.volume
+                    let start = ContinuousClock.now
+                    do {
+                        try await ParallelLoop.offload { () throws(ShardError) in
+                            try volume.image.write(to: writer.writer, key: volume.key, metadata: volume.metadata)
+                        }
+                        result.seconds["write"] = (ContinuousClock.now - start).inSeconds
+                        result.shape = [volume.size.z, volume.size.y, volume.size.x]
+                        result.bytes = volume.image.byteCount
+                        metrics.stage("write").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                        metrics.written.increment()
+                        metrics.voxels.increment(by: volume.size.voxelCount)
+                        metrics.bytes.increment(by: volume.image.byteCount)
+                        results.add(result)
+                    } catch {
+                        results.fail(result, stage: "write", file: nil, error: "\(error)", metrics: metrics)
+                    }
+                    report(results, total: total, started: started)
+                }
+            }
+        }
+        var all = results.all
+        // Series never reached because the run was cancelled.
+        let finished = Set(all.map(\.key))
+        for item in series where !finished.contains(processor.key(for: item)) {
+            all.append(Result(key: processor.key(for: item), status: .cancelled, attempts: 0))
+        }
+        return all
+    }
+
+    private func report(_ results: Collector, total: Int, started: ContinuousClock.Instant) {
+        guard let progress = run.progress else { return }
+        let snapshot = results.snapshot
+        progress(RunProgress(done: snapshot.done, total: total, failed: snapshot.failed, bytesWritten: snapshot.bytes,
+                             voxelsWritten: snapshot.voxels, elapsed: (ContinuousClock.now - started).inSeconds))
+    }
+
+    /// Results from all stages, thread-safe.
+    final class Collector: Sendable {
+        private let state = Mutex<(results: [Result], failed: Int, bytes: Int, voxels: Int)>(([], 0, 0, 0))
+
+        func add(_ result: Result) {
+            state.withLock {
+                $0.results.append(result)
+                $0.bytes += result.bytes
+                $0.voxels += (result.shape ?? [0]).reduce(1, *)
+            }
+        }
+
+        func fail(_ result: Result, stage: String, file: String?, error: String, metrics: PipelineMetrics) {
+            var failed = result
+            failed.status = .failed
+            failed.stage = stage
+            failed.file = file
+            failed.error = error
+            metrics.failed.increment()
+            metrics.failure(stage: stage).increment()
+            state.withLock {
+                $0.results.append(failed)
+                $0.failed += 1
+            }
+        }
+
+        var all: [Result] { state.withLock { $0.results } }
+        var snapshot: (done: Int, failed: Int, bytes: Int, voxels: Int) {
+            state.withLock { ($0.results.count, $0.failed, $0.bytes, $0.voxels) }
+        }
+    }
+}
+
+/// An integer shared by the stage tasks: the next work index, the number of tasks still running in a stage.
+final class SharedCount: Sendable {
+    private let value: Atomic<Int>
+    init(_ initial: Int) { value = Atomic(initial) }
+    /// Adds one and returns the new value.
+    func increment() -> Int { value.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue }
+    /// Subtracts one and returns the new value.
+    func decrement() -> Int { value.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

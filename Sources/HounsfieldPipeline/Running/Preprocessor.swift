@@ -1,0 +1,32 @@
+import Foundation
+import HounsfieldCore
+import HounsfieldDICOM
+
+/// One study in, processed tensors out, in memory: the call an inference service makes. It runs the same
+/// `SeriesProcessor` as `hounsfield run`, so the voxels are byte-identical to what the batch pipeline writes for the
+/// same configuration.
+public struct Preprocessor: Sendable {
+    public let processor: SeriesProcessor
+
+    public init(configuration: RunConfiguration) throws(ConfigurationError) {
+        processor = try SeriesProcessor(configuration: configuration)
+    }
+
+    /// Every selected series under these files or folders, processed.
+    public func process(paths: [String]) async throws -> [ProcessedVolume] {
+        try await process(try await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(paths))
+    }
+
+    /// Every selected series in these in-memory DICOM objects (e.g. the body of an upload), processed.
+    public func process(buffers: [(name: String, bytes: [UInt8])]) async throws -> [ProcessedVolume] {
+        try await process(await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(buffers: buffers))
+    }
+
+    private func process(_ scan: ScanResult) async throws -> [ProcessedVolume] {
+        var volumes: [ProcessedVolume] = []
+        for series in scan.series where processor.rejection(of: series) == nil {
+            volumes.append(try await processor.process(series))
+        }
+        return volumes.sorted { $0.key < $1.key }
+    }
+}

@@ -1,0 +1,84 @@
+import HounsfieldCore
+import HounsfieldHDF5
+
+/// A volume at the end of the chain, cast to the output dtype, with what the shard records about it. The per-study
+/// API returns these; the batch run writes them.
+public struct ProcessedVolume: Sendable {
+    /// The stable output key (salted hash of the series identity unless identifiers are kept).
+    public var key: String
+    public var image: StoredImage
+    public var metadata: VolumeMetadata
+    /// SeriesDescription, for people (reports); not stored in shards.
+    public var seriesDescription: String?
+
+    public var size: GridSize { image.size }
+    public var geometry: Geometry { image.geometry }
+}
+
+/// Voxels in the output dtype.
+public enum StoredImage: Sendable, Hashable {
+    case float32(Volume<Float32>)
+    case float16(Volume<Float16>)
+    case int16(Volume<Int16>)
+    case uint8(Volume<UInt8>)
+
+    public var size: GridSize {
+        switch self {
+        case .float32(let v): v.size
+        case .float16(let v): v.size
+        case .int16(let v): v.size
+        case .uint8(let v): v.size
+        }
+    }
+
+    public var geometry: Geometry {
+        switch self {
+        case .float32(let v): v.geometry
+        case .float16(let v): v.geometry
+        case .int16(let v): v.geometry
+        case .uint8(let v): v.geometry
+        }
+    }
+
+    public var elementType: ShardElementType {
+        switch self {
+        case .float32: .float32
+        case .float16: .float16
+        case .int16: .int16
+        case .uint8: .uint8
+        }
+    }
+
+    public var byteCount: Int { size.voxelCount * elementType.size }
+
+    /// The voxels as Float32 (a copy unless already Float32).
+    public var float32: Volume<Float32> {
+        switch self {
+        case .float32(let v): v
+        case .float16(let v): v.converted(to: Float32.self)
+        case .int16(let v): v.converted(to: Float32.self)
+        case .uint8(let v): v.converted(to: Float32.self)
+        }
+    }
+
+    /// Casts a Float32 volume: `Target(value × scale)`, rounding and saturating as `VoxelScalar` says.
+    static func cast(_ volume: Volume<Float32>, to type: ShardElementType, scale: Double) -> StoredImage {
+        switch type {
+        // Scaling applies to integer dtypes only (format.md: value_scale is 1 for floats).
+        case .float32: .float32(volume)
+        case .float16: .float16(volume.converted(to: Float16.self))
+        case .int16: .int16(volume.converted(to: Int16.self, scale: scale))
+        case .uint8: .uint8(volume.converted(to: UInt8.self, scale: scale))
+        }
+    }
+
+    /// Writes itself with a shard writer.
+    func write(to writer: ShardWriter, key: String, metadata: VolumeMetadata) throws(ShardError) {
+        switch self {
+        case .float32(let v): try writer.write(v, key: key, metadata: metadata)
+        case .float16(let v): try writer.write(v, key: key, metadata: metadata)
+        case .int16(let v): try writer.write(v, key: key, metadata: metadata)
+        case .uint8(let v): try writer.write(v, key: key, metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+import HounsfieldCore
+import HounsfieldDICOM
+import HounsfieldHDF5
+import HounsfieldTransforms
+
+/// What happens to one series, from descriptor to processed volume: the single code path that the batch run and
+/// the per-study API share, so both give the same bytes for the same configuration.
+public struct SeriesProcessor: Sendable {
+    public let configuration: RunConfiguration
+    let chain: [TransformSpecification]
+    let transform: any VolumeTransform
+    let loadOptions: LoadOptions
+    let transformJSON: String
+    let transformKey: String
+    let configurationKey: String
+
+    public init(configuration: RunConfiguration) throws(ConfigurationError) {
+        try configuration.validate()
+        self.configuration = configuration
+        chain = try configuration.transformChain()
+        do { transform = try TransformSpecification.compose(chain).makeTransform() } catch {
+            throw .invalid(path: "transforms", reason: error.description)
+        }
+        loadOptions = LoadOptions(tilt: configuration.loading.tilt, spacing: configuration.loading.spacing)
+        let specification = TransformSpecification.compose(chain)
+        transformJSON = String(decoding: specification.canonicalJSON, as: UTF8.self)
+        transformKey = specification.key
+        configurationKey = configuration.key
+    }
+
+    // MARK: - Selection
+
+    /// Why a series is not processed, or nil when it passes the filters.
+    public func rejection(of series: SeriesDescriptor) -> String? {
+        let filters = configuration.filters
+        if !filters.modality.isEmpty {
+            let modality = series.modality ?? ""
+            if !filters.modality.contains(where: { $0.caseInsensitiveCompare(modality) == .orderedSame }) {
+                return "modality \(modality.isEmpty ? "(none)" : modality) is not in \(filters.modality.joined(separator: ", "))"
+            }
+        }
+        if series.slices.count < filters.minimumSlices {
+            return "\(series.slices.count) slice(s), fewer than the minimum \(filters.minimumSlices)"
+        }
+        if let pattern = filters.seriesDescription, let regex = try? Regex(pattern).ignoresCase(),
+           (series.seriesDescription ?? "").firstMatch(of: regex) == nil {
+            return "series description '\(series.seriesDescription ?? "")' does not match '\(pattern)'"
+        }
+        if let range = filters.sliceThickness, range.count == 2 {
+            let spacing = series.geometry.spacing.z
+            if spacing < range[0] || spacing > range[1] {
+                return String(format: "slice spacing %.2f mm is outside [%g, %g]", spacing, range[0], range[1])
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Identity
+
+    /// The output key of a series: the salted SHA-256 of its identity (UID plus split reason), 24 hex digits; or,
+    /// when identifiers are kept, the identity itself with `#` replaced.
+    public func key(for series: SeriesDescriptor) -> String {
+        if configuration.privacy.keepIdentifiers {
+            let clear = String(series.key.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+            return String(clear.prefix(128))
+        }
+        return String(hash(series.key).prefix(24))
+    }
+
+    /// Salted SHA-256 (hex) of an identifier.
+    func hash(_ identifier: String) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data(configuration.privacy.salt.utf8))
+        hasher.update(data: Data([0]))
+        hasher.update(data: Data(identifier.utf8))
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: - Stages
+
+    /// Decodes the series to HU on the configured grid (tilt and spacing handled as configured).
+    public func decode(_ series: SeriesDescriptor) async throws(DICOMError) -> Volume<Float32> {
+        try await series.loadVolume(loadOptions)
+    }
+
+    /// Runs the chain and casts, on Dispatch threads (never blocking the cooperative pool).
+    public func transform(_ volume: Volume<Float32>, of series: SeriesDescriptor) async throws(TransformError) -> ProcessedVolume {
+        let transform = self.transform
+        let configuration = self.configuration
+        let image = try await ParallelLoop.offload { () throws(TransformError) -> StoredImage in
+            let transformed = try transform.apply(to: volume)
+            return StoredImage.cast(transformed, to: configuration.output.dtype, scale: configuration.output.scale)
+        }
+        return ProcessedVolume(key: key(for: series), image: image, metadata: metadata(for: series, decoded: volume),
+                               seriesDescription: series.seriesDescription)
+    }
+
+    /// Decode, then transform: the whole path of one series.
+    public func process(_ series: SeriesDescriptor) async throws -> ProcessedVolume {
+        try await transform(try await decode(series), of: series)
+    }
+
+    func metadata(for series: SeriesDescriptor, decoded: Volume<Float32>) -> VolumeMetadata {
+        var window: ClosedRange<Double>?
+        var normalization: String?
+        for step in chain {
+            switch step {
+            case .window(let w) where window == nil:
+                window = w.minimum...w.maximum
+                if w.output != .hounsfield { normalization = #"{"method":"window","output":"\#(w.output.rawValue)","minimum":\#(w.minimum),"maximum":\#(w.maximum)}"# }
+            case .window(let w) where w.output != .hounsfield:
+                normalization = #"{"method":"window","output":"\#(w.output.rawValue)","minimum":\#(w.minimum),"maximum":\#(w.maximum)}"#
+            case .normalize(let n):
+                normalization = String(decoding: TransformSpecification.normalize(n).canonicalJSON, as: UTF8.self)
+            default: break
+            }
+        }
+        let study = series.studyInstanceUID ?? ""
+        return VolumeMetadata(
+            originalSize: decoded.size, originalSpacing: decoded.geometry.spacing, transform: transformJSON,
+            transformKey: transformKey, configurationKey: configurationKey, window: window,
+            normalization: normalization,
+            valueScale: configuration.output.dtype == .int16 || configuration.output.dtype == .uint8 ? configuration.output.scale : 1,
+            sourceSeries: configuration.privacy.keepIdentifiers ? series.key : hash(series.key),
+            sourceStudy: study.isEmpty ? "" : (configuration.privacy.keepIdentifiers ? study : hash(study)),
+            modality: series.modality ?? "", warnings: series.warnings.map(\.message))
+    }
+}

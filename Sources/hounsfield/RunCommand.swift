@@ -1,0 +1,184 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Hounsfield
+import Logging
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Turn every CT series under the inputs into HDF5 shards: decode → clip → resample → normalize → cast.",
+        discussion: """
+            Flags override the configuration file (--config). Writes shards, manifest.jsonl, configuration.json and
+            report.json into --output. Exit status: 0 when every selected series was written, 3 when some failed
+            (the others are written), 2 when the configuration or the inputs are unusable (nothing done), 130 when
+            interrupted (complete volumes are published; rerun with --resume).
+            Static split across processes: --shard-index/--shard-count, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT,
+            or JOB_COMPLETION_INDEX with HOUNSFIELD_SHARD_COUNT (Kubernetes indexed Jobs).
+            """
+    )
+
+    @Argument(help: "DICOM files or folders (searched recursively); added to the configuration's inputs.")
+    var inputs: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output folder.")
+    var output: String?
+
+    @Option(help: "Configuration file (JSON); see docs/configuration.md.")
+    var config: String?
+
+    @Option(help: "Target spacing in mm: X or X,Y,Z.")
+    var spacing: String?
+
+    @Option(help: "HU window to clip to, as LEVEL,WIDTH (e.g. 40,400).")
+    var window: String?
+
+    @Option(help: "A named window: \(Window.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var windowPreset: Window.Preset?
+
+    @Option(help: "none, minmax (with a window: the window onto [0, 1]), zscore, nnunet-ct.")
+    var normalize: String?
+
+    @Option(help: "nearest, linear or bspline.")
+    var interpolation: Resample.Interpolation?
+
+    @Option(help: "Output type: float32, float16, int16, uint8.")
+    var dtype: ShardElementType?
+
+    @Option(help: "gzip:N (default gzip:1), zstd:N, lz4 or none.")
+    var compression: String?
+
+    @Option(help: "Chunk layout: slabs, slabs:N or cubes:N.")
+    var chunks: String?
+
+    @Option(help: "Series decoded and transformed at once (each uses all cores).")
+    var jobs: Int?
+
+    @Option(help: "Bytes of volumes in flight between stages, e.g. 4GB.")
+    var memoryLimit: String?
+
+    @Flag(help: "Continue an earlier run into the same folder: published volumes are skipped.")
+    var resume = false
+
+    @Flag(help: "Show the plan (series found, what would be done, estimated output size) and stop.")
+    var dryRun = false
+
+    @Option(help: "This process's part of a static split (0-based).")
+    var shardIndex: Int?
+
+    @Option(help: "Number of parts in a static split.")
+    var shardCount: Int?
+
+    @Flag(help: "Write a QC preview per volume and index.html.")
+    var previews = false
+
+    @Option(help: "Salt for hashing identifiers in outputs (keep it fixed for one dataset).")
+    var salt: String?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        logging.bootstrap()
+        let configuration: RunConfiguration
+        do {
+            configuration = try effectiveConfiguration()
+            try configuration.validate()
+        } catch {
+            FileHandle.standardError.write(Data("hounsfield run: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let display = RunDisplay()
+        var batch: BatchRun
+        do {
+            batch = try BatchRun(configuration: configuration, logger: Logger(label: "hounsfield.run"))
+        } catch {
+            FileHandle.standardError.write(Data("hounsfield run: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        batch.progress = display.update
+        batch.planned = display.planned
+        let work = Task { try await batch.run(dryRun: dryRun) }
+        let interrupts = InterruptHandler { work.cancel() }
+        let report: RunReport
+        do {
+            report = try await work.value
+        } catch {
+            display.finish()
+            FileHandle.standardError.write(Data("hounsfield run: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        interrupts.stop()
+        display.finish()
+        print(RunSummary(report).rendered)
+        if report.cancelled { throw ExitCode(130) }
+        if (report.counts["failed"] ?? 0) > 0 { throw ExitCode(3) }
+    }
+
+    /// The configuration file (if any), then the flags, then the scheduler's environment.
+    func effectiveConfiguration() throws -> RunConfiguration {
+        var c = try config.map { path throws(ConfigurationError) in try ConfigurationFile.load(path) } ?? RunConfiguration()
+        c.inputs += inputs
+        if let output { c.output.folder = output }
+        if let spacing {
+            let values = spacing.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.contains(nil) else { throw ConfigurationError.invalid(path: "--spacing", reason: "'\(spacing)' is not X or X,Y,Z in mm") }
+            c.preprocessing.spacing = values.compactMap { $0 }
+        }
+        if let window {
+            let values = window.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 2, values[1] > 0 else {
+                throw ConfigurationError.invalid(path: "--window", reason: "'\(window)' is not LEVEL,WIDTH with a positive width")
+            }
+            c.preprocessing.window = [values[0] - values[1] / 2, values[0] + values[1] / 2]
+        }
+        if let windowPreset {
+            let w = Window(windowPreset)
+            c.preprocessing.window = [w.minimum, w.maximum]
+        }
+        if let normalize { c.preprocessing.normalize = normalize }
+        if let interpolation { c.preprocessing.interpolation = interpolation }
+        if let dtype { c.output.dtype = dtype }
+        if let compression { c.output.compression = compression }
+        if let chunks { c.output.chunks = chunks }
+        if let jobs { c.execution.jobs = jobs }
+        if let memoryLimit { c.execution.memoryLimit = memoryLimit }
+        if resume { c.execution.resume = true }
+        if previews { c.output.previews = true }
+        if let salt { c.privacy.salt = salt }
+        let environment = ProcessInfo.processInfo.environment
+        let index = shardIndex ?? environment["SLURM_ARRAY_TASK_ID"].flatMap(Int.init)
+            ?? environment["JOB_COMPLETION_INDEX"].flatMap(Int.init)
+        let count = shardCount ?? environment["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init)
+            ?? environment["HOUNSFIELD_SHARD_COUNT"].flatMap(Int.init)
+        if let index { c.execution.shardIndex = index }
+        if let count { c.execution.shardCount = count }
+        if c.execution.shardCount > 1 && c.execution.worker == nil { c.execution.worker = "s\(c.execution.shardIndex)" }
+        return c
+    }
+}
+
+extension Window.Preset: ExpressibleByArgument {}
+extension Resample.Interpolation: ExpressibleByArgument {}
+extension ShardElementType: ExpressibleByArgument {}
+
+/// Turns SIGINT and SIGTERM into a cancellation of the run (once); the run then publishes complete volumes and
+/// writes its report instead of dying mid-shard.
+final class InterruptHandler {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ cancel: @escaping @Sendable () -> Void) {
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\ninterrupted: finishing the current shard (interrupt again to abort)\n".utf8))
+                signal(number, SIG_DFL)
+                cancel()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func stop() { sources.forEach { $0.cancel() } }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Hounsfield
+import HounsfieldHDF5
+import Testing
+
+@Suite("The pipeline: failure isolation, per-study = batch, configuration errors")
+struct BatchRunTests {
+    @Test("a batch with a corrupt file, a truncated series and a non-CT series writes every good series and reports the rest")
+    func badSeriesDoNotStopTheBatch() async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let inputs = root.appendingPathComponent("in")
+        try PipelineTestSupport.series(4, in: inputs)
+        // A file that is not DICOM, and a series whose slice is cut short: decoding fails for that series only.
+        try Data("not a dicom file".utf8).write(to: inputs.appendingPathComponent("series-0/garbage.dcm"))
+        let victim = inputs.appendingPathComponent("series-1")
+        let slice = try FileManager.default.contentsOfDirectory(atPath: victim.path).sorted()[5]
+        let bytes = try Data(contentsOf: victim.appendingPathComponent(slice))
+        try bytes.prefix(bytes.count - 2000).write(to: victim.appendingPathComponent(slice))
+        // A non-CT series: the same phantom relabelled as MR.
+        try SyntheticSeries(size: 48, slices: 12, spacing: Vector3(0.9, 0.9, 2), seed: 99).write(to: inputs.appendingPathComponent("mr").path)
+        for file in try FileManager.default.contentsOfDirectory(atPath: inputs.appendingPathComponent("mr").path) {
+            try PipelineTestSupport.shell("/usr/bin/dcmodify", ["-nb", "-m", "(0008,0060)=MR", inputs.appendingPathComponent("mr/\(file)").path])
+        }
+        let output = root.appendingPathComponent("out")
+        let run = try BatchRun(configuration: PipelineTestSupport.configuration(inputs: [inputs], output: output))
+        let report = try await run.run()
+        #expect(report.counts["written"] == 3)
+        #expect(report.counts["failed"] == 1)
+        #expect(report.counts["filtered"] == 1)
+        #expect((report.counts["excluded_files"] ?? 0) >= 1)
+        let failed = try #require(report.series.first { $0.status == .failed })
+        #expect(failed.stage == "decode")
+        #expect(failed.file?.hasSuffix(slice) == true, "\(failed.file ?? "nil")")
+        #expect(report.series.first { $0.status == .filtered }?.reason?.contains("MR") == true)
+        #expect(OutputFolder(output).manifestEntries().entries.count == 3)
+        #expect(ManifestVerification(folder: output).run().isClean)
+        #expect(FileManager.default.fileExists(atPath: output.appendingPathComponent("report.json").path))
+    }
+
+    @Test("the per-study API returns exactly the bytes the batch run writes")
+    func perStudyEqualsBatch() async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let inputs = root.appendingPathComponent("in")
+        try PipelineTestSupport.series(2, in: inputs)
+        let output = root.appendingPathComponent("out")
+        let configuration = PipelineTestSupport.configuration(inputs: [inputs], output: output)
+        _ = try await BatchRun(configuration: configuration).run()
+        let entries = OutputFolder(output).manifestEntries().entries
+
+        let service = try Preprocessor(configuration: configuration)
+        let fromFiles = try await service.process(paths: [inputs.path])
+        // Buffers, as an upload would deliver them.
+        let series0 = inputs.appendingPathComponent("series-0")
+        let buffers = try FileManager.default.contentsOfDirectory(atPath: series0.path).map { name in
+            (name: name, bytes: [UInt8](try Data(contentsOf: series0.appendingPathComponent(name))))
+        }
+        let fromBuffers = try await service.process(buffers: buffers)
+        #expect(fromFiles.count == 2 && fromBuffers.count == 1)
+        for volume in fromFiles + fromBuffers {
+            let entry = try #require(entries.first { $0.key == volume.key })
+            guard case .float32(let image) = volume.image else { Issue.record("expected float32"); continue }
+            let stored = try ShardReader(url: output.appendingPathComponent(entry.shard)).readImage(volume.key, as: Float32.self)
+            #expect(stored.voxels == image.voxels)
+            #expect(stored.geometry == image.geometry)
+        }
+    }
+
+    @Test("configuration errors name the key at fault", arguments: [
+        (#"{"output": {"compresion": "gzip:1"}}"#, "output.compresion"),
+        (#"{"preprocessing": {"normalize": "maxmin"}}"#, "preprocessing.normalize"),
+        (#"{"output": {"compression": "brotli"}}"#, "output.compression"),
+        (#"{"execution": {"jobs": 0}}"#, "execution.jobs"),
+        (#"{"output": {"dtype": "float64"}}"#, "output.dtype"),
+        (#"{"filters": {"slice_thickness": [5, 1]}}"#, "filters.slice_thickness"),
+    ])
+    func configurationErrors(_ json: String, _ path: String) throws {
+        do {
+            let configuration = try ConfigurationFile.parse(Data(json.utf8))
+            try configuration.validate()
+            Issue.record("accepted: \(json)")
+        } catch {
+            #expect(error.description.contains(path), "\(error)")
+        }
+    }
+
+    @Test("the channel bounds bytes: a slow consumer holds the producer back")
+    func channelBoundsBytes() async throws {
+        let channel = BoundedChannel<Int>(capacity: 100, byteLimit: 10)
+        let produced = SharedFlag()
+        let producer = Task {
+            for i in 0..<5 { await channel.send(i, bytes: 4) }
+            produced.set()
+            channel.finish()
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(channel.queuedBytes <= 10)
+        #expect(!produced.isSet)
+        var received: [Int] = []
+        while let value = await channel.receive() { received.append(value) }
+        await producer.value
+        #expect(received == [0, 1, 2, 3, 4])
+    }
+}
+
+final class SharedFlag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
+}
+
+import Synchronization
