@@ -5,8 +5,8 @@ import Hounsfield
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Make a synthetic CT series and inspect it: the quickest way to see Hounsfield work.",
-        discussion: "Writes the series and a JSON report under --output (default ./hounsfield-demo)."
+        abstract: "Make a synthetic CT series, inspect it and run the pipeline on it: the quickest way to see Hounsfield work.",
+        discussion: "Writes the series, the shards, previews and report.json under --output (default ./hounsfield-demo)."
     )
 
     @Option(name: .shortAndLong, help: "Folder for the sample series and the report.")
@@ -28,28 +28,32 @@ struct DemoCommand: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: folder)
         _ = try await ParallelLoop.offload { () throws(DICOMError) in try synthetic.write(to: folder) }
 
-        print("2. scanning headers and decoding the volume")
-        let clock = ContinuousClock()
-        let start = clock.now
+        print("2. inspecting it (headers only)")
         let scan = try await SeriesScanner().scan([folder])
-        let scanned = clock.now
-        guard let series = scan.series.first else { throw ValidationError("the demo series was not found") }
-        let volume = try await series.loadVolume(.asAcquired)
-        let decoded = clock.now
-        let report = InspectionReport(
-            files: scan.fileCount, seconds: ["scan": (scanned - start).inSeconds, "decode": (decoded - scanned).inSeconds],
-            series: [SeriesReport(series, statistics: HUStatistics(volume))],
-            excluded: scan.excluded)
-        print(InspectionTable(report).rendered)
-        let reportPath = output + "/inspect.json"
-        try JSONEncoder.report.encode(report).write(to: URL(fileURLWithPath: reportPath))
-        print("")
-        print("scan: \(format(scanned - start)), decode: \(format(decoded - scanned)) for \(volume.size.voxelCount / 1_000_000) M voxels")
-        print("report: \(reportPath)")
-        print("next: \(CommandLine.arguments[0]) inspect \(folder) --stats --json")
-    }
+        let inspection = InspectionReport(files: scan.fileCount, seconds: scan.seconds,
+                                          series: scan.series.map { SeriesReport($0, statistics: nil) }, excluded: scan.excluded)
+        print(InspectionTable(inspection).rendered)
 
-    private func format(_ duration: Duration) -> String {
-        duration.formatted(.units(allowed: [.seconds, .milliseconds], width: .narrow))
+        let shards = output + "/shards"
+        print("")
+        print("3. running the pipeline: decode → clip [-1000, 1000] HU → 1 mm linear → [0, 1] → float32, gzip:1 shards with previews")
+        try? FileManager.default.removeItem(atPath: shards)
+        var configuration = RunConfiguration(inputs: [folder])
+        configuration.output.folder = shards
+        configuration.output.previews = true
+        configuration.preprocessing.window = [-1000, 1000]
+        configuration.preprocessing.spacing = [1]
+        configuration.preprocessing.normalize = "minmax"
+        var batch = try BatchRun(configuration: configuration)
+        let display = RunDisplay()
+        batch.progress = display.update
+        let report = try await batch.run()
+        display.finish()
+        print(RunSummary(report).rendered)
+        print("")
+        print("shards:   \(shards)  (format: docs/format.md)")
+        print("previews: \(shards)/index.html")
+        print("next:     \(CommandLine.arguments[0]) run <your DICOM folder> --output out --spacing 1 --window 0,2000 --normalize minmax")
+        print("          python: Examples/python/README.md reads the shards with h5py / PyTorch")
     }
 }
