@@ -63,14 +63,7 @@ public final class BoundedChannel<Element: Sendable>: Sendable {
     /// The next element, or nil when the channel is finished and drained.
     public func receive() async -> Element? {
         let step: ReceiveStep = state.withLock { state in
-            if !state.items.isEmpty {
-                let (element, bytes) = state.items.removeFirst()
-                state.bytes -= bytes
-                // Space appeared: wake every waiting sender; they re-check and the ones that fit go in.
-                for sender in state.waitingSenders { sender.resume() }
-                state.waitingSenders.removeAll()
-                return .element(element)
-            }
+            if let element = Self.dequeue(&state) { return .element(element) }
             return state.finished ? .end : .wait
         }
         switch step {
@@ -79,13 +72,7 @@ public final class BoundedChannel<Element: Sendable>: Sendable {
         case .wait:
             return await withCheckedContinuation { continuation in
                 let immediate: Element?? = state.withLock { state in
-                    if !state.items.isEmpty {
-                        let (element, bytes) = state.items.removeFirst()
-                        state.bytes -= bytes
-                        for sender in state.waitingSenders { sender.resume() }
-                        state.waitingSenders.removeAll()
-                        return .some(element)
-                    }
+                    if let element = Self.dequeue(&state) { return .some(element) }
                     if state.finished { return .some(nil) }
                     state.waitingReceivers.append(continuation)
                     return .none
@@ -93,6 +80,17 @@ public final class BoundedChannel<Element: Sendable>: Sendable {
                 if let immediate { continuation.resume(returning: immediate) }
             }
         }
+    }
+
+    /// Takes the oldest element, if any. Space appeared: every waiting sender is woken, re-checks, and those that
+    /// fit go in.
+    private static func dequeue(_ state: inout State) -> Element? {
+        guard !state.items.isEmpty else { return nil }
+        let (element, bytes) = state.items.removeFirst()
+        state.bytes -= bytes
+        for sender in state.waitingSenders { sender.resume() }
+        state.waitingSenders.removeAll()
+        return element
     }
 
     /// No more elements will be sent: receivers drain what is queued, then get nil; blocked senders return false.
