@@ -21,8 +21,10 @@ parser.add_argument("--work", default=os.environ.get("HOUNSFIELD_PEERS_WORK", "/
 parser.add_argument("--quick", action="store_true", help="tiny inputs, one repeat: checks that everything runs")
 parser.add_argument("--repeats", type=int, default=5)
 parser.add_argument("--skip-transforms", action="store_true", help="decode and discovery only")
-parser.add_argument("--only", default="decode,transforms,discovery,shards",
-                    help="comma-separated sections to run: decode, transforms, discovery, shards (default: all)")
+parser.add_argument("--only", default="decode,transforms,discovery,shards,pipeline,latency,batch",
+                    help="comma-separated sections to run: decode, transforms, discovery, shards, pipeline, latency, "
+                         "batch, memory (default: all but memory)")
+parser.add_argument("--no-monai", action="store_true", help="leave MONAI out of the end-to-end sections")
 args = parser.parse_args()
 sections = set(args.only.split(","))
 if args.skip_transforms:
@@ -137,7 +139,7 @@ for syntax in ["explicit", "jpeg-lossless"] if "decode" in sections else []:
 # Transforms (issue 4): resampling the 512×512×300 explicit series to 1 mm, and intensity throughput.
 results["resample"] = []
 series_folder = f"{work}/series-explicit-{size}x{slices}"
-if sections & {"transforms", "shards"}:
+if sections & {"transforms", "shards", "pipeline", "latency"}:
     make("series", series_folder, syntax="explicit", size=size, slices=slices)
 for interpolation in ["linear", "nearest", "bspline"] if "transforms" in sections else []:
     ours, our_peak = run([hf_bench, "resample", series_folder, "--interpolation", interpolation, "--repeats", str(repeats)],
@@ -166,6 +168,20 @@ if "shards" in sections:
                          "h5py": theirs, "peak_rss_mb": {"hounsfield": our_peak, "h5py": their_peak}}
     results["versions"]["h5py"] = theirs["h5py"]
     results["versions"]["hdf5 (h5py)"] = theirs["hdf5"]
+
+# End to end (issue 6): the whole job against SimpleITK + h5py and MONAI, a batch against a process pool, latency.
+end_to_end_sections = sections & {"pipeline", "latency", "batch", "memory"}
+if end_to_end_sections:
+    import end_to_end_compare
+    results.update(end_to_end_compare.measure({
+        "hounsfield": hounsfield, "hf_bench": hf_bench, "here": here, "work": work, "repeats": repeats,
+        "quick": args.quick, "gnu_time": gnu_time, "series_folder": series_folder, "make": make, "size": size,
+        "slices": slices, "monai": not args.no_monai}, end_to_end_sections))
+    for name in ["pipeline", "latency"]:
+        for tool in ["simpleitk", "monai"]:
+            versions = results.get(name, {}).get(tool, {}).get("versions")
+            if versions:
+                results["versions"].update(versions)
 
 # Discovery: 10k and 20k runs interleaved (one scan each per round), so machine noise hits both alike.
 folders = {count: make("many", f"{work}/many-{count}", files=count) for count in many} if "discovery" in sections else {}
@@ -293,6 +309,8 @@ if "shards" in results:
     lines += ["", f"Random patches: {len(json.load(open(os.path.join(work, 'shards', 'volume.json')))['origins'])} of "
                   f"{'×'.join(map(str, json.load(open(os.path.join(work, 'shards', 'volume.json')))['patch']))} voxels. "
                   f"h5py reads Hounsfield's gzip shard with equal values: {yes(sh['h5py']['h5py_reads_hounsfield_shard_equal'])}."]
+if end_to_end_sections:
+    lines += end_to_end_compare.table(results)
 table = "\n".join(lines) + "\n"
 with open(os.path.join(results_dir, "results.md"), "w") as file:
     file.write(table)

@@ -26,3 +26,9 @@ enum VolumeChecksum {
 extension Digest {
     var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
+
+extension Volume where Scalar: ShardScalar {
+    /// The checksum a shard records for these voxels when stored as they are (`checksum` in the manifest): an
+    /// inference service compares its per-study result with what the batch run wrote without reading any shard.
+    public var storedChecksum: String { voxels.withUnsafeBytes { VolumeChecksum.of($0, slices: size.z) } }
+}

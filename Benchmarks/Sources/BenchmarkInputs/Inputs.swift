@@ -20,6 +20,21 @@ public enum BenchmarkInputs {
         return path
     }
 
+    /// `count` CT series (default 512×512×80) with their own UIDs and noise, `series-NN` folders: a batch.
+    public static func batch(
+        _ count: Int, syntax: SyntheticTransferSyntax = .explicit, size: Int = 512, slices: Int = 80,
+        in folder: String? = nil
+    ) throws -> String {
+        let path = folder ?? "\(cache)/batch-\(count)-\(syntax.rawValue)-\(size)x\(slices)"
+        try writeOnce(path) {
+            for index in 0..<count {
+                try SyntheticSeries(size: size, slices: slices, syntax: syntax, seed: UInt64(index + 1))
+                    .write(to: "\(path)/series-\(String(format: "%02d", index))")
+            }
+        }
+        return path
+    }
+
     /// `files` small files (64×64, 100 slices per series, explicit VR) in one folder per series: a stand-in for an
     /// archive, to measure discovery.
     public static func manyFiles(_ files: Int, in folder: String? = nil) throws -> String {

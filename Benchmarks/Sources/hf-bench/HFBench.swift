@@ -9,13 +9,14 @@ import Hounsfield
 struct HFBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf-bench", abstract: "Timing helper for the peer comparison.",
-        subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self, IntensityJob.self, ShardJob.self])
+        subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self, IntensityJob.self, ShardJob.self,
+                      LatencyJob.self])
 }
 
 struct Make: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write benchmark inputs.")
 
-    enum Kind: String, ExpressibleByArgument { case series, many }
+    enum Kind: String, ExpressibleByArgument { case series, many, batch }
 
     @Option var output: String
     @Option var kind: Kind = .series
@@ -23,11 +24,13 @@ struct Make: AsyncParsableCommand {
     @Option var size = 512
     @Option var slices = 300
     @Option var files = 10_000
+    @Option(help: "Series in a batch (kind batch), each in its own folder with its own seed.") var count = 24
 
     func run() throws {
         switch kind {
         case .series: _ = try BenchmarkInputs.series(syntax, size: size, slices: slices, in: output)
         case .many: _ = try BenchmarkInputs.manyFiles(files, in: output)
+        case .batch: _ = try BenchmarkInputs.batch(count, syntax: syntax, size: size, slices: slices, in: output)
         }
     }
 }

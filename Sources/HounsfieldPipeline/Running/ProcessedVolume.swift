@@ -51,6 +51,16 @@ public enum StoredImage: Sendable, Hashable {
 
     public var byteCount: Int { size.voxelCount * elementType.size }
 
+    /// The checksum the manifest records for this image once written (`sha256-slices:…`, docs/format.md).
+    public var checksum: String {
+        switch self {
+        case .float32(let v): v.storedChecksum
+        case .float16(let v): v.storedChecksum
+        case .int16(let v): v.storedChecksum
+        case .uint8(let v): v.storedChecksum
+        }
+    }
+
     /// The voxels as Float32 (a copy unless already Float32).
     public var float32: Volume<Float32> {
         switch self {

@@ -1,0 +1,219 @@
+"""The end-to-end sections of compare.py (issue 6): one 512×512×300 series through the whole job, a batch of series
+against a SimpleITK process pool, per-study in-memory latency, and peak memory at 24 and 96 series.
+
+Hounsfield runs as `hounsfield run` (process wall time, start-up and report included: the conservative side); the
+peers time inside their process after imports. The job is written once, as a configuration file both Hounsfield
+commands read, and as the peers' code in end_to_end.py.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+JOB = {
+    "preprocessing": {"window": [-1000, 1000], "spacing": [1, 1, 1], "interpolation": "linear", "normalize": "minmax"},
+    "output": {"dtype": "float32", "compression": "gzip:1", "chunks": "slabs"},
+    "privacy": {"salt": "benchmark"},
+}
+
+
+def median(values):
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def timed(command, label, gnu_time):
+    """Runs a command; returns (wall seconds, peak RSS MB, stdout)."""
+    print(f"  {label}: {' '.join(command)}", file=sys.stderr, flush=True)
+    prefix = [gnu_time, "-v"] if gnu_time else []
+    start = time.perf_counter()
+    done = subprocess.run(prefix + command, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{label} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    peak = next((int(line.rsplit(":", 1)[1]) / 1024 for line in done.stderr.splitlines()
+                 if "Maximum resident set size" in line), float("nan"))
+    return seconds, peak, done.stdout
+
+
+def last_json(stdout):
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def hounsfield_image(folder):
+    """The one volume of a Hounsfield output folder, read with h5py."""
+    import h5py
+    import numpy as np
+    entry = json.loads(open(os.path.join(folder, "manifest.jsonl")).readline())
+    with h5py.File(os.path.join(folder, entry["shard"]), "r") as f:
+        return np.asarray(f[entry["path"]][...])
+
+
+def peer_image(path):
+    import h5py
+    import numpy as np
+    with h5py.File(path, "r") as f:
+        return np.asarray(f["image"][...])
+
+
+def agreement(ours, theirs):
+    import numpy as np
+    if ours.shape != theirs.shape:
+        return {"same_shape": False, "shapes": [list(ours.shape), list(theirs.shape)]}
+    difference = np.abs(ours.astype(np.float64) - theirs.astype(np.float64))
+    return {"same_shape": True, "max_abs": float(difference.max()), "mean_abs": float(difference.mean())}
+
+
+def measure(context, sections):
+    """Runs the requested end-to-end sections; returns the results to merge into results.json."""
+    hounsfield, hf_bench, here = context["hounsfield"], context["hf_bench"], context["here"]
+    work, repeats, quick, gnu_time = context["work"], context["repeats"], context["quick"], context["gnu_time"]
+    series_folder, make = context["series_folder"], context["make"]
+    size, slices = context["size"], context["slices"]
+    peers = [sys.executable, os.path.join(here, "end_to_end.py")]
+    os.makedirs(work, exist_ok=True)
+    config = os.path.join(work, "job.json")
+    with open(config, "w") as file:
+        json.dump(JOB, file)
+    results = {}
+
+    def hounsfield_run(inputs, output, label, extra=()):
+        shutil.rmtree(output, ignore_errors=True)
+        return timed([hounsfield, "run", inputs, "--output", output, "--config", config, *extra], label, gnu_time)
+
+    if "pipeline" in sections:
+        out = os.path.join(work, "e2e")
+        os.makedirs(out, exist_ok=True)
+        ours, our_peak = [], 0.0
+        sitk_runs, monai_runs = [], []
+        # The tools take turns, round after round, so machine noise hits them alike.
+        for _ in range(repeats):
+            seconds, peak, _ = hounsfield_run(series_folder, os.path.join(out, "hounsfield"), "hounsfield run")
+            ours.append(seconds)
+            our_peak = max(our_peak, peak)
+            _, peak, stdout = timed(peers + ["sitk", series_folder, "--output", os.path.join(out, "sitk.h5"),
+                                             "--repeats", "1"], "SimpleITK + h5py", gnu_time)
+            sitk_runs.append((last_json(stdout), peak))
+            if context["monai"]:
+                _, peak, stdout = timed(peers + ["monai", series_folder, "--output", os.path.join(out, "monai.h5"),
+                                                 "--repeats", "1"], "MONAI + h5py", gnu_time)
+                monai_runs.append((last_json(stdout), peak))
+        ours_image = hounsfield_image(os.path.join(out, "hounsfield"))
+        entry = {"input": f"{size}×{size}×{slices}", "output_shape": list(ours_image.shape),
+                 "hounsfield": {"median_s": median(ours), "times_s": ours, "peak_rss_mb": our_peak}}
+        for name, runs, path in [("simpleitk", sitk_runs, "sitk.h5"), ("monai", monai_runs, "monai.h5")]:
+            if not runs:
+                continue
+            # Each peer process runs the job twice; the second (warm, like ours after the first round) is timed.
+            times = [r["median_s"] for r, _ in runs]
+            entry[name] = {"median_s": median(times), "times_s": times, "first_s": [r["first_s"] for r, _ in runs],
+                           "peak_rss_mb": max(p for _, p in runs), "shape": runs[0][0]["shape"],
+                           "versions": runs[0][0]["versions"],
+                           "agreement": agreement(ours_image, peer_image(os.path.join(out, path))),
+                           "ratio_over_hounsfield": median(times) / median(ours)}
+        results["pipeline"] = entry
+
+    if "latency" in sections:
+        ours, our_peak, stdout = timed([hf_bench, "latency", series_folder, "--config", config,
+                                        "--repeats", str(max(repeats, 5))], "hounsfield per-study latency", gnu_time)
+        entry = {"hounsfield": {**last_json(stdout), "peak_rss_mb": our_peak}}
+        _, peak, stdout = timed(peers + ["sitk", series_folder, "--in-memory", "--repeats", str(max(repeats, 5))],
+                                "SimpleITK per-study latency", gnu_time)
+        entry["simpleitk"] = {**last_json(stdout), "peak_rss_mb": peak}
+        if context["monai"]:
+            _, peak, stdout = timed(peers + ["monai", series_folder, "--in-memory", "--repeats", str(max(repeats, 5))],
+                                    "MONAI per-study latency", gnu_time)
+            entry["monai"] = {**last_json(stdout), "peak_rss_mb": peak}
+        for name in ["simpleitk", "monai"]:
+            if name in entry:
+                entry[name]["ratio_over_hounsfield"] = entry[name]["median_s"] / entry["hounsfield"]["median_s"]
+        results["latency"] = entry
+
+    batch_count, batch_slices = (4, 20) if quick else (24, 80)
+    if "batch" in sections:
+        batch = make("batch", f"{work}/batch-{batch_count}-{size}x{batch_slices}", count=batch_count, size=size,
+                     slices=batch_slices)
+        out = os.path.join(work, "batch-out")
+        entry = {"series": batch_count, "input": f"{size}×{size}×{batch_slices}", "rounds": repeats}
+        runs = {"hounsfield": [], "hounsfield_jobs2": [], "simpleitk_pool2": []}
+        peaks = {name: 0.0 for name in runs}
+        for _ in range(repeats):
+            for name, extra in [("hounsfield", ()), ("hounsfield_jobs2", ("--jobs", "2"))]:
+                seconds, peak, _ = hounsfield_run(batch, os.path.join(out, name), f"hounsfield run {' '.join(extra)}",
+                                                  extra)
+                runs[name].append(seconds)
+                peaks[name] = max(peaks[name], peak)
+            shutil.rmtree(os.path.join(out, "sitk"), ignore_errors=True)
+            _, peak, stdout = timed(peers + ["sitk-pool", batch, "--output", os.path.join(out, "sitk"),
+                                             "--processes", "2"], "SimpleITK, 2-process pool", gnu_time)
+            runs["simpleitk_pool2"].append(last_json(stdout)["seconds"])
+            peaks["simpleitk_pool2"] = max(peaks["simpleitk_pool2"], peak)
+        for name, times in runs.items():
+            entry[name] = {"median_s": median(times), "times_s": times, "series_per_s": batch_count / median(times),
+                           "peak_rss_mb": peaks[name]}
+        best = min(entry["hounsfield"]["median_s"], entry["hounsfield_jobs2"]["median_s"])
+        entry["ratio_simpleitk_pool_over_hounsfield"] = entry["simpleitk_pool2"]["median_s"] / entry["hounsfield"]["median_s"]
+        entry["ratio_simpleitk_pool_over_hounsfield_best"] = entry["simpleitk_pool2"]["median_s"] / best
+        results["batch"] = entry
+
+    if "memory" in sections:
+        # Bounded memory: the same job over 24 and over 96 series; peak RSS should not grow with the count.
+        counts = (4, 16) if quick else (24, 96)
+        entry = {}
+        for count in counts:
+            batch = make("batch", f"{work}/batch-{count}-{size}x{batch_slices}", count=count, size=size,
+                         slices=batch_slices)
+            seconds, peak, _ = hounsfield_run(batch, os.path.join(work, "memory-out"), f"hounsfield run ({count} series)")
+            entry[str(count)] = {"seconds": seconds, "peak_rss_mb": peak}
+        entry["peak_ratio"] = entry[str(counts[1])]["peak_rss_mb"] / entry[str(counts[0])]["peak_rss_mb"]
+        shutil.rmtree(os.path.join(work, "memory-out"), ignore_errors=True)
+        results["memory"] = entry
+    return results
+
+
+def table(results):
+    """Markdown lines for the end-to-end sections present in results."""
+    lines = []
+    if "pipeline" in results:
+        p = results["pipeline"]
+        lines += ["", f"End to end, one {p['input']} series → clip [-1000, 1000] → 1 mm linear → [0, 1] → float32 HDF5 "
+                      f"gzip 1 + shuffle ({'×'.join(map(str, p['output_shape']))}); Hounsfield is the `hounsfield run` "
+                      "process (start-up, report and manifest included), the peers are timed inside Python:", "",
+                  "| tool | median | peak RSS MB | ratio to Hounsfield | output agrees with Hounsfield |", "|---|---|---|---|---|",
+                  f"| Hounsfield `run` | {p['hounsfield']['median_s']:.2f} s | {p['hounsfield']['peak_rss_mb']:.0f} | 1 | — |"]
+        for name, label in [("simpleitk", "SimpleITK + h5py"), ("monai", "MONAI + h5py")]:
+            if name in p:
+                e, a = p[name], p[name]["agreement"]
+                agrees = (f"max |Δ| {a['max_abs']:.2g}, mean {a['mean_abs']:.2g}" if a["same_shape"]
+                          else f"other grid {'×'.join(map(str, a['shapes'][1]))}")
+                lines.append(f"| {label} | {e['median_s']:.2f} s | {e['peak_rss_mb']:.0f} | "
+                             f"**{e['ratio_over_hounsfield']:.1f}×** | {agrees} |")
+    if "batch" in results:
+        b = results["batch"]
+        lines += ["", f"Batch of {b['series']} series of {b['input']}, the same job, medians of {b['rounds']} round(s):", "",
+                  "| tool | median | series/s | peak RSS MB |", "|---|---|---|---|"]
+        for name, label in [("hounsfield", "Hounsfield `run` (jobs 1)"), ("hounsfield_jobs2", "Hounsfield `run --jobs 2`"),
+                            ("simpleitk_pool2", "SimpleITK + h5py, 2-process pool")]:
+            e = b[name]
+            lines.append(f"| {label} | {e['median_s']:.1f} s | {e['series_per_s']:.2f} | {e['peak_rss_mb']:.0f} |")
+        lines += ["", f"SimpleITK pool / Hounsfield: **{b['ratio_simpleitk_pool_over_hounsfield']:.1f}×** "
+                      f"(best Hounsfield setting: {b['ratio_simpleitk_pool_over_hounsfield_best']:.1f}×)."]
+    if "latency" in results:
+        lat = results["latency"]
+        lines += ["", "Per-study latency, in memory (find the series in the folder, decode, transform; no HDF5):", "",
+                  "| tool | first call | median after | ratio |", "|---|---|---|---|"]
+        for name, label in [("hounsfield", "Hounsfield `Preprocessor`"), ("simpleitk", "SimpleITK"), ("monai", "MONAI")]:
+            if name in lat:
+                e = lat[name]
+                ratio = "1" if name == "hounsfield" else f"**{e['ratio_over_hounsfield']:.1f}×**"
+                lines.append(f"| {label} | {e['first_s']:.3f} s | {e['median_s']:.3f} s | {ratio} |")
+    if "memory" in results:
+        m = results["memory"]
+        counts = [k for k in m if k.isdigit()]
+        lines += ["", "Peak RSS of `hounsfield run` over " + " and ".join(
+            f"{c} series: {m[c]['peak_rss_mb']:.0f} MB ({m[c]['seconds']:.0f} s)" for c in counts) +
+            f"; ratio **{m['peak_ratio']:.2f}**."]
+    return lines
