@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder.")
     var output: String?
 
-    @Option(help: "Configuration file (JSON); see docs/configuration.md.")
+    @Option(help: "Configuration file, JSON or YAML (.yaml, .yml); see docs/pipeline.md.")
     var config: String?
 
     @Option(help: "Target spacing in mm: X or X,Y,Z.")

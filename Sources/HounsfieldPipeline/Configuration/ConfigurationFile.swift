@@ -1,6 +1,9 @@
 import Foundation
+import HounsfieldTransforms
+import Yams
 
-/// Reads a configuration file (JSON), refusing unknown keys by their path so a typo never silently does nothing.
+/// Reads a configuration file (JSON, or YAML when the name ends in `.yaml`/`.yml`), refusing unknown keys by their
+/// path so a typo never silently does nothing.
 public enum ConfigurationFile {
     public static func load(_ path: String) throws(ConfigurationError) -> RunConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -9,17 +12,17 @@ public enum ConfigurationFile {
         return try parse(data, file: path)
     }
 
+    /// Parses a configuration; `file` names it in errors and, by its extension, picks YAML over JSON.
     public static func parse(_ data: Data, file: String = "configuration") throws(ConfigurationError) -> RunConfiguration {
-        let object: Any
-        do {
-            object = try JSONSerialization.jsonObject(with: data)
-        } catch {
-            throw .unreadable(file: file, reason: "not valid JSON (\((error as NSError).userInfo["NSDebugDescription"] ?? error))")
-        }
-        guard let root = object as? [String: Any] else { throw .unreadable(file: file, reason: "the top level must be an object") }
+        let isYAML = file.hasSuffix(".yaml") || file.hasSuffix(".yml")
+        let object = isYAML ? try yamlObject(data, file: file) : try jsonObject(data, file: file)
+        guard let root = object as? [String: Any] else { throw .unreadable(file: file, reason: "the top level must be a mapping") }
         try checkKeys(root, path: "", schema: schema)
+        if let transforms = root["transforms"] as? [Any] { try checkTransformKeys(transforms, path: "transforms") }
         do {
-            return try JSONDecoder().decode(RunConfiguration.self, from: data)
+            // YAML goes through JSON so both formats share one decoding and one set of error paths.
+            let json = isYAML ? try JSONSerialization.data(withJSONObject: root) : data
+            return try JSONDecoder().decode(RunConfiguration.self, from: json)
         } catch let error as DecodingError {
             throw .invalid(path: path(of: error), reason: reason(of: error))
         } catch {
@@ -27,7 +30,66 @@ public enum ConfigurationFile {
         }
     }
 
-    /// Known keys, nested. `transforms` is checked by the transforms' own decoding.
+    private static func jsonObject(_ data: Data, file: String) throws(ConfigurationError) -> Any {
+        do {
+            return try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw .unreadable(file: file, reason: "not valid JSON (\((error as NSError).userInfo["NSDebugDescription"] ?? error))")
+        }
+    }
+
+    private static func yamlObject(_ data: Data, file: String) throws(ConfigurationError) -> Any {
+        let text = String(decoding: data, as: UTF8.self)
+        let loaded: Any?
+        do {
+            loaded = try Yams.load(yaml: text)
+        } catch {
+            throw .unreadable(file: file, reason: "not valid YAML (\(error))")
+        }
+        guard let loaded else { throw .unreadable(file: file, reason: "the file is empty") }
+        return jsonCompatible(loaded)
+    }
+
+    /// YAML's values as JSONSerialization takes them: string keys, null as NSNull, timestamps as ISO 8601 text.
+    private static func jsonCompatible(_ value: Any) -> Any {
+        switch value {
+        case let mapping as [AnyHashable: Any]:
+            return Dictionary(uniqueKeysWithValues: mapping.map { ("\($0.key.base)", jsonCompatible($0.value)) })
+        case let mapping as [String: Any]:
+            return mapping.mapValues(jsonCompatible)
+        case let sequence as [Any]:
+            return sequence.map(jsonCompatible)
+        case let date as Date:
+            return ISO8601DateFormatter().string(from: date)
+        case is NSNull:
+            return NSNull()
+        default:
+            return value
+        }
+    }
+
+    /// The transforms' own decoding ignores fields it does not know, so each step is decoded, encoded again, and
+    /// any key the step did not keep is refused (`transforms[1].ouside`). Nested `compose` steps are checked too.
+    private static func checkTransformKeys(_ steps: [Any], path: String) throws(ConfigurationError) {
+        for (index, step) in steps.enumerated() {
+            let here = "\(path)[\(index)]"
+            guard let object = step as? [String: Any] else { throw .invalid(path: here, reason: "each step must be a mapping") }
+            let kept: [String: Any]
+            do {
+                let specification = try JSONDecoder().decode(
+                    TransformSpecification.self, from: JSONSerialization.data(withJSONObject: object))
+                kept = try JSONSerialization.jsonObject(with: JSONEncoder().encode(specification)) as? [String: Any] ?? [:]
+            } catch {
+                continue  // the full decoding reports the invalid value, with its path
+            }
+            for (key, value) in object where kept[key] == nil && !(value is NSNull) {
+                throw .unknownKey(path: "\(here).\(key)", known: kept.keys.sorted())
+            }
+            if let nested = object["steps"] as? [Any] { try checkTransformKeys(nested, path: "\(here).steps") }
+        }
+    }
+
+    /// Known keys, nested. `transforms` is checked step by step (`checkTransformKeys`).
     private indirect enum Schema {
         case object([String: Schema])
         case leaf
@@ -41,7 +103,7 @@ public enum ConfigurationFile {
         "output": .object(["folder": .leaf, "dtype": .leaf, "scale": .leaf, "compression": .leaf, "chunks": .leaf,
                            "shard_size": .leaf, "shard_volumes": .leaf, "previews": .leaf]),
         "privacy": .object(["salt": .leaf, "keep_identifiers": .leaf]),
-        "execution": .object(["jobs": .leaf, "memory_limit": .leaf, "retries": .leaf, "resume": .leaf,
+        "execution": .object(["jobs": .leaf, "decode_jobs": .leaf, "transform_jobs": .leaf, "memory_limit": .leaf, "retries": .leaf, "resume": .leaf,
                               "shard_index": .leaf, "shard_count": .leaf, "worker": .leaf]),
     ])
 
@@ -58,13 +120,13 @@ public enum ConfigurationFile {
     }
 
     private static func path(of error: DecodingError) -> String {
-        let context: DecodingError.Context
+        let codingPath: [any CodingKey]
         switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): context = c
-        case .keyNotFound(let key, let c): return (c.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): codingPath = c.codingPath
+        case .keyNotFound(let key, let c): codingPath = c.codingPath + [key]
         @unknown default: return "?"
         }
-        return context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        return codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
             .replacingOccurrences(of: ".[", with: "[")
     }
 

@@ -81,6 +81,8 @@ extension RunConfiguration.Execution {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
         jobs = try c.decodeIfPresent(Int.self, forKey: .jobs) ?? jobs
+        decodeJobs = try c.decodeIfPresent(Int.self, forKey: .decodeJobs)
+        transformJobs = try c.decodeIfPresent(Int.self, forKey: .transformJobs)
         memoryLimit = try c.decodeIfPresent(String.self, forKey: .memoryLimit)
         retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? retries
         resume = try c.decodeIfPresent(Bool.self, forKey: .resume) ?? resume

@@ -5,7 +5,7 @@ import HounsfieldHDF5
 import HounsfieldTransforms
 
 /// Everything a run does, as one value: read from a JSON file, overridden by flags, validated, and recorded (with
-/// its SHA-256 key) in every volume it writes. Field names in JSON are snake_case; see `docs/configuration.md`.
+/// its SHA-256 key) in every volume it writes. Field names in JSON are snake_case; see `docs/pipeline.md`.
 public struct RunConfiguration: Codable, Sendable, Hashable {
     /// Files and folders to read.
     public var inputs: [String]
@@ -97,6 +97,11 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     public struct Execution: Codable, Sendable, Hashable {
         /// Series decoded and transformed at once (each uses all cores inside).
         public var jobs: Int = 1
+        /// Series decoded at once; nil means `jobs`. Decoding waits on storage more than transforms do, so a slow
+        /// network file system wants more decoders than transformers.
+        public var decodeJobs: Int?
+        /// Series transformed at once; nil means `jobs`.
+        public var transformJobs: Int?
         /// Bytes of volumes in flight between stages, e.g. "4GB"; nil picks a quarter of physical memory.
         public var memoryLimit: String?
         /// Retries of a series after a transient I/O error.
@@ -108,7 +113,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var worker: String?
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case jobs, memoryLimit = "memory_limit", retries, resume, shardIndex = "shard_index", shardCount = "shard_count", worker
+            case jobs, decodeJobs = "decode_jobs", transformJobs = "transform_jobs", memoryLimit = "memory_limit", retries, resume, shardIndex = "shard_index", shardCount = "shard_count", worker
         }
     }
 
@@ -170,6 +175,10 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         }
         if let volumes = output.shardVolumes, volumes < 1 { throw .invalid(path: "output.shard_volumes", reason: "must be at least 1") }
         guard execution.jobs >= 1 else { throw .invalid(path: "execution.jobs", reason: "must be at least 1") }
+        if let n = execution.decodeJobs, n < 1 { throw .invalid(path: "execution.decode_jobs", reason: "must be at least 1") }
+        if let n = execution.transformJobs, n < 1 {
+            throw .invalid(path: "execution.transform_jobs", reason: "must be at least 1")
+        }
         guard execution.retries >= 0 else { throw .invalid(path: "execution.retries", reason: "must be 0 or more") }
         guard execution.shardCount >= 1, (0..<execution.shardCount).contains(execution.shardIndex) else {
             throw .invalid(path: "execution.shard_index", reason: "must be in 0..<shard_count (\(execution.shardCount))")

@@ -5,8 +5,8 @@ import HounsfieldHDF5
 import Logging
 import Synchronization
 
-/// The stages of a batch run: decode (`jobs` tasks) → channel → transform (`jobs` tasks) → channel → write (one
-/// task: HDF5 serialises anyway). Channels are bounded by count and by bytes, so a slow writer slows decoding
+/// The stages of a batch run: decode (`decode_jobs` tasks) → channel → transform (`transform_jobs` tasks) → channel
+/// → write (one task: HDF5 serialises anyway). Channels are bounded by count and by bytes, so a slow writer slows decoding
 /// instead of filling memory. CPU-heavy work runs on Dispatch threads; the tasks only wait for it.
 struct Pipeline: Sendable {
     let run: BatchRun
@@ -39,12 +39,13 @@ struct Pipeline: Sendable {
 
     func run() async -> [Result] {
         let configuration = run.configuration
-        let jobs = configuration.execution.jobs
+        let decodeJobs = configuration.execution.decodeJobs ?? configuration.execution.jobs
+        let transformJobs = configuration.execution.transformJobs ?? configuration.execution.jobs
         let limit = (configuration.execution.memoryLimit.flatMap { try? ByteSize.parse($0) })
             ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
         // Each channel may hold a quarter of the budget; the rest is the volumes inside the stages.
-        let decoded = BoundedChannel<Decoded>(capacity: jobs + 1, byteLimit: max(1, limit / 4))
-        let transformed = BoundedChannel<Transformed>(capacity: jobs + 1, byteLimit: max(1, limit / 4))
+        let decoded = BoundedChannel<Decoded>(capacity: transformJobs + 1, byteLimit: max(1, limit / 4))
+        let transformed = BoundedChannel<Transformed>(capacity: transformJobs + 1, byteLimit: max(1, limit / 4))
         let results = Collector()
         let next = SharedCount(0)
         let metrics = PipelineMetrics()
@@ -57,8 +58,8 @@ struct Pipeline: Sendable {
 
         await withTaskGroup(of: Void.self) { group in
             // Decode stage.
-            let decoders = SharedCount(jobs)
-            for _ in 0..<jobs {
+            let decoders = SharedCount(decodeJobs)
+            for _ in 0..<decodeJobs {
                 group.addTask {
                     while !Task.isCancelled {
                         let index = next.increment() - 1
@@ -100,8 +101,8 @@ struct Pipeline: Sendable {
                 }
             }
             // Transform stage.
-            let transformers = SharedCount(jobs)
-            for _ in 0..<jobs {
+            let transformers = SharedCount(transformJobs)
+            for _ in 0..<transformJobs {
                 group.addTask {
                     while let item = await decoded.receive() {
                         var result = item.result

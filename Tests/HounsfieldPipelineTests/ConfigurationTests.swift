@@ -1,0 +1,79 @@
+import Foundation
+import HounsfieldPipeline
+import Testing
+
+@Suite("Configuration files: JSON and YAML, unknown keys and invalid values named by path")
+struct ConfigurationTests {
+    @Test("configuration errors name the key at fault", arguments: [
+        (#"{"output": {"compresion": "gzip:1"}}"#, "output.compresion"),
+        (#"{"preprocessing": {"normalize": "maxmin"}}"#, "preprocessing.normalize"),
+        (#"{"output": {"compression": "brotli"}}"#, "output.compression"),
+        (#"{"execution": {"jobs": 0}}"#, "execution.jobs"),
+        (#"{"execution": {"decode_jobs": 0}}"#, "execution.decode_jobs"),
+        (#"{"output": {"dtype": "float64"}}"#, "output.dtype"),
+        (#"{"filters": {"slice_thickness": [5, 1]}}"#, "filters.slice_thickness"),
+        (#"{"transforms": [{"type": "window", "minimum": -1000, "maximum": 1000, "output": "unit", "clamp": true}]}"#,
+         "transforms[0].clamp"),
+        (#"{"transforms": [{"type": "window", "minimum": -1000, "maximum": 1000}]}"#, "transforms[0].output"),
+        (#"{"transforms": [{"type": "compose", "steps": [{"type": "orient", "code": "LPS", "flip": true}]}]}"#,
+         "transforms[0].steps[0].flip"),
+    ])
+    func configurationErrors(_ json: String, _ path: String) throws {
+        do {
+            let configuration = try ConfigurationFile.parse(Data(json.utf8))
+            try configuration.validate()
+            Issue.record("accepted: \(json)")
+        } catch {
+            #expect(error.description.contains(path), "\(error)")
+        }
+    }
+
+    /// YAML is what people write by hand; it must mean exactly what the same JSON means (same processing key).
+    @Test("a YAML file gives the same configuration as the same JSON")
+    func yamlEqualsJSON() throws {
+        let json = #"""
+        {"filters": {"modality": ["CT"], "minimum_slices": 20},
+         "preprocessing": {"window": [-1000, 1000], "spacing": [1, 1, 1.5], "interpolation": "linear", "normalize": "minmax"},
+         "output": {"dtype": "float16", "compression": "zstd:3", "shard_size": "1GiB"},
+         "privacy": {"salt": "s"}, "execution": {"jobs": 2, "decode_jobs": 3}}
+        """#
+        let yaml = """
+        # a typical job
+        filters:
+          modality: [CT]
+          minimum_slices: 20
+        preprocessing:
+          window: [-1000, 1000]
+          spacing: [1, 1, 1.5]
+          interpolation: linear
+          normalize: minmax
+        output:
+          dtype: float16
+          compression: "zstd:3"
+          shard_size: 1GiB
+        privacy:
+          salt: s
+        execution:
+          jobs: 2
+          decode_jobs: 3
+        """
+        let fromJSON = try ConfigurationFile.parse(Data(json.utf8), file: "job.json")
+        let fromYAML = try ConfigurationFile.parse(Data(yaml.utf8), file: "job.yaml")
+        #expect(fromYAML == fromJSON)
+        #expect(fromYAML.key == fromJSON.key)
+        #expect(fromYAML.execution.decodeJobs == 3)
+    }
+
+    @Test("YAML errors name the file, and unknown keys in YAML are refused like in JSON", arguments: [
+        ("output:\n  compresion: gzip:1\n", "output.compresion"),
+        ("output: [unclosed\n", "job.yaml"),
+        ("- a list\n", "job.yaml"),
+    ])
+    func yamlErrors(_ yaml: String, _ mention: String) {
+        #expect {
+            try ConfigurationFile.parse(Data(yaml.utf8), file: "job.yaml")
+        } throws: { error in
+            "\(error)".contains(mention)
+        }
+    }
+}
