@@ -69,7 +69,7 @@ let package = Package(
         .target(
             // Shuffle, deflate (libdeflate), zstd and LZ4 on whole chunks, thread-safe.
             name: "CCodecs",
-            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("zstd"), .linkedLibrary("lz4")]
+            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("isal"), .linkedLibrary("zstd"), .linkedLibrary("lz4")]
         ),
         .systemLibrary(
             name: "CTurboJPEG",

@@ -9,6 +9,14 @@ if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
 if ! "$venv/bin/python" -c "import SimpleITK, numpy, scipy, skimage, h5py, hdf5plugin" 2>/dev/null; then
   "$venv/bin/pip" install -q "SimpleITK==2.5.7" numpy scipy scikit-image h5py hdf5plugin || { echo "test: cannot install SimpleITK, numpy, scipy, scikit-image, h5py and hdf5plugin from PyPI into $venv" >&2; exit 1; }
 fi
+# torch lets the shard test run the Python reader under a DataLoader with workers. PyPI's Linux torch brings
+# gigabytes of CUDA: only a CPU build is taken (a local wheel folder in pip's find-links, or PyTorch's CPU index);
+# without one the test checks h5py alone and says so.
+if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+  "$venv/bin/pip" install -q "torch==2.13.0+cpu" 2>/dev/null \
+    || "$venv/bin/pip" install -q torch --index-url https://download.pytorch.org/whl/cpu 2>/dev/null \
+    || echo "test: no CPU build of torch to install; the shard reader is checked with h5py only" >&2
+fi
 export HOUNSFIELD_PYTHON="$PWD/$venv/bin/python"
 # The pipeline tests run the `hounsfield` executable (kill -9 and resume), so build it first.
 swift build --product hounsfield

@@ -40,10 +40,11 @@ build() { # build DESCRIPTION ARGS…: quiet on success, the whole log on failur
 }
 build hounsfield --product hounsfield
 # This package sees the parent through a path dependency, and SwiftPM keeps the parent's list of source files in
-# Benchmarks/.build/build.db: when a file was added or removed there since the last build, forget that database
-# (a full rebuild, minutes) instead of failing with "cannot find … in scope" or running old code.
+# Benchmarks/.build/build.db: when a file was added or removed there (or the parent's Package.swift changed) since
+# the last build, forget that database (a full rebuild, minutes) instead of failing with "cannot find … in scope"
+# or "no such module", or running old code.
 stamp="$root/Benchmarks/.build/parent-sources.list"
-sources="$(cd "$root" && find Sources Package.swift -type f | LC_ALL=C sort)"
+sources="$(cd "$root" && find Sources -type f | LC_ALL=C sort; sha256sum Package.swift)"  # new dependencies too
 if [ -f "$root/Benchmarks/.build/build.db" ] && [ "$sources" != "$(cat "$stamp" 2>/dev/null)" ]; then
   echo "the parent's source files changed: rebuilding the benchmarks package from scratch" >&2
   rm -f "$root/Benchmarks/.build/build.db"

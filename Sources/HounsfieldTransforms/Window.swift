@@ -62,6 +62,22 @@ public struct Window: VolumeTransform, Hashable, Codable {
     }
 
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
+        let (low, high, scale, offset) = try parameters(for: volume)
+        return PointwiseMap.apply(volume) { Self.map($0, low, high, scale, offset) }
+    }
+
+    public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {
+        let (low, high, scale, offset) = try parameters(for: volume)
+        PointwiseMap.apply(inPlace: &volume) { Self.map($0, low, high, scale, offset) }
+    }
+
+    /// Clip to [low, high], then `× scale + offset`, in Double (as numpy's float64 reference does).
+    @inline(__always)
+    private static func map(_ value: Float32, _ low: Double, _ high: Double, _ scale: Double, _ offset: Double) -> Float32 {
+        Float32(min(max(Double(value), low), high) * scale + offset)
+    }
+
+    private func parameters(for volume: Volume<Float32>) throws(TransformError) -> (Double, Double, Double, Double) {
         try validate()
         try Check.nonEmpty(volume)
         let low = minimum, high = maximum, range = maximum - minimum
@@ -70,8 +86,6 @@ public struct Window: VolumeTransform, Hashable, Codable {
         case .unit: (1 / range, -low / range)
         case .symmetric: (2 / range, -2 * low / range - 1)
         }
-        return PointwiseMap.apply(volume) { value in
-            Float32(min(max(Double(value), low), high) * scale + offset)
-        }
+        return (low, high, scale, offset)
     }
 }

@@ -28,7 +28,8 @@ struct Pipeline: Sendable {
 
     struct Decoded: Sendable {
         var series: SeriesDescriptor
-        var volume: Volume<Float32>
+        /// Taken (set to nil) when handed to the transform stage, so the chain may work in place.
+        var volume: Volume<Float32>?
         var result: Result
     }
 
@@ -104,12 +105,12 @@ struct Pipeline: Sendable {
             let transformers = SharedCount(transformJobs)
             for _ in 0..<transformJobs {
                 group.addTask {
-                    while let item = await decoded.receive() {
+                    while var item = await decoded.receive() {
                         var result = item.result
                         if Task.isCancelled { continue }
                         let start = ContinuousClock.now
                         do {
-                            let volume = try await processor.transform(item.volume, of: item.series)
+                            let volume = try await processor.transform(item.volume.take()!, of: item.series)
                             result.seconds["transform"] = (ContinuousClock.now - start).inSeconds
                             metrics.stage("transform").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                             await transformed.send(Transformed(volume: volume, result: result), bytes: volume.image.byteCount)

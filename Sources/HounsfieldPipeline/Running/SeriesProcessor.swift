@@ -4,6 +4,7 @@ import HounsfieldCore
 import HounsfieldDICOM
 import HounsfieldHDF5
 import HounsfieldTransforms
+import Synchronization
 
 /// What happens to one series, from descriptor to processed volume: the single code path that the batch run and
 /// the per-study API share, so both give the same bytes for the same configuration.
@@ -86,14 +87,20 @@ public struct SeriesProcessor: Sendable {
     }
 
     /// Runs the chain and casts, on Dispatch threads (never blocking the cooperative pool).
-    public func transform(_ volume: Volume<Float32>, of series: SeriesDescriptor) async throws(TransformError) -> ProcessedVolume {
+    ///
+    /// The decoded volume is consumed: when the caller holds no other copy, the chain works on its voxels in place
+    /// (a clip to the window then costs no memory), which keeps a series' peak at about decoded + resampled.
+    public func transform(_ volume: consuming Volume<Float32>, of series: SeriesDescriptor) async throws(TransformError) -> ProcessedVolume {
+        let metadata = metadata(for: series, decoded: volume)
         let transform = self.transform
         let configuration = self.configuration
+        let handoff = Handoff(consume volume)
         let image = try await ParallelLoop.offload { () throws(TransformError) -> StoredImage in
-            let transformed = try transform.apply(to: volume)
-            return StoredImage.cast(transformed, to: configuration.output.dtype, scale: configuration.output.scale)
+            var working = handoff.take()
+            try transform.apply(inPlace: &working)
+            return StoredImage.cast(working, to: configuration.output.dtype, scale: configuration.output.scale)
         }
-        return ProcessedVolume(key: key(for: series), image: image, metadata: metadata(for: series, decoded: volume),
+        return ProcessedVolume(key: key(for: series), image: image, metadata: metadata,
                                seriesDescription: series.seriesDescription)
     }
 
@@ -127,4 +134,15 @@ public struct SeriesProcessor: Sendable {
             sourceStudy: study.isEmpty ? "" : (configuration.privacy.keepIdentifiers ? study : hash(study)),
             modality: series.modality ?? "", warnings: series.warnings.map(\.message))
     }
+}
+
+/// Moves a value into a `@Sendable` closure that runs once, leaving no copy behind (a captured `let` would keep a
+/// second reference to the voxels and force a copy on the first in-place write).
+private final class Handoff<Value: Sendable>: Sendable {
+    private let slot: Mutex<Value?>
+
+    init(_ value: consuming Value) { slot = Mutex(value) }
+
+    /// The value; a second call is a programming error.
+    func take() -> Value { slot.withLock { $0.take()! } }
 }
