@@ -77,3 +77,21 @@ struct ConfigurationTests {
         }
     }
 }
+
+extension ConfigurationTests {
+    /// The example configurations people copy must stay valid as the schema changes.
+    @Test("every configuration in Examples/configurations parses and validates")
+    func examplesAreValid() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/configurations")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
+            $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json")
+        }
+        #expect(!names.isEmpty)
+        for name in names {
+            let configuration = try ConfigurationFile.load(folder.appendingPathComponent(name).path)
+            try configuration.validate()
+            #expect(try !configuration.transformChain().isEmpty, "\(name)")
+        }
+    }
+}
