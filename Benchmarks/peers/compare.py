@@ -110,6 +110,10 @@ for syntax in ["explicit", "jpeg-lossless"] if "decode" in sections else []:
     for mode, label in sitk_modes.items():
         commands["simpleitk_" + mode.replace("-", "_")] = (
             [sys.executable, os.path.join(here, "sitk_read.py"), folder, str(per_process), mode], f"{label} {syntax}")
+    # More peers (issue 7), and the floor: reading the same files' bytes from page cache.
+    for mode in ["pydicom", "torchio", "dcm2niix", "page-cache"]:
+        commands[mode.replace("-", "_")] = ([sys.executable, os.path.join(here, "decode_peers.py"), folder,
+                                             str(per_process), mode], f"{mode} {syntax}")
     runs = {tool: [] for tool in commands}
     for _ in range(repeats):
         for tool, (command, label) in commands.items():
@@ -124,9 +128,10 @@ for syntax in ["explicit", "jpeg-lossless"] if "decode" in sections else []:
         last = measured[-1][0]
         if tool == "hounsfield":
             entry[tool]["hu_sha256"] = our_hash
-        else:
+        elif tool != "page_cache":
             entry[tool].update({"threads": last.get("threads"), "pixel_type": last.get("pixel_type"),
-                                "hu_sha256": last["sha256"], "same_hu_sha256": last["sha256"] == our_hash})
+                                "hu_sha256": last.get("sha256"), "hu_sum": last.get("hu_sum"),
+                                "same_hu_sha256": last.get("sha256") == our_hash if "sha256" in last else None})
     for tool in runs:
         if tool != "hounsfield":
             entry[tool]["ratio_over_hounsfield"] = entry[tool]["median_s"] / entry["hounsfield"]["median_s"]
@@ -134,6 +139,9 @@ for syntax in ["explicit", "jpeg-lossless"] if "decode" in sections else []:
     entry["simpleitk"] = entry["simpleitk_series_reader"]
     entry["ratio_simpleitk_over_hounsfield"] = entry["simpleitk"]["ratio_over_hounsfield"]
     entry["same_hu_sha256"] = all(entry["simpleitk_" + m.replace("-", "_")]["same_hu_sha256"] for m in sitk_modes)
+    # dcm2niix's NIfTI reorders rows, so its check is the sum of every HU value against SimpleITK's.
+    for tool in ["pydicom", "torchio", "dcm2niix"]:
+        entry[tool]["same_hu_sum"] = entry[tool]["hu_sum"] == entry["simpleitk"]["hu_sum"]
     results["decode"].append(entry)
 
 # Transforms (issue 4): resampling the 512×512×300 explicit series to 1 mm, and intensity throughput.
@@ -243,6 +251,18 @@ for entry in results["decode"]:
         f"| {ri['median_s']:.3f} s | {ri['ratio_over_hounsfield']:.1f}× "
         f"| {h['peak_rss_mb']:.0f} / {isr['peak_rss_mb']:.0f} / {ri['peak_rss_mb']:.0f} "
         f"| {yes(isr['same_hu_sha256'])} / {yes(ri['same_hu_sha256'])} |")
+if results["decode"]:
+    lines += ["", "Decode, the other peers and the floor (the same folders, same rounds; ratio = their time / "
+                  "Hounsfield's; dcm2niix is its executable writing an uncompressed NIfTI, read back with nibabel):",
+              "", "| syntax | page-cache read (floor) | pydicom + numpy | TorchIO | dcm2niix | same HU (pydicom / "
+                  "TorchIO: SHA-256; dcm2niix: sum) |", "|---|---|---|---|---|---|"]
+    for entry in results["decode"]:
+        h = entry["hounsfield"]["median_s"]
+        cells = [f"{entry['page_cache']['median_s']:.3f} s ({h / entry['page_cache']['median_s']:.1f}× below us)"]
+        for tool in ["pydicom", "torchio", "dcm2niix"]:
+            cells.append(f"{entry[tool]['median_s']:.3f} s (**{entry[tool]['median_s'] / h:.1f}×**)")
+        same = " / ".join(yes(entry[t]["same_hu_sha256"]) for t in ["pydicom", "torchio"]) + " / " + yes(entry["dcm2niix"]["same_hu_sum"])
+        lines.append(f"| {entry['syntax']} | " + " | ".join(cells) + f" | {same} |")
 lines += ["", "HU SHA-256 (float32, C order; Hounsfield from `hounsfield inspect --stats --json`): " + "; ".join(
     f"{entry['syntax']}: Hounsfield `{entry['hounsfield']['hu_sha256'][:16]}…`, SimpleITK "
     f"`{entry['simpleitk']['hu_sha256'][:16]}…` (read as {entry['simpleitk']['pixel_type']})"
@@ -314,6 +334,12 @@ if end_to_end_sections:
 table = "\n".join(lines) + "\n"
 with open(os.path.join(results_dir, "results.md"), "w") as file:
     file.write(table)
+try:
+    import chart
+    if chart.draw(results, os.path.join(results_dir, "results.png")):
+        print(f"chart: {os.path.join(results_dir, 'results.png')}", file=sys.stderr)
+except ImportError as error:  # matplotlib missing: the table is still complete
+    print(f"no chart ({error})", file=sys.stderr)
 print(table)
 if not all(entry["same_hu_sha256"] for entry in results["decode"]):
     raise SystemExit("the HU volumes of Hounsfield and SimpleITK differ (see results.json)")

@@ -7,7 +7,7 @@
 #   Benchmarks/peers/run.sh --repeats N      repeats per measurement;  --skip-transforms: decode + discovery only
 #   Benchmarks/peers/run.sh --only S,S       sections: decode, transforms, discovery, shards, pipeline, latency,
 #                                            batch, memory (default: all but memory, which makes 96 series)
-# Results: Benchmarks/peers/results/{results.json,results.md} (gitignored); the Markdown table is also printed.
+# Results: Benchmarks/peers/results/{results.json,results.md,results.png} (gitignored); the table is also printed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -26,7 +26,8 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     || "${pip[@]}" torch
 fi
 # The peers as their users install them: MONAI reads DICOM folders through ITK; dcm2niix comes as a wheel.
-"${pip[@]}" "monai==1.6.1" "itk==5.4.7" "pydicom==3.0.2" scipy "torchio==1.2.1" nibabel "dcm2niix==1.0.20260724"
+"${pip[@]}" "monai==1.6.1" "itk==5.4.7" "pydicom==3.0.2" "pylibjpeg[libjpeg]" scipy "torchio==1.2.1" nibabel \
+  "dcm2niix==1.0.20260724" matplotlib
 
 build() { # build DESCRIPTION ARGS…: quiet on success, the whole log on failure
   local description="$1" log

@@ -43,6 +43,7 @@ if image is not None:
     array = sitk.GetArrayFromImage(image)
     result["pixel_type"] = image.GetPixelIDTypeAsString()
     result["sha256"] = hashlib.sha256(np.ascontiguousarray(array, dtype="<f4").tobytes()).hexdigest()
+    result["hu_sum"] = float(array.astype(np.float64).sum())
     result["size"] = list(image.GetSize())
     result["threads"] = sitk.ProcessObject.GetGlobalDefaultNumberOfThreads()
 if mode == "discover":
