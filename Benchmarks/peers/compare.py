@@ -14,6 +14,8 @@ import sys
 import tempfile
 import time
 
+from common import median
+
 parser = argparse.ArgumentParser()
 parser.add_argument("--root", required=True)
 parser.add_argument("--work", default=os.environ.get("HOUNSFIELD_PEERS_WORK", "/tmp/hounsfield-peers"),
@@ -94,11 +96,6 @@ results["versions"]["hounsfield"] = subprocess.run([hounsfield, "--version"], ca
 sitk_modes = {"series-reader": "SimpleITK ImageSeriesReader", "read": "SimpleITK ReadImage(list of files)"}
 per_process = 1 if args.quick else 2
 
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 for syntax in ["explicit", "jpeg-lossless"] if "decode" in sections else []:

@@ -22,14 +22,11 @@ import time
 import h5py
 import numpy as np
 
+from common import median
+
 LOW, HIGH, SPACING = -1000.0, 1000.0, 1.0
 SLAB_BYTES = 4 << 20  # Hounsfield's automatic slab: whole slices, about 4 MiB
 
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def write_hdf5(path, array, spacing, origin, direction):

@@ -12,17 +12,14 @@ import subprocess
 import sys
 import time
 
+from common import median
+
 JOB = {
     "preprocessing": {"window": [-1000, 1000], "spacing": [1, 1, 1], "interpolation": "linear", "normalize": "minmax"},
     "output": {"dtype": "float32", "compression": "gzip:1", "chunks": "slabs"},
     "privacy": {"salt": "benchmark"},
 }
 
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def timed(command, label, gnu_time):

@@ -11,6 +11,8 @@ import time
 import h5py
 import numpy as np
 
+from common import median
+
 try:
     import hdf5plugin  # zstd (32015) and LZ4 (32004) for h5py
 except ImportError:  # pragma: no cover
@@ -24,11 +26,6 @@ array = np.fromfile(os.path.join(work, "volume.f32"), dtype="<f4").reshape(shape
 slabs = tuple(description["chunks"]["slabs"])
 cubes = tuple(description["chunks"][next(k for k in description["chunks"] if k.startswith("cubes"))])
 
-
-def median(values):
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def timed(body):
