@@ -2,8 +2,9 @@ import Benchmark
 import BenchmarkInputs
 import Hounsfield
 
-/// Hot paths of issue 3: header discovery and decoding a 512×512×300 CT in two transfer syntaxes.
-/// Inputs are written once into BenchmarkInputs.cache.
+/// Hot paths: header discovery and decoding a 512×512×300 CT in two transfer syntaxes (issue 3), then resampling,
+/// intensity transforms and shard I/O (`TransformAndShardBenchmarks.swift`). Inputs are written once into
+/// BenchmarkInputs.cache.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
@@ -24,4 +25,6 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try await series.loadVolume(.asAcquired).voxels.count)
         }
     }
+
+    transformAndShardBenchmarks()
 }

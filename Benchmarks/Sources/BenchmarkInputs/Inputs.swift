@@ -20,6 +20,30 @@ public enum BenchmarkInputs {
         return path
     }
 
+    /// The explicit 512×512×300 series decoded as acquired (decoded anew on each call: ~0.1 s).
+    public static func decodedSeries() async throws -> Volume<Float32> {
+        let folder = try series(.explicit)
+        return try await SeriesScanner().scan([folder]).series[0].loadVolume(.asAcquired)
+    }
+
+    /// That series resampled to 1 mm, linear: 375×358×358, the volume the shard benchmarks write.
+    public static func resampledSeries() async throws -> Volume<Float32> {
+        try Resample(to: .spacing(1, 1, 1), interpolation: .linear).apply(to: try await decodedSeries())
+    }
+
+    /// A gzip:1 shard holding the 1 mm volume under key "ct", written once per chunk layout.
+    public static func resampledShard(chunks: ChunkLayout) async throws -> URL {
+        let folder = "\(cache)/shard-gzip1-\(chunks)".replacingOccurrences(of: " ", with: "")
+        let url = URL(fileURLWithPath: folder).appendingPathComponent("shard-00000.h5")
+        if FileManager.default.fileExists(atPath: folder + ".complete") { return url }
+        try? FileManager.default.removeItem(atPath: folder)
+        let writer = try ShardWriter(directory: URL(fileURLWithPath: folder), options: .init(chunks: chunks))
+        try writer.write(try await resampledSeries(), key: "ct")
+        _ = try writer.finish()
+        _ = FileManager.default.createFile(atPath: folder + ".complete", contents: Data())
+        return url
+    }
+
     /// `count` CT series (default 512×512×80) with their own UIDs and noise, `series-NN` folders: a batch.
     public static func batch(
         _ count: Int, syntax: SyntheticTransferSyntax = .explicit, size: Int = 512, slices: Int = 80,
