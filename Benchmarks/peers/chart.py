@@ -20,11 +20,10 @@ def ratios(results):
         for write in shards["h5py"]["writes"]:
             if write["compression"] in ours and write["chunk_shape"] == ours[write["compression"]]["chunk_shape"]:
                 rows.append((f"shard write {write['compression']}: h5py", write["median_s"] / ours[write["compression"]]["median_s"]))
-    pipeline = results.get("pipeline")
-    if pipeline:
+    for pipeline in results.get("pipeline", []):
         for tool, name in [("simpleitk", "SimpleITK + h5py"), ("monai", "MONAI + h5py")]:
             if tool in pipeline:
-                rows.append((f"one series end to end: {name}", pipeline[tool]["ratio_over_hounsfield"]))
+                rows.append((f"end to end {pipeline['syntax']}: {name}", pipeline[tool]["ratio_over_hounsfield"]))
     if "batch" in results:
         rows.append(("batch of 24: SimpleITK, 2 processes", results["batch"]["ratio_simpleitk_pool_over_hounsfield"]))
     latency = results.get("latency")

@@ -182,11 +182,9 @@ if end_to_end_sections:
         "hounsfield": hounsfield, "hf_bench": hf_bench, "here": here, "work": work, "repeats": repeats,
         "quick": args.quick, "gnu_time": gnu_time, "series_folder": series_folder, "make": make, "size": size,
         "slices": slices, "monai": not args.no_monai}, end_to_end_sections))
-    for name in ["pipeline", "latency"]:
+    for entry in results.get("pipeline", []) + [results.get("latency", {})]:
         for tool in ["simpleitk", "monai"]:
-            versions = results.get(name, {}).get(tool, {}).get("versions")
-            if versions:
-                results["versions"].update(versions)
+            results["versions"].update(entry.get(tool, {}).get("versions", {}))
 
 # Discovery: 10k and 20k runs interleaved (one scan each per round), so machine noise hits both alike.
 folders = {count: make("many", f"{work}/many-{count}", files=count) for count in many} if "discovery" in sections else {}
