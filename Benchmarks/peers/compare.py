@@ -11,10 +11,10 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-from common import median
+import common
+from common import last_json, median
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--root", required=True)
@@ -48,24 +48,8 @@ rss_source = "/usr/bin/time -v" if gnu_time else "os.wait4 rusage"
 
 def run(command, label):
     """Runs a command in its own process; returns (parsed last JSON line of stdout, peak RSS in MB)."""
-    print(f"  {label}: {' '.join(command)}", file=sys.stderr, flush=True)
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        if gnu_time:
-            status = subprocess.run([gnu_time, "-v"] + command, stdout=out, stderr=err).returncode
-            peak_kb = None
-        else:
-            child = subprocess.Popen(command, stdout=out, stderr=err)
-            _, wait_status, usage = os.wait4(child.pid, 0)
-            child.returncode = status = os.waitstatus_to_exitcode(wait_status)
-            peak_kb = usage.ru_maxrss  # KiB on Linux
-        out.seek(0), err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if status != 0:
-        raise SystemExit(f"{label} failed ({status}):\n{stderr[-2000:]}")
-    if gnu_time:
-        peak_kb = next(int(line.rsplit(":", 1)[1]) for line in stderr.splitlines()
-                       if "Maximum resident set size" in line)
-    return json.loads(stdout.strip().splitlines()[-1]), peak_kb / 1024
+    _, peak, stdout = common.measured(command, label, gnu_time)
+    return last_json(stdout), peak
 
 
 def make(kind, folder, **options):

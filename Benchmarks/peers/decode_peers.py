@@ -55,7 +55,7 @@ def dcm2niix_volume():
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         import nibabel
         image = nibabel.load(glob.glob(os.path.join(out, "*.nii"))[0])
-        return np.asarray(image.get_fdata(dtype=np.float32)), None
+        return np.asarray(image.get_fdata(dtype=np.float32))
 
 
 def page_cache():
@@ -76,7 +76,7 @@ for _ in range(repeats):
     elif mode == "torchio":
         volume = torchio_volume()
     elif mode == "dcm2niix":
-        volume, _ = dcm2niix_volume()
+        volume = dcm2niix_volume()
     elif mode == "page-cache":
         result["bytes"] = page_cache()
     else:

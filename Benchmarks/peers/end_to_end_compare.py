@@ -8,11 +8,9 @@ commands read, and as the peers' code in end_to_end.py.
 import json
 import os
 import shutil
-import subprocess
 import sys
-import time
 
-from common import median
+from common import last_json, measured, median
 
 JOB = {
     "preprocessing": {"window": [-1000, 1000], "spacing": [1, 1, 1], "interpolation": "linear", "normalize": "minmax"},
@@ -20,24 +18,6 @@ JOB = {
     "privacy": {"salt": "benchmark"},
 }
 
-
-
-def timed(command, label, gnu_time):
-    """Runs a command; returns (wall seconds, peak RSS MB, stdout)."""
-    print(f"  {label}: {' '.join(command)}", file=sys.stderr, flush=True)
-    prefix = [gnu_time, "-v"] if gnu_time else []
-    start = time.perf_counter()
-    done = subprocess.run(prefix + command, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{label} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    peak = next((int(line.rsplit(":", 1)[1]) / 1024 for line in done.stderr.splitlines()
-                 if "Maximum resident set size" in line), float("nan"))
-    return seconds, peak, done.stdout
-
-
-def last_json(stdout):
-    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def hounsfield_image(folder):
@@ -79,7 +59,7 @@ def measure(context, sections):
 
     def hounsfield_run(inputs, output, label, extra=()):
         shutil.rmtree(output, ignore_errors=True)
-        return timed([hounsfield, "run", inputs, "--output", output, "--config", config, *extra], label, gnu_time)
+        return measured([hounsfield, "run", inputs, "--output", output, "--config", config, *extra], label, gnu_time)
 
     def one_series(syntax, folder):
         out = os.path.join(work, "e2e", syntax)
@@ -91,11 +71,11 @@ def measure(context, sections):
             seconds, peak, _ = hounsfield_run(folder, os.path.join(out, "hounsfield"), f"hounsfield run {syntax}")
             ours.append(seconds)
             our_peak = max(our_peak, peak)
-            _, peak, stdout = timed(peers + ["sitk", folder, "--output", os.path.join(out, "sitk.h5"),
+            _, peak, stdout = measured(peers + ["sitk", folder, "--output", os.path.join(out, "sitk.h5"),
                                              "--repeats", "1"], f"SimpleITK + h5py {syntax}", gnu_time)
             sitk_runs.append((last_json(stdout), peak))
             if context["monai"]:
-                _, peak, stdout = timed(peers + ["monai", folder, "--output", os.path.join(out, "monai.h5"),
+                _, peak, stdout = measured(peers + ["monai", folder, "--output", os.path.join(out, "monai.h5"),
                                                  "--repeats", "1"], f"MONAI + h5py {syntax}", gnu_time)
                 monai_runs.append((last_json(stdout), peak))
         ours_image = hounsfield_image(os.path.join(out, "hounsfield"))
@@ -119,14 +99,14 @@ def measure(context, sections):
         results["pipeline"] = [one_series("explicit", series_folder), one_series("jpeg-lossless", jpeg_folder)]
 
     if "latency" in sections:
-        ours, our_peak, stdout = timed([hf_bench, "latency", series_folder, "--config", config,
+        ours, our_peak, stdout = measured([hf_bench, "latency", series_folder, "--config", config,
                                         "--repeats", str(max(repeats, 5))], "hounsfield per-study latency", gnu_time)
         entry = {"hounsfield": {**last_json(stdout), "peak_rss_mb": our_peak}}
-        _, peak, stdout = timed(peers + ["sitk", series_folder, "--in-memory", "--repeats", str(max(repeats, 5))],
+        _, peak, stdout = measured(peers + ["sitk", series_folder, "--in-memory", "--repeats", str(max(repeats, 5))],
                                 "SimpleITK per-study latency", gnu_time)
         entry["simpleitk"] = {**last_json(stdout), "peak_rss_mb": peak}
         if context["monai"]:
-            _, peak, stdout = timed(peers + ["monai", series_folder, "--in-memory", "--repeats", str(max(repeats, 5))],
+            _, peak, stdout = measured(peers + ["monai", series_folder, "--in-memory", "--repeats", str(max(repeats, 5))],
                                     "MONAI per-study latency", gnu_time)
             entry["monai"] = {**last_json(stdout), "peak_rss_mb": peak}
         for name in ["simpleitk", "monai"]:
@@ -149,7 +129,7 @@ def measure(context, sections):
                 runs[name].append(seconds)
                 peaks[name] = max(peaks[name], peak)
             shutil.rmtree(os.path.join(out, "sitk"), ignore_errors=True)
-            _, peak, stdout = timed(peers + ["sitk-pool", batch, "--output", os.path.join(out, "sitk"),
+            _, peak, stdout = measured(peers + ["sitk-pool", batch, "--output", os.path.join(out, "sitk"),
                                              "--processes", "2"], "SimpleITK, 2-process pool", gnu_time)
             runs["simpleitk_pool2"].append(last_json(stdout)["seconds"])
             peaks["simpleitk_pool2"] = max(peaks["simpleitk_pool2"], peak)

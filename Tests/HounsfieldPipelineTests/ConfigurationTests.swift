@@ -82,8 +82,7 @@ extension ConfigurationTests {
     /// The example configurations people copy must stay valid as the schema changes.
     @Test("every configuration in Examples/configurations parses and validates")
     func examplesAreValid() throws {
-        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Examples/configurations")
+        let folder = PipelineTestSupport.packageRoot.appendingPathComponent("Examples/configurations")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter {
             $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json")
         }
