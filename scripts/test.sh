@@ -18,6 +18,8 @@ if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
     || echo "test: no CPU build of torch to install; the shard reader is checked with h5py only" >&2
 fi
 export HOUNSFIELD_PYTHON="$PWD/$venv/bin/python"
+# Every public symbol of the library has a doc comment (a second; before the build so a gap fails fast).
+python3 scripts/doc-coverage.py --summary
 # The pipeline tests run the `hounsfield` executable (kill -9 and resume), so build it first.
 swift build --product hounsfield
 exec swift test --parallel "$@"

@@ -36,6 +36,12 @@ def peer_image(path):
         return np.asarray(f["image"][...])
 
 
+def stage_seconds(folder):
+    """The stage timings of the one series in a Hounsfield output folder's report.json."""
+    report = json.load(open(os.path.join(folder, "report.json")))
+    return {"total": report["seconds"], **report["series"][0]["seconds"]}
+
+
 def agreement(ours, theirs):
     import numpy as np
     if ours.shape != theirs.shape:
@@ -64,13 +70,14 @@ def measure(context, sections):
     def one_series(syntax, folder):
         out = os.path.join(work, "e2e", syntax)
         os.makedirs(out, exist_ok=True)
-        ours, our_peak = [], 0.0
+        ours, our_peak, stages = [], 0.0, []
         sitk_runs, monai_runs = [], []
         # The tools take turns, round after round, so machine noise hits them alike.
         for _ in range(repeats):
             seconds, peak, _ = hounsfield_run(folder, os.path.join(out, "hounsfield"), f"hounsfield run {syntax}")
             ours.append(seconds)
             our_peak = max(our_peak, peak)
+            stages.append(stage_seconds(os.path.join(out, "hounsfield")))
             _, peak, stdout = measured(peers + ["sitk", folder, "--output", os.path.join(out, "sitk.h5"),
                                              "--repeats", "1"], f"SimpleITK + h5py {syntax}", gnu_time)
             sitk_runs.append((last_json(stdout), peak))
@@ -79,8 +86,15 @@ def measure(context, sections):
                                                  "--repeats", "1"], f"MONAI + h5py {syntax}", gnu_time)
                 monai_runs.append((last_json(stdout), peak))
         ours_image = hounsfield_image(os.path.join(out, "hounsfield"))
+        shard = os.path.join(out, "hounsfield", json.loads(
+            open(os.path.join(out, "hounsfield", "manifest.jsonl")).readline())["shard"])
+        _, _, stdout = measured([sys.executable, os.path.join(here, "floors.py"), folder, shard,
+                                 "--voxels", str(ours_image.size), "--repeats", str(repeats)],
+                                f"floors {syntax}", gnu_time)
         entry = {"syntax": syntax, "input": f"{size}×{size}×{slices}", "output_shape": list(ours_image.shape),
-                 "hounsfield": {"median_s": median(ours), "times_s": ours, "peak_rss_mb": our_peak}}
+                 "hounsfield": {"median_s": median(ours), "times_s": ours, "peak_rss_mb": our_peak,
+                                "stages_s": {name: median([s[name] for s in stages]) for name in stages[0]}},
+                 "floors": last_json(stdout)}
         for name, runs, path in [("simpleitk", sitk_runs, "sitk.h5"), ("monai", monai_runs, "monai.h5")]:
             if not runs:
                 continue
@@ -173,6 +187,19 @@ def table(results):
                           else f"other grid {'×'.join(map(str, a['shapes'][1]))}")
                 lines.append(f"| {label} | {e['median_s']:.2f} s | {e['peak_rss_mb']:.0f} | "
                              f"**{e['ratio_over_hounsfield']:.1f}×** | {agrees} |")
+        if "floors" in p and "stages_s" in p["hounsfield"]:
+            st, fl = p["hounsfield"]["stages_s"], p["floors"]
+            rest = p["hounsfield"]["median_s"] - st["decode"] - st["transform"] - st["write"]
+            lines += ["", f"Where Hounsfield's time goes ({p['syntax']}; medians of the stage times in `report.json`) "
+                          "against the physical floor of each stage on this machine (`peers/floors.py`):", "",
+                      "| stage | Hounsfield | floor | floor measured as |", "|---|---|---|---|",
+                      f"| decode | {st['decode']:.3f} s | {fl['read_s']:.3f} s | reading the {fl['input_bytes'] / 1e6:.0f} MB "
+                      "of input files from page cache |",
+                      f"| transform (clip, resample, scale) | {st['transform']:.3f} s | {fl['copy_s']:.3f} s | one "
+                      f"memory copy of the {fl['output_bytes'] / 1e6:.0f} MB output |",
+                      f"| write (compress, HDF5, fsync) | {st['write']:.3f} s | {fl['disk_s']:.3f} s | writing and "
+                      f"fsyncing the {fl['stored_bytes'] / 1e6:.0f} MB shard (compression not included) |",
+                      f"| the rest (start-up, scan, publish, report) | {rest:.3f} s | — | |"]
     if "batch" in results:
         b = results["batch"]
         lines += ["", f"Batch of {b['series']} series of {b['input']}, the same job, medians of {b['rounds']} round(s):", "",

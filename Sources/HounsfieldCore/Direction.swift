@@ -3,10 +3,15 @@
 /// For a DICOM series `x` is the row cosine (the direction along a row, as the column index grows), `y` the column
 /// cosine, and `z` the slice normal `x × y`, so the determinant is +1 — the same as SimpleITK's `ImageSeriesReader`.
 public struct Direction: Hashable, Sendable {
+    /// The unit vector along which the x index (the column index) grows: a DICOM series' row cosine.
     public var x: Vector3
+    /// The unit vector along which the y index (the row index) grows: a DICOM series' column cosine.
     public var y: Vector3
+    /// The unit vector along which the z index (the slice index) grows: the slice normal `x × y` for a DICOM series.
     public var z: Vector3
 
+    /// Takes the three axes as given; nothing is normalized or checked here (``Geometry/validate()`` checks that they
+    /// are orthonormal).
     public init(x: Vector3, y: Vector3, z: Vector3) {
         self.x = x
         self.y = y

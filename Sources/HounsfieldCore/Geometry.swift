@@ -11,6 +11,8 @@ public struct Geometry: Hashable, Sendable {
     /// Unit vectors along which the indices grow.
     public var direction: Direction
 
+    /// Takes the values as given; call ``validate()`` before building on geometry that comes from outside (a file, a
+    /// configuration).
     public init(origin: Vector3, spacing: Vector3, direction: Direction) {
         self.origin = origin
         self.spacing = spacing
@@ -63,8 +65,11 @@ public struct Geometry: Hashable, Sendable {
 
 /// Why a geometry cannot describe a voxel grid.
 public enum GeometryError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A component of the origin is NaN or infinite.
     case nonFiniteOrigin(Vector3)
+    /// A spacing is zero, negative, NaN or infinite (millimetres, x, y, z).
     case invalidSpacing(Vector3)
+    /// The axes are not unit length or not perpendicular (within 1e-4); the payload is the direction, row-major.
     case notOrthonormal([Double])
 
     public var description: String {

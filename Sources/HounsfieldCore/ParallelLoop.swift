@@ -80,15 +80,19 @@ private struct ConcurrentBody: @unchecked Sendable {
 /// or a range derived only from it — so no two threads touch the same memory, and (2) the buffer's owner keeps it
 /// alive and untouched until `DispatchQueue.concurrentPerform` returns, which happens only after every iteration.
 public struct DisjointSlots<Element>: @unchecked Sendable {
+    /// The first element; offset it by an index the iteration owns.
     public let base: UnsafeMutablePointer<Element>
+    /// The number of elements in the buffer.
     public let count: Int
 
+    /// Wraps `buffer`, which the caller keeps alive (and touches no other way) until the loop returns.
     public init(_ buffer: UnsafeMutableBufferPointer<Element>) {
         // An empty buffer may have no base address; nothing is ever read or written through it then.
         base = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
         count = buffer.count
     }
 
+    /// The element at `index`, which must be one the calling iteration owns; not bounds-checked.
     @inlinable public subscript(index: Int) -> Element {
         get { base[index] }
         nonmutating set { base[index] = newValue }

@@ -81,6 +81,7 @@ public struct Volume<Scalar: VoxelScalar>: Sendable, Hashable {
     /// The linear index of voxel (x, y, z).
     @inlinable public func offset(x: Int, y: Int, z: Int) -> Int { x + size.x * (y + size.y * z) }
 
+    /// The voxel at column `x`, row `y`, slice `z`; indices are not checked beyond the array's own bounds check.
     @inlinable public subscript(x: Int, y: Int, z: Int) -> Scalar {
         get { voxels[offset(x: x, y: y, z: z)] }
         set { voxels[offset(x: x, y: y, z: z)] = newValue }

@@ -1,9 +1,14 @@
 /// Minimum, maximum, mean and (population) standard deviation of a set of voxels.
 public struct VoxelStatistics: Hashable, Sendable, Codable {
+    /// The number of voxels counted.
     public var count: Int
+    /// The smallest value (NaN when there are no voxels).
     public var minimum: Double
+    /// The largest value (NaN when there are no voxels).
     public var maximum: Double
+    /// The arithmetic mean (NaN when there are no voxels).
     public var mean: Double
+    /// The population standard deviation, dividing by `count` as numpy's `std()` does (NaN when there are no voxels).
     public var standardDeviation: Double
 
     /// Computes the statistics in one pass over slabs in parallel. Within a slab, sums of `x − K` and `(x − K)²` are

@@ -4,10 +4,16 @@ import HounsfieldCore
 public struct SeriesDescriptor: Sendable, Identifiable {
     /// Stable identity: the SeriesInstanceUID, plus `#reason-n` when one UID had to be split into several volumes.
     public var key: String
+    /// The same as ``key``, for `Identifiable`.
     public var id: String { key }
+    /// The SeriesInstanceUID the slices share (several descriptors share it when a series was split), or a
+    /// `no-series-uid:` stand-in when the files have none.
     public var seriesInstanceUID: String
+    /// StudyInstanceUID of the first image.
     public var studyInstanceUID: String?
+    /// Modality of the first image, such as `CT`.
     public var modality: String?
+    /// SeriesDescription of the first image, as the scanner wrote it.
     public var seriesDescription: String?
     /// The image objects (files or buffers) the slices come from.
     public var images: [ImageHeader]
@@ -21,6 +27,7 @@ public struct SeriesDescriptor: Sendable, Identifiable {
     /// direction `[row | column | normal]`, z spacing = extent / (slices − 1). For a tilted or unevenly spaced stack
     /// this is an approximation; `plannedGrid(for:)` gives the exact grid the loaded volume will have.
     public var geometry: Geometry
+    /// What a user should know before trusting the volume: tilt, uneven spacing, missing or duplicate slices, padding.
     public var warnings: [SeriesWarning]
     /// How discovery built this series, in sentences: grouping, splitting, sorting.
     public var notes: [String]
@@ -46,8 +53,12 @@ public struct Slice: Hashable, Sendable {
     public var image: Int
     /// Frame within that image (0 for single-frame files).
     public var frame: Int
+    /// ImagePositionPatient of the slice: the centre of its first pixel, in LPS millimetres.
     public var position: Vector3
+    /// The slice's own RescaleSlope (it can differ between slices, and is applied per slice).
     public var rescaleSlope: Double
+    /// The slice's own RescaleIntercept, in HU.
     public var rescaleIntercept: Double
+    /// InstanceNumber of the image, kept for reports and to break ties; it never decides the order.
     public var instanceNumber: Int?
 }

@@ -7,6 +7,7 @@ public enum ChunkLayout: Hashable, Sendable, CustomStringConvertible {
     /// decompresses only the chunks a patch touches.
     case cubes(edge: Int)
 
+    /// Slabs of about 4 MiB: what whole-volume and slab readers want.
     public static let `default` = ChunkLayout.slabs(slices: nil)
 
     /// The target size of an automatic slab.

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -64,32 +65,50 @@ enum Durability {
     }
 }
 
-/// Starts the kernel writing a shard's pages to disk while the shard is still being written, so the fsync at
-/// publication waits for the last few megabytes instead of the whole file. Only a hint: failures are ignored.
+/// Flushes a shard's data to disk in the background while the shard is still being written, so the fsync at
+/// publication finds little left to do.
+///
+/// Why: on the virtual disks of cloud machines (and this project's CI), `fsync` costs about 1 ms per MB written
+/// since the last flush, however long ago the bytes were written; hints that only start writeback
+/// (`POSIX_FADV_DONTNEED`, `sync_file_range`) did not shorten it (measured: 96 MB, 95–120 ms either way). A
+/// background `fdatasync` every `interval` bytes overlaps that cost with compression: the final fsync of a 96 MB
+/// shard went from about 120 ms to 4 ms. The final fsync still happens; this changes when the work is done, not
+/// what is guaranteed.
 final class Writeback: Sendable {
     private let path: String
-    private let pending = Mutex(0)
-    /// Bytes written between two hints.
-    static let interval = 32 << 20
+    private let state = Mutex(State())
+    private let running = DispatchGroup()
+    /// Bytes written between two background flushes.
+    static let interval = 16 << 20
+
+    private struct State {
+        var pending = 0
+        var flushing = false
+    }
 
     init(path: String) { self.path = path }
 
-    /// Records `bytes` just written; every `interval` bytes, asks the kernel to start writeback (not to wait for it).
+    /// Records `bytes` just written; every `interval` bytes, starts a flush unless one is still running (the next
+    /// one then covers both).
     func wrote(_ bytes: Int) {
-        let due = pending.withLock { pending -> Bool in
-            pending += bytes
-            guard pending >= Self.interval else { return false }
-            pending = 0
+        let due = state.withLock { state -> Bool in
+            state.pending += bytes
+            guard state.pending >= Self.interval, !state.flushing else { return false }
+            state.pending = 0
+            state.flushing = true
             return true
         }
         guard due else { return }
-        #if os(Linux)
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return }
-        // POSIX_FADV_DONTNEED starts asynchronous writeback of the file's dirty pages (Linux), like
-        // sync_file_range(SYNC_FILE_RANGE_WRITE), which Swift's Glibc module does not export.
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-        close(fd)
-        #endif
+        DispatchQueue.global(qos: .utility).async(group: running) { [self] in
+            let fd = open(path, O_RDONLY)
+            if fd >= 0 {
+                _ = fdatasync(fd)   // only a head start: errors surface in the final fsync
+                close(fd)
+            }
+            state.withLock { $0.flushing = false }
+        }
     }
+
+    /// Waits for a running flush, before the file is closed, synced and renamed.
+    func finish() { running.wait() }
 }

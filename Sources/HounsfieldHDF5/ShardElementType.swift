@@ -3,6 +3,7 @@ import HounsfieldCore
 
 /// The element types a shard dataset can hold, named as numpy names them.
 public enum ShardElementType: String, Sendable, Hashable, Codable, CaseIterable {
+    /// `float32` (4 bytes), `float16` (2), `int16` (2, HU or scaled values), `uint8` (1, labels or windowed images).
     case float32, float16, int16, uint8
 
     /// Bytes per element.
@@ -31,6 +32,7 @@ public enum ShardElementType: String, Sendable, Hashable, Codable, CaseIterable 
 
 /// A voxel type that shards store as is (little-endian, as every platform Swift runs on).
 public protocol ShardScalar: VoxelScalar {
+    /// The dataset element type this scalar is stored as.
     static var shardElementType: ShardElementType { get }
 }
 

@@ -23,11 +23,14 @@ public struct VolumeMetadata: Sendable, Hashable {
     public var sourceSeries: String
     /// Salted hash of the StudyInstanceUID, "" when unknown.
     public var sourceStudy: String
+    /// Modality of the source series (`CT`, …), "" when unknown.
     public var modality: String
     /// Warnings from discovery and decoding, as sentences.
     public var warnings: [String]
+    /// The software that made the volume (``ShardFormat/softwareVersion`` by default).
     public var softwareVersion: String
 
+    /// Metadata with what the caller knows; everything else empty (`valueScale` 1).
     public init(
         originalSize: GridSize? = nil, originalSpacing: Vector3? = nil, transform: String = "",
         transformKey: String = "", configurationKey: String = "", window: ClosedRange<Double>? = nil,

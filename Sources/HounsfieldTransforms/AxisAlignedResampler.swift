@@ -58,6 +58,12 @@ struct AxisAlignedResampler {
     let geometry: Geometry
     let kernel: Kernel
     let fill: Float32
+    /// A window applied to every input sample as it is read (linear only: B-spline reads coefficients, nearest
+    /// reads no neighbours to mix), so a clip before resampling costs no pass of its own.
+    var inputMapping: WindowMapping? = nil
+    /// Windows applied in order to each output slice while it is in cache (fill values included, as they would be
+    /// by separate steps).
+    var outputMappings: [WindowMapping] = []
 
     func run() -> Volume<Float32> {
         let source = input.geometry
@@ -67,29 +73,41 @@ struct AxisAlignedResampler {
                     outputSpacing: geometry.spacing[axis], inputSpacing: source.spacing[axis], kernel: kernel)
         }
         let xs = map(0, size.x, input.size.x), ys = map(1, size.y, input.size.y), zs = map(2, size.z, input.size.z)
-        if kernel == .nearest { return gather(xs: xs, ys: ys, zs: zs) }
+        precondition(inputMapping == nil || kernel == .linear, "an input window is fused into linear resampling only")
+        if kernel == .nearest {
+            var output = gather(xs: xs, ys: ys, zs: zs)
+            for mapping in outputMappings { PointwiseMap.apply(inPlace: &output) { mapping($0) } }
+            return output
+        }
         let samples = kernel == .cubic ? BSplineCoefficients.compute(input) : input.voxels
         return Self.combine(samples: samples, sampleSize: input.size, xs: xs, ys: ys, zs: zs, size: size,
-                            geometry: geometry, fill: fill)
+                            geometry: geometry, fill: fill, inputMapping: inputMapping, outputMappings: outputMappings)
     }
 
     /// The separable engine: output voxel = Σ wx · wy · wz · sample, with each axis's taps given.
     static func combine(
         samples: [Float32], sampleSize: GridSize, xs: AxisMap, ys: AxisMap, zs: AxisMap, size: GridSize,
-        geometry: Geometry, fill: Float32
+        geometry: Geometry, fill: Float32, inputMapping: WindowMapping? = nil, outputMappings: [WindowMapping] = []
     ) -> Volume<Float32> {
         let inputPlane = sampleSize.sliceCount, outputPlane = size.sliceCount
         let (width, height, inputWidth, inputHeight) = (size.x, size.y, sampleSize.x, sampleSize.y)
         let xTaps = xs.taps, yTaps = ys.taps, taps = zs.taps
 
         /// In-plane resampling of one input plane: along x into `rows` (input height × output width), then along y.
+        /// `scratch` (one input row) holds the row's samples through `inputMapping`, when there is one.
         func resamplePlane(
-            _ slice: UnsafePointer<Float32>, rows: UnsafeMutablePointer<Float32>, into plane: UnsafeMutablePointer<Float32>
+            _ slice: UnsafePointer<Float32>, rows: UnsafeMutablePointer<Float32>, into plane: UnsafeMutablePointer<Float32>,
+            scratch: UnsafeMutablePointer<Float32>
         ) {
             xs.indices.withUnsafeBufferPointer { indices in
                 xs.weights.withUnsafeBufferPointer { weights in
                     for y in 0..<inputHeight {
-                        let row = slice + y * inputWidth, target = rows + y * width
+                        var row = slice + y * inputWidth
+                        if let inputMapping {
+                            for i in 0..<inputWidth { scratch[i] = inputMapping(row[i]) }
+                            row = UnsafePointer(scratch)
+                        }
+                        let target = rows + y * width
                         // The common tap counts unrolled: a generic inner loop costs linear a third of its speed.
                         switch xTaps {
                         case 2:
@@ -125,23 +143,28 @@ struct AxisAlignedResampler {
         // Contiguous runs of output slices per task, so neighbouring output slices reuse the input planes they
         // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
         let runs = min(size.z, ParallelLoop.defaultConcurrency * 4)
+        let mappedFill = outputMappings.reduce(fill) { value, mapping in mapping(value) }
         return samples.withUnsafeBufferPointer { samples in
             Volume<Float32>(size: size, geometry: geometry) { output in
                 let slots = DisjointSlots(output)
                 ParallelLoop.forEach(runs) { run in
                     var planes = PlaneCache(capacity: taps, planeSize: outputPlane, rowsSize: inputHeight * width)
-                    defer { planes.deallocate() }
+                    let scratch = UnsafeMutablePointer<Float32>.allocate(capacity: inputWidth)
+                    defer {
+                        planes.deallocate()
+                        scratch.deallocate()
+                    }
                     for k in (run * size.z / runs)..<((run + 1) * size.z / runs) {
                         let out = slots.base + k * outputPlane
                         guard zs.inside[k] else {
-                            out.update(repeating: fill, count: outputPlane)
+                            out.update(repeating: mappedFill, count: outputPlane)
                             continue
                         }
                         let needed = Array(zs.indices[(k * taps)..<((k + 1) * taps)])
                         var sources: [(plane: UnsafeMutablePointer<Float32>, weight: Float32)] = []
                         for t in 0..<taps where zs.weights[k * taps + t] != 0 {
                             let plane = planes.plane(needed[t], keeping: needed) { z, rows, plane in
-                                resamplePlane(samples.baseAddress! + z * inputPlane, rows: rows, into: plane)
+                                resamplePlane(samples.baseAddress! + z * inputPlane, rows: rows, into: plane, scratch: scratch)
                             }
                             sources.append((plane, zs.weights[k * taps + t]))
                         }
@@ -166,6 +189,9 @@ struct AxisAlignedResampler {
                                 continue
                             }
                             for i in 0..<width where !xs.inside[i] { target[i] = fill }
+                        }
+                        for mapping in outputMappings {
+                            for index in 0..<outputPlane { out[index] = mapping(out[index]) }
                         }
                     }
                 }

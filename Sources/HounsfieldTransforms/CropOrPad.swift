@@ -4,9 +4,12 @@ import HounsfieldCore
 /// the input mean padding. The output geometry places the box in patient space, so predictions made on the
 /// cropped volume map back exactly with `Resample(to: .reference(originalGeometry, size: originalSize))`.
 public struct CropBox: Hashable, Sendable, Codable {
+    /// The input voxel at the box's first corner, `[x, y, z]`; negative values pad before the input.
     public var start: [Int]
+    /// Voxels in the box along `[x, y, z]`; the box may run past the input's end, which pads.
     public var size: [Int]
 
+    /// A box of `size` voxels from `start`; both must have three elements (``extract(from:fill:)`` traps otherwise).
     public init(start: [Int], size: [Int]) {
         self.start = start
         self.size = size
@@ -44,16 +47,22 @@ public struct CropBox: Hashable, Sendable, Codable {
 /// Crops or pads each axis to a size, centred (MONAI's `ResizeWithPadOrCrop`, TorchIO's `CropOrPad`). Padding is
 /// air (−1024 HU) for images and 0 for labels. When the difference is odd, the extra voxel goes to the end.
 public struct CropOrPad: VolumeTransform, Hashable, Codable {
+    /// The output size `[x, y, z]`, in voxels.
     public var size: [Int]
+    /// The value written where the output pads the input (HU; −1024, air, by default). Labels always pad with 0.
     public var fill: Double
 
+    /// Crops or pads to `size`, padding images with `fill`.
     public init(size: GridSize, fill: Double = -1024) {
         self.size = size.array
         self.fill = fill
     }
 
+    /// `{"type": "crop-or-pad", "size": [x, y, z], "fill": …}`.
     public var specification: TransformSpecification { .cropOrPad(self) }
 
+    /// Throws ``TransformError/invalidParameter(name:value:expected:)`` unless `size` is three positive integers and
+    /// `fill` is finite.
     public func validate() throws(TransformError) {
         guard size.count == 3, size.allSatisfy({ $0 > 0 }) else {
             throw .invalidParameter(name: "crop/pad size", value: "\(size)", expected: "three positive integers")
@@ -67,12 +76,15 @@ public struct CropOrPad: VolumeTransform, Hashable, Codable {
         return CropBox(start: (0..<3).map { (inputSizes[$0] - size[$0]) / 2 }, size: size)
     }
 
+    /// The centred box of `volume`, with the origin moved so every kept voxel stays where it was in patient space.
+    /// Throws when the parameters are invalid or the volume is empty.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         try validate()
         try Check.nonEmpty(volume)
         return box(for: volume.size).extract(from: volume, fill: Float32(fill))
     }
 
+    /// The same box of a label map, padded with 0 (background).
     public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         try validate()
         return box(for: label.size).extract(from: label, fill: 0)
@@ -84,16 +96,22 @@ public struct CropOrPad: VolumeTransform, Hashable, Codable {
 /// voxels on every side. The label is cropped with the box found in the image (`apply(to:label:)`). It thresholds
 /// HU, so it belongs before windowing or normalization in a chain.
 public struct CropToForeground: VolumeTransform, Hashable, Codable {
+    /// Voxels above this value, in HU, are the body (default −500).
     public var threshold: Double
+    /// Voxels kept around the body on every side (clipped to the volume).
     public var margin: Int
 
+    /// Crops to the voxels above `threshold` HU, with `margin` voxels around them.
     public init(threshold: Double = -500, margin: Int = 0) {
         self.threshold = threshold
         self.margin = margin
     }
 
+    /// `{"type": "crop-to-foreground", "threshold": …, "margin": …}`.
     public var specification: TransformSpecification { .cropToForeground(self) }
 
+    /// Throws ``TransformError/invalidParameter(name:value:expected:)`` unless `threshold` is finite and `margin` is 0
+    /// or more.
     public func validate() throws(TransformError) {
         try Check.finite(threshold, "foreground threshold")
         guard margin >= 0 else { throw .invalidParameter(name: "foreground margin", value: "\(margin)", expected: "0 or more voxels") }
@@ -129,6 +147,8 @@ public struct CropToForeground: VolumeTransform, Hashable, Codable {
         return CropBox(start: start, size: (0..<3).map { end[$0] - start[$0] + 1 })
     }
 
+    /// The volume cropped to ``box(for:)``, origin moved so voxels stay where they were. Throws when the parameters are
+    /// invalid or the volume is empty.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         try validate()
         try Check.nonEmpty(volume)
@@ -142,6 +162,8 @@ public struct CropToForeground: VolumeTransform, Hashable, Codable {
             expected: "applied with its image: apply(to: image, label: label)")
     }
 
+    /// Crops image and label with the box found in the image. Throws
+    /// ``TransformError/invalidParameter(name:value:expected:)`` when the label's size differs from the image's.
     public func apply(
         to image: Volume<Float32>, label: Volume<Float32>
     ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {

@@ -9,16 +9,22 @@ import HounsfieldCore
 /// outside the range are counted at its ends. Memory is fixed (about 1.5 MB) whatever the dataset's size; two
 /// partial statistics (from two workers) merge with `merge`.
 public struct DatasetStatistics: Sendable, Hashable {
+    /// The lower end of the histogram, in HU: the centre of the first bin.
     public static let lowestValue = -4096.0
+    /// Histogram bins per HU: percentiles are resolved to 1/16 HU.
     public static let binsPerUnit = 16.0
+    /// The number of histogram bins: 12288 HU (−4096 up to 8192) at 16 bins per HU.
     public static let binCount = 12288 * 16
 
+    /// Without a label, voxels above this value (HU) are the foreground.
     public var threshold: Double
+    /// Foreground voxels counted so far (non-finite values are skipped).
     public private(set) var count = 0
     private var sum = 0.0
     private var squares = 0.0
     private var histogram: [UInt64]
 
+    /// Empty statistics whose foreground, without a label, is the voxels above `threshold` HU.
     public init(threshold: Double = -500) {
         self.threshold = threshold
         histogram = Array(repeating: 0, count: Self.binCount)
@@ -60,6 +66,7 @@ public struct DatasetStatistics: Sendable, Hashable {
         for index in histogram.indices { histogram[index] += other.histogram[index] }
     }
 
+    /// The foreground mean (NaN before any voxel is counted).
     public var mean: Double { count > 0 ? sum / Double(count) : .nan }
 
     /// Population standard deviation (numpy's default, as nnU-Net uses).

@@ -3,9 +3,12 @@ import HounsfieldCore
 /// Several windows of one volume stacked as channels `(C, z, y, x)`, for 2.5-D models that see brain, subdural
 /// and bone windows at once. All channels share the volume's geometry.
 public struct ChannelStack: Sendable, Hashable {
+    /// One volume per window, in the order the windows were given; never empty.
     public var channels: [Volume<Float32>]
 
+    /// The geometry every channel shares.
     public var geometry: Geometry { channels[0].geometry }
+    /// The size every channel shares.
     public var size: GridSize { channels[0].size }
 
     /// Voxels in C order `[c][z][y][x]`, as a training framework expects.

@@ -13,16 +13,22 @@ import HounsfieldCore
 /// Labels are resampled with nearest neighbour (nnU-Net itself interpolates one-hot labels linearly in-plane).
 /// The coarse axis must be z (axial acquisitions); reorient first otherwise.
 public struct NNUNetResample: VolumeTransform, Hashable, Codable {
+    /// The target spacing `[x, y, z]` in mm (nnU-Net's plans list it z first: reverse it).
     public var spacing: [Double]
+    /// How many times the smallest spacing the largest must exceed for the data to count as anisotropic (nnU-Net's 3).
     public var anisotropyThreshold: Double
 
+    /// Resamples to `spacing` (`[x, y, z]`, mm) the way nnU-Net v2 does.
     public init(spacing: [Double], anisotropyThreshold: Double = 3) {
         self.spacing = spacing
         self.anisotropyThreshold = anisotropyThreshold
     }
 
+    /// `{"type": "nnunet-resample", "spacing": [x, y, z], "anisotropyThreshold": 3}`.
     public var specification: TransformSpecification { .nnUNetResample(self) }
 
+    /// Throws ``TransformError/invalidParameter(name:value:expected:)`` unless `spacing` is three positive numbers and
+    /// the threshold is at least 1.
     public func validate() throws(TransformError) {
         guard spacing.count == 3 else {
             throw .invalidParameter(name: "nnU-Net target spacing", value: "\(spacing)", expected: "three numbers x, y, z")
@@ -47,11 +53,14 @@ public struct NNUNetResample: VolumeTransform, Hashable, Codable {
         return (GridSize(x: shape[0], y: shape[1], z: shape[2]), axis)
     }
 
+    /// The volume on nnU-Net's grid (returned as is when the shape does not change). Throws when the parameters are
+    /// invalid, the volume is empty, or the coarse axis is x or y (reorient with ``Orient`` first).
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         try check(volume)
         return resampled(volume, label: false)
     }
 
+    /// The label map on the same grid as the image, by nearest neighbour; throws as ``apply(to:)`` does.
     public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         try check(label)
         return resampled(label, label: true)

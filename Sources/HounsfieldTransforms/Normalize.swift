@@ -9,18 +9,29 @@ import HounsfieldCore
 ///   percentiles), then `(x − mean) / max(std, 1e-8)` with the dataset's foreground mean and std.
 /// Arithmetic is in Double, rounded once to Float32.
 public struct Normalize: VolumeTransform, Hashable, Codable {
+    /// The normalization scheme; the raw value is the name configurations use.
     public enum Method: String, Hashable, Sendable, Codable, CaseIterable {
+        /// The volume's own range mapped onto [`low`, `high`].
         case minMax = "minmax"
+        /// `(x − mean) / std`, with given or the volume's own statistics.
         case zScore = "zscore"
+        /// Clip to the dataset's foreground percentiles, then z-score with its foreground statistics.
         case nnUNetCT = "nnunet-ct"
     }
 
+    /// Which scheme applies; the other properties are its parameters.
     public var method: Method
+    /// `minmax`: the output's lower end (0 when nil).
     public var low: Double?
+    /// `minmax`: the output's upper end (1 when nil).
     public var high: Double?
+    /// `zscore` and `nnunet-ct`: the mean to subtract, in the input's units (HU).
     public var mean: Double?
+    /// `zscore` and `nnunet-ct`: the standard deviation to divide by, in the input's units; positive.
     public var standardDeviation: Double?
+    /// `nnunet-ct`: the lower clip, the dataset's foreground 0.5 percentile (HU).
     public var lower: Double?
+    /// `nnunet-ct`: the upper clip, the dataset's foreground 99.5 percentile (HU).
     public var upper: Double?
 
     /// Min-max onto [low, high].
@@ -38,6 +49,8 @@ public struct Normalize: VolumeTransform, Hashable, Codable {
         Normalize(method: .nnUNetCT, mean: mean, standardDeviation: standardDeviation, lower: lower, upper: upper)
     }
 
+    /// The memberwise form, for configurations; ``minMax(low:high:)``, ``zScore(mean:standardDeviation:)`` and
+    /// ``nnUNetCT(lower:upper:mean:standardDeviation:)`` read better in code.
     public init(
         method: Method, low: Double? = nil, high: Double? = nil, mean: Double? = nil,
         standardDeviation: Double? = nil, lower: Double? = nil, upper: Double? = nil
@@ -51,8 +64,12 @@ public struct Normalize: VolumeTransform, Hashable, Codable {
         self.upper = upper
     }
 
+    /// `{"type": "normalize", "method": "minmax" | "zscore" | "nnunet-ct", …}` with the method's parameters.
     public var specification: TransformSpecification { .normalize(self) }
 
+    /// Throws ``TransformError/invalidParameter(name:value:expected:)`` for a non-finite parameter, a standard
+    /// deviation that is not positive, `high` not above `low`, only one of `mean` and `standardDeviation` for `zscore`,
+    /// or `nnunet-ct` without all four statistics or with `upper` not above `lower`.
     public func validate() throws(TransformError) {
         for (value, name) in [(low, "low"), (high, "high"), (mean, "mean"), (lower, "lower"), (upper, "upper")] {
             if let value { try Check.finite(value, "normalize \(name)") }
@@ -81,17 +98,40 @@ public struct Normalize: VolumeTransform, Hashable, Codable {
         }
     }
 
+    /// The normalized volume, same geometry. A constant volume under `minmax` becomes `low` everywhere; under `zscore`
+    /// with its own statistics, the standard deviation is floored at 1e-8. Throws when the parameters are invalid or
+    /// the volume is empty.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
+        var result = volume
+        try normalize(&result, inPlace: false)
+        return result
+    }
+
+    /// Over the volume's own voxels: a chain's z-score or nnU-Net step touches no new memory.
+    public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {
+        try normalize(&volume, inPlace: true)
+    }
+
+    /// One switch for both ways of applying, so they cannot drift apart; `map` is inlined with each formula, which
+    /// keeps the loops specialized (an opaque closure per voxel halves their speed).
+    private func normalize(_ volume: inout Volume<Float32>, inPlace: Bool) throws(TransformError) {
         try validate()
         try Check.nonEmpty(volume)
+        @inline(__always) func map(_ formula: (Float32) -> Float32) {
+            if inPlace {
+                PointwiseMap.apply(inPlace: &volume, formula)
+            } else {
+                volume = PointwiseMap.apply(volume, formula)
+            }
+        }
         switch method {
         case .minMax:
             let statistics = VoxelStatistics(of: volume)
             let low = low ?? 0, high = high ?? 1
             let range = statistics.maximum - statistics.minimum
             let minimum = statistics.minimum
-            guard range > 0 else { return PointwiseMap.apply(volume) { _ in Float32(low) } }
-            return PointwiseMap.apply(volume) { Float32((Double($0) - minimum) / range * (high - low) + low) }
+            guard range > 0 else { return map { _ in Float32(low) } }
+            map { Float32((Double($0) - minimum) / range * (high - low) + low) }
         case .zScore:
             let (mean, deviation): (Double, Double)
             if let given = self.mean, let std = standardDeviation {
@@ -100,10 +140,10 @@ public struct Normalize: VolumeTransform, Hashable, Codable {
                 let statistics = VoxelStatistics(of: volume)
                 (mean, deviation) = (statistics.mean, max(statistics.standardDeviation, 1e-8))
             }
-            return PointwiseMap.apply(volume) { Float32((Double($0) - mean) / deviation) }
+            map { Float32((Double($0) - mean) / deviation) }
         case .nnUNetCT:
             let lower = lower!, upper = upper!, mean = mean!, deviation = max(standardDeviation!, 1e-8)
-            return PointwiseMap.apply(volume) { Float32((min(max(Double($0), lower), upper) - mean) / deviation) }
+            map { Float32((min(max(Double($0), lower), upper) - mean) / deviation) }
         }
     }
 }

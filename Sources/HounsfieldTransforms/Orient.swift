@@ -10,8 +10,10 @@ public struct Orient: VolumeTransform, Hashable, Codable {
     /// Three letters, one from each pair L/R, P/A, S/I, e.g. "LPS", "RAS", "ASL".
     public var code: String
 
+    /// Orients to `code` (any case): `Orient("RAS")`.
     public init(_ code: String) { self.code = code.uppercased() }
 
+    /// `{"type": "orient", "code": "RAS"}`.
     public var specification: TransformSpecification { .orient(self) }
 
     /// The patient axis (0 = L/R, 1 = P/A, 2 = S/I) and sign (+1 toward L, P or S) of each letter of the code.
@@ -25,6 +27,8 @@ public struct Orient: VolumeTransform, Hashable, Codable {
         return axes.map { (axis: $0.0, sign: $0.1) }
     }
 
+    /// Throws ``TransformError/invalidParameter(name:value:expected:)`` unless the code is three letters, one from each
+    /// pair L/R, P/A, S/I.
     public func validate() throws(TransformError) { _ = try targetAxes() }
 
     /// For each output axis: the input axis it takes and whether it runs backwards.
@@ -42,6 +46,8 @@ public struct Orient: VolumeTransform, Hashable, Codable {
         return plan
     }
 
+    /// The same voxels with axes swapped and flipped, and the geometry that keeps every voxel where it was in patient
+    /// space. Throws when the code is invalid or the volume is empty.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         try Check.nonEmpty(volume)
         let plan = try plan(for: volume.geometry.direction)

@@ -11,9 +11,12 @@ public struct Resample: VolumeTransform, Hashable, Codable {
     /// `bspline` is ITK's cubic B-spline (`sitkBSpline`): prefiltered coefficients, mirror boundaries. It
     /// overshoots at sharp edges (air/bone), as any cubic does; clip afterwards if the range matters.
     public enum Interpolation: String, Hashable, Sendable, Codable, CaseIterable {
+        /// `nearest`: the nearest voxel (for labels); `linear`: trilinear, the default; `bspline`: cubic B-spline, only
+        /// onto grids with the input's direction.
         case nearest, linear, bspline
     }
 
+    /// Which point of the volume a spacing or size target keeps in place.
     public enum Alignment: String, Hashable, Sendable, Codable, CaseIterable {
         /// Keep the origin (the first voxel's centre), as SimpleITK scripts usually do.
         case origin
@@ -23,12 +26,18 @@ public struct Resample: VolumeTransform, Hashable, Codable {
 
     /// Exactly one of `spacing`, `size` or `reference`.
     public struct Target: Hashable, Sendable, Codable {
+        /// The output spacing `[x, y, z]` in mm; the size follows from the extent.
         public var spacing: [Double]?
+        /// The output size `[x, y, z]` in voxels; the spacing follows from the extent.
         public var size: [Int]?
+        /// The whole output grid, such as the grid a volume had before it was cropped or resampled.
         public var reference: ReferenceGrid?
 
+        /// A target spacing in mm: `.spacing(1, 1, 1)`.
         public static func spacing(_ x: Double, _ y: Double, _ z: Double) -> Target { Target(spacing: [x, y, z]) }
+        /// A target size in voxels: `.size(128, 128, 64)`.
         public static func size(_ x: Int, _ y: Int, _ z: Int) -> Target { Target(size: [x, y, z]) }
+        /// The grid of another volume, to bring a prediction back onto the grid of the volume it was made from.
         public static func reference(_ geometry: Geometry, size: GridSize) -> Target {
             Target(reference: ReferenceGrid(
                 origin: geometry.origin.array, spacing: geometry.spacing.array,
@@ -38,19 +47,28 @@ public struct Resample: VolumeTransform, Hashable, Codable {
 
     /// A complete output grid, as JSON can hold it (direction row-major, as SimpleITK's `GetDirection()`).
     public struct ReferenceGrid: Hashable, Sendable, Codable {
+        /// The centre of the first voxel, LPS mm.
         public var origin: [Double]
+        /// Voxel spacing `[x, y, z]`, mm.
         public var spacing: [Double]
+        /// The nine direction values, row-major (`Direction.rowMajor`).
         public var direction: [Double]
+        /// Voxels `[x, y, z]`.
         public var size: [Int]
     }
 
+    /// The grid to resample onto.
     public var target: Target
+    /// How values between voxels are computed (labels always use nearest).
     public var interpolation: Interpolation
+    /// What a spacing or size target keeps fixed: the first voxel (default) or the centre.
     public var alignment: Alignment
+    /// The value of output points more than half a voxel outside the input (HU; −1024, air, by default). Labels get 0.
     public var outsideValue: Double
     /// The largest output this transform may allocate, in bytes (default 16 GiB): a typo in a spacing fails fast.
     public var maximumOutputBytes: Int
 
+    /// Resamples onto `target`; the defaults are linear interpolation, origin kept, air outside, and a 16 GiB limit.
     public init(
         to target: Target, interpolation: Interpolation = .linear, alignment: Alignment = .origin,
         outsideValue: Double = -1024, maximumOutputBytes: Int = 16 << 30
@@ -62,8 +80,13 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         self.maximumOutputBytes = maximumOutputBytes
     }
 
+    /// `{"type": "resample", "target": {"spacing": [x, y, z]}, "interpolation": …, "alignment": …, "outsideValue": …,
+    /// "maximumOutputBytes": …}`.
     public var specification: TransformSpecification { .resample(self) }
 
+    /// Throws ``TransformError/invalidParameter(name:value:expected:)`` unless exactly one target is given and it is
+    /// well formed (three positive spacings or sizes, a complete reference), ``TransformError/invalidGeometry(_:)`` for
+    /// a reference grid that is not a valid geometry, and `invalidParameter` for a non-finite `outsideValue`.
     public func validate() throws(TransformError) {
         let given = [target.spacing != nil, target.size != nil, target.reference != nil].filter { $0 }.count
         guard given == 1 else {
@@ -133,6 +156,9 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         return grid
     }
 
+    /// The volume on the target grid. Throws when the parameters or the input geometry are invalid, the volume is
+    /// empty, the output would exceed ``maximumOutputBytes`` (``TransformError/outputTooLarge(_:bytes:limit:)``), or
+    /// B-spline is asked for onto a grid with another direction.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         try resample(volume, interpolation: interpolation, fill: Float32(outsideValue))
     }
@@ -142,25 +168,47 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         try resample(label, interpolation: .nearest, fill: 0)
     }
 
+    /// Resampling with a window before it and windows after it, as one step where the resampler allows (see
+    /// `WindowedResample`): the same voxels as the three steps one after the other, bit for bit.
+    func apply(
+        to volume: Volume<Float32>, windowBefore: Window?, windowsAfter: [Window]
+    ) throws(TransformError) -> Volume<Float32> {
+        try resample(volume, interpolation: interpolation, fill: Float32(outsideValue),
+                     windowBefore: windowBefore, windowsAfter: windowsAfter)
+    }
+
     private func resample(
-        _ volume: Volume<Float32>, interpolation: Interpolation, fill: Float32
+        _ volume: Volume<Float32>, interpolation: Interpolation, fill: Float32,
+        windowBefore: Window? = nil, windowsAfter: [Window] = []
     ) throws(TransformError) -> Volume<Float32> {
         try Check.nonEmpty(volume)
         let (size, geometry) = try outputGrid(size: volume.size, geometry: volume.geometry)
+        var inputMapping = try windowBefore?.mapping(for: volume)
+        var input = volume
         if Self.sameDirection(volume.geometry.direction, geometry.direction) {
             let kernel: AxisAlignedResampler.Kernel = switch interpolation {
             case .nearest: .nearest
             case .linear: .linear
             case .bspline: .cubic
             }
-            return AxisAlignedResampler(input: volume, size: size, geometry: geometry, kernel: kernel, fill: fill).run()
+            if let mapping = inputMapping, kernel != .linear {
+                PointwiseMap.apply(inPlace: &input) { mapping($0) }   // a copy: the caller's volume stays as it was
+                inputMapping = nil
+            }
+            var resampler = AxisAlignedResampler(input: input, size: size, geometry: geometry, kernel: kernel, fill: fill)
+            resampler.inputMapping = inputMapping
+            for window in windowsAfter { resampler.outputMappings.append(try window.mapping(for: volume)) }
+            return resampler.run()
         }
         guard interpolation != .bspline else {
             throw .invalidParameter(
                 name: "interpolation", value: "bspline onto a grid with another direction",
                 expected: "linear or nearest there (B-spline is implemented for grids that keep the direction)")
         }
-        return GeneralResampler.run(volume, size: size, geometry: geometry, nearest: interpolation == .nearest, fill: fill)
+        if let mapping = inputMapping { PointwiseMap.apply(inPlace: &input) { mapping($0) } }
+        var result = GeneralResampler.run(input, size: size, geometry: geometry, nearest: interpolation == .nearest, fill: fill)
+        for window in windowsAfter { try window.apply(inPlace: &result) }
+        return result
     }
 
     private func referenceGeometry(_ reference: ReferenceGrid) -> Geometry {

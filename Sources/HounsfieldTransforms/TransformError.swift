@@ -2,9 +2,13 @@ import HounsfieldCore
 
 /// Why a transform cannot run. Raised before any work is done, naming the parameter and what to change.
 public enum TransformError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A parameter (by the name users know) has `value` where it must be `expected`.
     case invalidParameter(name: String, value: String, expected: String)
+    /// The input has no voxels along some axis.
     case emptyVolume(GridSize)
+    /// The output would need more bytes than the transform's limit (a typo in a spacing, usually).
     case outputTooLarge(GridSize, bytes: Int, limit: Int)
+    /// The input's or the reference's geometry cannot describe a grid (non-finite origin, bad spacing, skewed axes).
     case invalidGeometry(String)
 
     public var description: String {

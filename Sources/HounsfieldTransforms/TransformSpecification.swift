@@ -6,13 +6,21 @@ import HounsfieldCore
 /// `{"type": "window", "minimum": -1000, "maximum": 1000, "output": "unit"}` or
 /// `{"type": "resample", "target": {"spacing": [1, 1, 1]}, "interpolation": "linear"}`.
 public indirect enum TransformSpecification: Hashable, Sendable, Codable {
+    /// `"type": "window"`.
     case window(Window)
+    /// `"type": "resample"`.
     case resample(Resample)
+    /// `"type": "nnunet-resample"`.
     case nnUNetResample(NNUNetResample)
+    /// `"type": "normalize"`.
     case normalize(Normalize)
+    /// `"type": "orient"`.
     case orient(Orient)
+    /// `"type": "crop-or-pad"`.
     case cropOrPad(CropOrPad)
+    /// `"type": "crop-to-foreground"`.
     case cropToForeground(CropToForeground)
+    /// `"type": "compose"`, with the steps in order under `"steps"`.
     case compose([TransformSpecification])
 
     /// The transform this specification describes, validated.

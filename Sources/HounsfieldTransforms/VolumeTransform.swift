@@ -6,7 +6,8 @@ import HounsfieldCore
 /// (`specification`, Codable) so a configuration file drives the library, the CLI and workers alike, and checks its
 /// parameters before doing any work. Transforms are values: build once, apply to many volumes from many threads.
 public protocol VolumeTransform: Sendable {
-    /// The transform as data; `TransformChain` hashes these into a reproducibility key.
+    /// The transform as data; its ``TransformSpecification/key`` (a chain's, through ``Compose``) is the
+    /// reproducibility key outputs record.
     var specification: TransformSpecification { get }
 
     /// Applies the transform to an image (HU or already-scaled intensities).
@@ -29,12 +30,15 @@ public protocol VolumeTransform: Sendable {
 }
 
 extension VolumeTransform {
+    /// Default: replaces `volume` with the result of ``apply(to:)``.
     public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {
         volume = try apply(to: volume)
     }
 
+    /// Default, for intensity transforms: the label unchanged.
     public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> { label }
 
+    /// Default: ``apply(to:)`` on the image and ``applyToLabel(_:)`` on the label, each on its own.
     public func apply(
         to image: Volume<Float32>, label: Volume<Float32>
     ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {
@@ -44,30 +48,38 @@ extension VolumeTransform {
 
 /// Transforms applied in order, like MONAI's and TorchIO's `Compose`.
 public struct Compose: VolumeTransform {
+    /// The steps, in the order they run.
     public var transforms: [any VolumeTransform]
 
+    /// A chain of `transforms`, run first to last; an empty chain returns its input.
     public init(_ transforms: [any VolumeTransform]) { self.transforms = transforms }
 
+    /// The chain as `compose` data: its ``TransformSpecification/key`` identifies the whole preprocessing.
     public var specification: TransformSpecification { .compose(transforms.map(\.specification)) }
 
     /// The first step writes a new volume (the caller's stays as it was); the others work on that one in place.
+    /// Windows next to a resampling run inside it (`WindowedResample`): same voxels, two passes fewer.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
-        guard let first = transforms.first else { return volume }
+        let steps = WindowedResample.fusing(transforms)
+        guard let first = steps.first else { return volume }
         var volume = try first.apply(to: volume)
-        for transform in transforms.dropFirst() { try transform.apply(inPlace: &volume) }
+        for step in steps.dropFirst() { try step.apply(inPlace: &volume) }
         return volume
     }
 
+    /// Every step in place where it can, windows next to a resampling fused into it.
     public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {
-        for transform in transforms { try transform.apply(inPlace: &volume) }
+        for step in WindowedResample.fusing(transforms) { try step.apply(inPlace: &volume) }
     }
 
+    /// Each step's label form in order. Throws as soon as a step needs its image (``CropToForeground``).
     public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
         var label = label
         for transform in transforms { label = try transform.applyToLabel(label) }
         return label
     }
 
+    /// Image and label through each step together, so a crop found in the image applies to the label too.
     public func apply(
         to image: Volume<Float32>, label: Volume<Float32>
     ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {

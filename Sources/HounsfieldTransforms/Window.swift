@@ -8,14 +8,19 @@ import HounsfieldCore
 /// - `symmetric`: `2 · unit − 1`, in [−1, 1].
 /// This is the linear window of training pipelines, not DICOM's display LUT (which offsets by 0.5 and 1).
 public struct Window: VolumeTransform, Hashable, Codable {
+    /// What the clipped value is mapped onto.
     public enum Output: String, Hashable, Sendable, Codable, CaseIterable {
+        /// `hounsfield`: clipped only, still HU; `unit`: the window onto [0, 1]; `symmetric`: the window onto [−1, 1].
         case hounsfield, unit, symmetric
     }
 
     /// Standard CT windows as (level, width) in HU, from common radiology practice (Radiopaedia, "Windowing (CT)").
     public enum Preset: String, Hashable, Sendable, Codable, CaseIterable {
+        /// Level/width in HU: brain 40/80, subdural 75/215, stroke 40/40, lung −600/1500, mediastinum 50/350, abdomen
+        /// 40/400, liver 60/160, bone 400/1800, soft tissue 50/400.
         case brain, subdural, stroke, lung, mediastinum, abdomen, liver, bone, softTissue = "soft-tissue"
 
+        /// The window's centre and width, in HU.
         public var levelAndWidth: (level: Double, width: Double) {
             switch self {
             case .brain: (40, 80)
@@ -31,27 +36,36 @@ public struct Window: VolumeTransform, Hashable, Codable {
         }
     }
 
+    /// The lower end of the window, in HU: values below become it.
     public var minimum: Double
+    /// The upper end of the window, in HU: values above become it.
     public var maximum: Double
+    /// What the window is mapped onto (default: HU, clipped only).
     public var output: Output
 
+    /// The window [`minimum`, `maximum`] in HU.
     public init(minimum: Double, maximum: Double, output: Output = .hounsfield) {
         self.minimum = minimum
         self.maximum = maximum
         self.output = output
     }
 
+    /// The window centred on `level` with `width`, in HU, as radiologists state it.
     public init(level: Double, width: Double, output: Output = .hounsfield) {
         self.init(minimum: level - width / 2, maximum: level + width / 2, output: output)
     }
 
+    /// A standard CT window: `Window(.lung, output: .unit)`.
     public init(_ preset: Preset, output: Output = .hounsfield) {
         let (level, width) = preset.levelAndWidth
         self.init(level: level, width: width, output: output)
     }
 
+    /// `{"type": "window", "minimum": …, "maximum": …, "output": "hounsfield" | "unit" | "symmetric"}`.
     public var specification: TransformSpecification { .window(self) }
 
+    /// Throws ``TransformError/invalidParameter(name:value:expected:)`` when an end is not finite or `maximum` is not
+    /// above `minimum`.
     public func validate() throws(TransformError) {
         try Check.finite(minimum, "window minimum")
         try Check.finite(maximum, "window maximum")
@@ -61,31 +75,43 @@ public struct Window: VolumeTransform, Hashable, Codable {
         }
     }
 
+    /// The windowed volume, same geometry. Throws when the window is invalid or the volume is empty.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
-        let (low, high, scale, offset) = try parameters(for: volume)
-        return PointwiseMap.apply(volume) { Self.map($0, low, high, scale, offset) }
+        let map = try mapping(for: volume)
+        return PointwiseMap.apply(volume) { map($0) }
     }
 
+    /// Windows `volume` over its own voxels (no new memory); throws as ``apply(to:)`` does.
     public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {
-        let (low, high, scale, offset) = try parameters(for: volume)
-        PointwiseMap.apply(inPlace: &volume) { Self.map($0, low, high, scale, offset) }
+        let map = try mapping(for: volume)
+        PointwiseMap.apply(inPlace: &volume) { map($0) }
     }
 
-    /// Clip to [low, high], then `× scale + offset`, in Double (as numpy's float64 reference does).
-    @inline(__always)
-    private static func map(_ value: Float32, _ low: Double, _ high: Double, _ scale: Double, _ offset: Double) -> Float32 {
-        Float32(min(max(Double(value), low), high) * scale + offset)
-    }
-
-    private func parameters(for volume: Volume<Float32>) throws(TransformError) -> (Double, Double, Double, Double) {
+    /// The function applied to every voxel, for steps that fuse a window into their own loop (`WindowedResample`):
+    /// one definition, so fused and unfused chains agree bit for bit.
+    func mapping(for volume: Volume<Float32>) throws(TransformError) -> WindowMapping {
         try validate()
         try Check.nonEmpty(volume)
-        let low = minimum, high = maximum, range = maximum - minimum
+        let range = maximum - minimum
         let (scale, offset): (Double, Double) = switch output {
         case .hounsfield: (1, 0)
-        case .unit: (1 / range, -low / range)
-        case .symmetric: (2 / range, -2 * low / range - 1)
+        case .unit: (1 / range, -minimum / range)
+        case .symmetric: (2 / range, -2 * minimum / range - 1)
         }
-        return (low, high, scale, offset)
+        return WindowMapping(low: minimum, high: maximum, scale: scale, offset: offset)
+    }
+}
+
+/// A window as a function of one voxel: clip to [low, high], then `× scale + offset`, in Double (as numpy's float64
+/// reference does), rounded once to Float32.
+struct WindowMapping: Sendable {
+    let low: Double
+    let high: Double
+    let scale: Double
+    let offset: Double
+
+    @inline(__always)
+    func callAsFunction(_ value: Float32) -> Float32 {
+        Float32(min(max(Double(value), low), high) * scale + offset)
     }
 }

@@ -54,6 +54,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Series decoded and transformed at once (each uses all cores).")
     var jobs: Int?
 
+    @Option(help: "Series decoded at once, when it should differ from --jobs (e.g. slow network storage).")
+    var decodeJobs: Int?
+
+    @Option(help: "Series transformed at once, when it should differ from --jobs.")
+    var transformJobs: Int?
+
     @Option(help: "Bytes of volumes in flight between stages, e.g. 4GB.")
     var memoryLimit: String?
 
@@ -141,6 +147,8 @@ struct RunCommand: AsyncParsableCommand {
         if let compression { c.output.compression = compression }
         if let chunks { c.output.chunks = chunks }
         if let jobs { c.execution.jobs = jobs }
+        if let decodeJobs { c.execution.decodeJobs = decodeJobs }
+        if let transformJobs { c.execution.transformJobs = transformJobs }
         if let memoryLimit { c.execution.memoryLimit = memoryLimit }
         if resume { c.execution.resume = true }
         if previews { c.output.previews = true }

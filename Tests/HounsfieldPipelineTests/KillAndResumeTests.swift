@@ -55,7 +55,14 @@ struct KillAndResumeTests {
                          "--normalize", "minmax"]
 
         let reference = root.appendingPathComponent("reference")
-        #expect(try PipelineTestSupport.shell(binary, arguments + ["--output", reference.path]) == 0)
+        #expect(try PipelineTestSupport.shell(
+            binary, arguments + ["--output", reference.path, "--decode-jobs", "2", "--transform-jobs", "1"]) == 0)
+        // Per-stage jobs given as flags reach the run, and its report says what ran.
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: reference.appendingPathComponent("report.json"))) as? [String: Any]
+        let execution = report?["execution"] as? [String: Any]
+        #expect(execution?["decode_jobs"] as? Int == 2)
+        #expect(execution?["transform_jobs"] as? Int == 1)
 
         let interrupted = root.appendingPathComponent("interrupted")
         let process = Process()

@@ -24,6 +24,7 @@ public struct StackLayout: Hashable, Sendable {
     /// Tilt below this angle (degrees) is rounding noise: over a 500 mm stack it moves the last slice < 0.2 mm.
     public static let tiltThreshold = 0.02
 
+    /// Measures a stack from its positions, already sorted along `normal` (a unit vector).
     public init(sortedPositions positions: [Vector3], normal: Vector3) {
         self.positions = positions
         self.normal = normal

@@ -32,14 +32,20 @@ public enum PaddingPolicy: String, Hashable, Sendable, Codable, CaseIterable {
 
 /// How a series becomes a volume.
 public struct LoadOptions: Hashable, Sendable {
+    /// What to do with a gantry-tilted stack (default: correct it).
     public var tilt: TiltPolicy
+    /// What to do with uneven slice spacing at load time (default: resample). `split` has already acted at scan time,
+    /// and resamples whatever unevenness is left.
     public var spacing: SpacingPolicy
+    /// What to do with PixelPaddingValue voxels (default: make them air).
     public var padding: PaddingPolicy
     /// The HU written for padding and for space outside the acquired slices when correcting tilt.
     public var airValue: Double
     /// Files decoded at once.
     public var concurrency: Int
 
+    /// The defaults correct tilt, resample uneven spacing, make padding −1024 HU, and decode on every core. Pass
+    /// `airValue: 0` for MR and other non-CT series.
     public init(
         tilt: TiltPolicy = .correct, spacing: SpacingPolicy = .resample, padding: PaddingPolicy = .air,
         airValue: Double = -1024, concurrency: Int? = nil

@@ -4,6 +4,7 @@ import HounsfieldCore
 /// The grid a series will be loaded onto, decided from headers alone (no pixel is decoded), and the corrections
 /// that lead there. Reports and `--dry-run` show it; `loadVolume` follows it.
 public struct PlannedGrid: Hashable, Sendable {
+    /// How the decoded stack becomes the planned grid.
     public enum Method: Hashable, Sendable {
         /// The sorted stack, unchanged.
         case stack
@@ -13,8 +14,11 @@ public struct PlannedGrid: Hashable, Sendable {
         case orthogonalGrid
     }
 
+    /// Voxel counts of the loaded volume.
     public var size: GridSize
+    /// Where the loaded volume will sit in patient space (LPS, mm).
     public var geometry: Geometry
+    /// How the stack is brought onto that grid.
     public var method: Method
     /// Sentences for reports: what was corrected and how.
     public var corrections: [String]

@@ -3,21 +3,35 @@ import HounsfieldCore
 public struct ExcludedFile: Hashable, Sendable, Codable {
     /// What kind of exclusion this is, for tools that count or filter them.
     public enum Kind: String, Hashable, Sendable, Codable {
+        /// The bytes are not a DICOM object.
         case notDICOM = "not_dicom"
+        /// The file could not be opened or read.
         case unreadable
+        /// DICOM, but truncated, with bad lengths, or with a layout attribute that does not parse (NumberOfFrames
+        /// `1A`).
         case malformed
+        /// A DICOMDIR: an index of other files, which are scanned on their own.
         case directoryIndex = "dicomdir"
+        /// No Rows/Columns or no frames: a structured report, a presentation state, and so on.
         case noImage = "no_image"
+        /// An image that cannot form a CT volume: colour, an unsupported bit layout or transfer syntax.
         case unsupported
+        /// A scout: ImageType says LOCALIZER, or a few slices not parallel to the rest of the series.
         case localizer
+        /// Another copy of an instance already in the series (same SOPInstanceUID and frame).
         case duplicate
+        /// A slice without position or orientation in a series whose other slices have them.
         case noGeometry = "no_geometry"
     }
 
+    /// The path or buffer name; for one frame of a multi-frame object, the object's name.
     public var file: String
+    /// The category, for tools that count or filter exclusions.
     public var kind: Kind
+    /// The sentence for the user: what is wrong and, where there is something to do, what.
     public var reason: String
 
+    /// An exclusion of `file` for `reason`.
     public init(file: String, kind: Kind, reason: String) {
         self.file = file
         self.kind = kind

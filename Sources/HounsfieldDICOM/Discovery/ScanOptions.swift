@@ -7,6 +7,7 @@ public struct ScanOptions: Hashable, Sendable {
     /// How many files to parse at once (default: two per core, since header reads wait on the disk).
     public var concurrency: Int
 
+    /// The defaults leave spacing to load time and read two files per core at once.
     public init(spacing: SpacingPolicy = .resample, concurrency: Int? = nil) {
         self.spacing = spacing
         self.concurrency = concurrency ?? ParallelLoop.defaultConcurrency * 2

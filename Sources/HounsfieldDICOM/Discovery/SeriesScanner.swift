@@ -14,12 +14,14 @@ import Synchronization
 /// Headers are parsed in parallel and stop before Pixel Data; grouping is by hashing on SeriesInstanceUID, so the
 /// cost grows linearly with the number of files.
 public struct SeriesScanner: Sendable {
+    /// How files are grouped into series, and how many are read at once.
     public var options: ScanOptions
     /// Called from worker threads as files are read: (files done, files in all). Long scans show progress with it.
     public var progress: (@Sendable (_ done: Int, _ total: Int) -> Void)?
     /// Where exclusions and the summary are logged (debug level: a library stays quiet unless asked).
     public var logger: Logger
 
+    /// A scanner with `options`, logging to `logger` and reporting to `progress` (on worker threads) as files are read.
     public init(
         options: ScanOptions = ScanOptions(), logger: Logger = Logger(label: "hounsfield.scan"),
         progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil

@@ -1,9 +1,12 @@
 import HounsfieldCore
 /// A DICOM attribute tag, `(group,element)`.
 public struct DICOMTag: Hashable, Sendable, CustomStringConvertible {
+    /// The group number, the first half of `(gggg,eeee)`.
     public let group: UInt16
+    /// The element number, the second half of `(gggg,eeee)`.
     public let element: UInt16
 
+    /// The tag `(group,element)`, written as in the standard: `DICOMTag(0x0020, 0x0032)` is ImagePositionPatient.
     public init(_ group: UInt16, _ element: UInt16) {
         self.group = group
         self.element = element

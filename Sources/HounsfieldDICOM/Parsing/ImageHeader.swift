@@ -6,35 +6,66 @@ import Foundation
 /// A single-frame file has one `FrameHeader`; an enhanced multi-frame object has one per frame, filled from its
 /// per-frame functional groups, then the shared functional groups, then the top-level attributes.
 public struct ImageHeader: Sendable {
+    /// The file or buffer the header was read from.
     public var source: ImageSource
+    /// SOPClassUID (0008,0016), or MediaStorageSOPClassUID from the file meta information when the data set has none.
     public var sopClassUID: String?
+    /// SOPInstanceUID (0008,0018): two objects with the same one are copies of the same instance.
     public var sopInstanceUID: String?
+    /// StudyInstanceUID (0020,000D).
     public var studyInstanceUID: String?
+    /// SeriesInstanceUID (0020,000E): the first key of grouping.
     public var seriesInstanceUID: String?
+    /// FrameOfReferenceUID (0020,0052): objects that share it share one patient coordinate system.
     public var frameOfReferenceUID: String?
+    /// Modality (0008,0060), such as `CT` or `MR`.
     public var modality: String?
+    /// SeriesDescription (0008,103E), as the scanner wrote it.
     public var seriesDescription: String?
+    /// ImageType (0008,0008) split at `\`, trimmed and upper-cased (`ORIGINAL`, `PRIMARY`, `LOCALIZER`, …); empty when
+    /// absent.
     public var imageType: [String]
+    /// The transfer syntax UID the data set was encoded in, as DCMTK read it.
     public var transferSyntaxUID: String
+    /// Whether the file starts with the 128-byte preamble and `DICM`; objects without one are read too.
     public var hasPreamble: Bool
+    /// InstanceNumber (0020,0013): used only to break ties between slices at the same position, never to sort.
     public var instanceNumber: Int?
+    /// AcquisitionNumber (0020,0012): the first attribute tried when repeated positions mean several acquisitions.
     public var acquisitionNumber: Int?
+    /// EchoNumbers (0018,0086), used to separate acquisitions at repeated positions.
     public var echoNumber: Int?
+    /// TemporalPositionIdentifier (0020,0100), used to separate acquisitions at repeated positions.
     public var temporalPosition: Int?
+    /// TriggerTime (0018,1060), in milliseconds; the last attribute tried to separate acquisitions at repeated
+    /// positions.
     public var triggerTime: Double?
+    /// Rows (0028,0010): pixels along a column, the y size of a slice (0 when absent).
     public var rows: Int
+    /// Columns (0028,0011): pixels along a row, the x size of a slice (0 when absent).
     public var columns: Int
+    /// BitsAllocated (0028,0100): bits per stored sample, 8, 16 or 32 for a supported image.
     public var bitsAllocated: Int
+    /// BitsStored (0028,0101): how many of the allocated bits hold the value (BitsAllocated when absent).
     public var bitsStored: Int
+    /// HighBit (0028,0102): the most significant bit of the value (BitsStored − 1 when absent).
     public var highBit: Int
+    /// Whether PixelRepresentation (0028,0103) is 1: stored values are two's complement, sign-extended from BitsStored.
     public var isSigned: Bool
+    /// SamplesPerPixel (0028,0002): 1 for grayscale; colour images are excluded from volumes.
     public var samplesPerPixel: Int
+    /// PhotometricInterpretation (0028,0004), such as `MONOCHROME2`.
     public var photometricInterpretation: String?
     /// Stored values at or between these two are padding (outside the reconstructed field of view), not tissue.
     public var pixelPadding: ClosedRange<Int>?
+    /// GantryDetectorTilt (0018,1120) in degrees, as declared. Only informative: tilt is measured from the slice
+    /// positions.
     public var gantryTilt: Double?
+    /// SpacingBetweenSlices (0018,0088) in mm: the z spacing of a single slice or of frames without positions.
     public var spacingBetweenSlices: Double?
+    /// SliceThickness (0018,0050) in mm: the width of a slice, never used as a spacing.
     public var sliceThickness: Double?
+    /// One entry per frame: one for a single-frame file, NumberOfFrames for an enhanced object, none without an image.
     public var frames: [FrameHeader]
     /// Attributes that decide the pixel layout but hold values that cannot be parsed (e.g. NumberOfFrames "1A").
     /// Such an image is refused: guessing would give a silently wrong volume.
@@ -46,13 +77,17 @@ public struct ImageHeader: Sendable {
 
 /// Geometry and value mapping of one frame.
 public struct FrameHeader: Sendable {
+    /// ImagePositionPatient: the centre of the frame's first pixel, in LPS millimetres (nil when absent).
     public var position: Vector3?
     /// Row cosine (along a row, as the column index grows) and column cosine.
     public var orientation: (row: Vector3, column: Vector3)?
     /// Distance between rows (y) and between columns (x), in mm, as PixelSpacing stores them.
     public var pixelSpacing: (betweenRows: Double, betweenColumns: Double)?
+    /// RescaleSlope: `HU = stored × slope + intercept` (1 when absent, zero or not finite).
     public var rescaleSlope: Double
+    /// RescaleIntercept, in HU (0 when absent or not finite).
     public var rescaleIntercept: Double
+    /// TemporalPositionIndex from the frame's FrameContentSequence (enhanced objects only).
     public var temporalPosition: Int?
 }
 

@@ -2,7 +2,10 @@ import HounsfieldCore
 /// Where the bytes of one DICOM object come from: a file on disk, or a buffer handed over in memory (a service that
 /// receives uploads or C-STORE payloads never has to write them to disk).
 public enum ImageSource: Hashable, Sendable, CustomStringConvertible {
+    /// A file on disk, by path; read when the scan or the decode needs it.
     case file(String)
+    /// A whole DICOM object in memory, with the name error messages and reports show for it. Two buffers with the same
+    /// name compare equal, whatever their bytes.
     case memory(name: String, bytes: [UInt8])
 
     /// The file path, or the buffer's name: what error messages and reports show.

@@ -11,8 +11,10 @@ public struct SyntheticPhantom: Sendable {
     public var radius: Double
     /// z range (mm) over which the lungs exist.
     public var lungRange: ClosedRange<Double>
+    /// Seeds the noise: the same seed gives the same values at the same point.
     public var seed: UInt64
 
+    /// A phantom whose trunk fits in `radius` mm, with lungs over the z range `lungRange` (mm).
     public init(radius: Double, lungRange: ClosedRange<Double>, seed: UInt64 = 1) {
         self.radius = radius
         self.lungRange = lungRange

@@ -7,21 +7,27 @@ import HounsfieldCore
 /// Pixels are signed 16-bit stored values with RescaleIntercept −1024; outside the reconstruction circle they hold
 /// PixelPaddingValue −2000, as many scanners write.
 public struct SyntheticSeries: Sendable {
+    /// Rows and columns of every slice (slices are square); at most 65535.
     public var size: Int
+    /// The number of slices, one file each.
     public var slices: Int
     /// Spacing x, y (in-plane) and z (between slices along the table), mm.
     public var spacing: Vector3
+    /// The encoding of the files.
     public var syntax: SyntheticTransferSyntax
     /// Gantry tilt in degrees: the slice planes are rotated about the x axis while the table moves along z.
     public var tiltDegrees: Double
     /// Random file names (with InstanceNumber still spatial), to prove sorting does not rely on names.
     public var shuffleNames: Bool
+    /// Seeds the phantom's noise, the UIDs and the shuffled names: the same seed writes the same files.
     public var seed: UInt64
     /// Overrides the generated SeriesInstanceUID (to put several acquisitions under one UID, as scanners do).
     public var seriesInstanceUID: String?
     /// AcquisitionNumber written into every file.
     public var acquisitionNumber: Int = 1
 
+    /// A series of `slices` square slices of `size` pixels, `spacing` mm apart (x, y in-plane, z along the table). The
+    /// defaults make a 512×512×300 chest-sized CT at 0.7 × 0.7 × 1.25 mm in explicit VR little endian.
     public init(
         size: Int = 512, slices: Int = 300, spacing: Vector3 = Vector3(0.7, 0.7, 1.25),
         syntax: SyntheticTransferSyntax = .explicit, tiltDegrees: Double = 0, shuffleNames: Bool = false,
@@ -43,12 +49,14 @@ public struct SyntheticSeries: Sendable {
                                 seed: seed)
     }
 
-    /// Row and column cosines of every slice, and the position of slice k.
+    /// The row cosine of every slice: (1, 0, 0), which tilt leaves alone.
     public var rowCosine: Vector3 { Vector3(1, 0, 0) }
+    /// The column cosine of every slice: (0, 1, 0) tilted about x by ``tiltDegrees``, so the slices shear along z.
     public var columnCosine: Vector3 {
         let angle = tiltDegrees * .pi / 180
         return Vector3(0, cos(angle), -sin(angle))
     }
+    /// ImagePositionPatient of slice `k` (LPS, mm): slice centres lie on the z axis, `k × spacing.z` apart.
     public func position(ofSlice k: Int) -> Vector3 {
         let half = Double(size - 1) / 2
         let center = Vector3(0, 0, Double(k) * spacing.z)

@@ -1,5 +1,6 @@
 /// One line of `manifest.jsonl`: a published volume (`docs/format.md`).
 public struct ManifestEntry: Codable, Sendable, Hashable {
+    /// The volume's key, unique within the output folder.
     public var key: String
     /// The shard's file name, relative to the output folder.
     public var shard: String
@@ -9,22 +10,29 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
     public var labelPath: String?
     /// (z, y, x).
     public var shape: [Int]
+    /// The image's element type, by numpy's name.
     public var dtype: ShardElementType
     /// (x, y, z) mm.
     public var spacing: [Double]
+    /// The centre of voxel (0, 0, 0), LPS mm.
     public var origin: [Double]
     /// Row-major 3×3; columns are the directions of i, j, k.
     public var direction: [Double]
+    /// The checksum of the stored image (`sha256-slices:…`, see `docs/format.md`); ``ManifestVerification`` recomputes
+    /// it.
     public var checksum: String
     /// Bytes stored in the shard for this volume.
     public var bytes: Int
+    /// The salted hash of the source series ("" when not recorded).
     public var sourceSeries: String
     /// Path of the preview relative to the folder.
     public var preview: String?
     /// Warnings from discovery and decoding (also in the shard).
     public var warnings: [String]
+    /// `ok` for a published volume; lines with another status are skipped by merge and verify.
     public var status: String
 
+    /// A line as the writer makes it; `status` defaults to `ok`.
     public init(
         key: String, shard: String, path: String, labelPath: String?, shape: [Int], dtype: ShardElementType,
         spacing: [Double], origin: [Double], direction: [Double], checksum: String, bytes: Int, sourceSeries: String,

@@ -19,8 +19,10 @@ public struct ManifestMerge: Sendable {
         public var missingShards: [String]
     }
 
+    /// The output folder whose manifests are merged.
     public let folder: OutputFolder
 
+    /// A merge of the manifests in `folder`; nothing is read until ``run()``.
     public init(folder: URL) { self.folder = OutputFolder(folder) }
 
     /// Merges and writes `manifest.jsonl` atomically, sorted by key. Run it when the writers have finished: a

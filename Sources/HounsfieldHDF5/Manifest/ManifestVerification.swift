@@ -6,27 +6,35 @@ import HounsfieldCore
 public struct ManifestVerification: Sendable {
     /// One thing that is wrong, with the key and shard it concerns.
     public struct Problem: Sendable, Codable, Hashable, CustomStringConvertible {
+        /// The volume's key.
         public var key: String
+        /// The shard file name the manifest gives for it.
         public var shard: String
+        /// What is wrong, in a sentence.
         public var reason: String
         public var description: String { "\(key) in \(shard): \(reason)" }
     }
 
+    /// What a verification found.
     public struct Report: Sendable, Codable, Hashable {
         /// Volumes checked.
         public var checked: Int
         /// Volumes whose every check passed.
         public var passed: Int
+        /// Every mismatch or unreadable volume, one entry per problem (a volume can have several).
         public var problems: [Problem]
         /// Volumes in shards that no manifest line lists (run `manifest merge` to add them).
         public var unlisted: [String]
         /// Manifest lines that did not parse.
         public var unreadable: [String]
+        /// Whether nothing is wrong: no problems and no unreadable lines. Unlisted volumes are not counted as wrong.
         public var isClean: Bool { problems.isEmpty && unreadable.isEmpty }
     }
 
+    /// The output folder being checked.
     public let folder: OutputFolder
 
+    /// A verification of `folder`; nothing is read until ``run(progress:)``.
     public init(folder: URL) { self.folder = OutputFolder(folder) }
 
     /// Verifies every line; `progress` is called after each volume with (done, total).

@@ -3,9 +3,12 @@ import Foundation
 /// The naming rules of an output folder (`docs/format.md`): shard and manifest names per worker, and reading every
 /// manifest in the folder.
 public struct OutputFolder: Sendable {
+    /// The folder, standardized.
     public let url: URL
+    /// The folder's path.
     public var path: String { url.path }
 
+    /// The folder at `url`; it need not exist yet.
     public init(_ url: URL) { self.url = url.standardizedFileURL }
 
     /// A shard's name: `shard-00042.h5`, or `shard-00042-w3.h5` for worker "w3".

@@ -11,12 +11,14 @@ public struct PreviewOptions: Sendable, Hashable {
         case automatic
     }
 
+    /// How stored values map to gray levels (default: automatic).
     public var window: Window
     /// Pixels along the longest physical extent of the volume, per view.
     public var size: Int
     /// JPEG quality, 1…100.
     public var quality: Int
 
+    /// Previews of `size` pixels per view at JPEG `quality`.
     public init(window: Window = .automatic, size: Int = 256, quality: Int = 85) {
         self.window = window
         self.size = size

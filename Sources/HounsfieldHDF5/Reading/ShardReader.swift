@@ -8,16 +8,22 @@ import HounsfieldCore
 /// lock or by plugins: every codec of the format is built in. Open one reader per process (HDF5 handles must not
 /// cross `fork`).
 public final class ShardReader {
+    /// The shard file.
     public let url: URL
+    /// The shard's `format_version` (at most ``ShardFormat/version``, or opening fails).
     public let formatVersion: Int
     /// The software that wrote the shard.
     public let writer: String
     /// The writer's worker name, "" for a single writer.
     public let worker: String
+    /// Threads that decompress chunks (at least 1).
     public let concurrency: Int
     private let file: HDF5Object
     private let volumes: HDF5Object
 
+    /// Opens a published shard. Throws ``ShardError/invalidRequest(_:)`` for a `.partial` file,
+    /// ``ShardError/malformed(path:reason:)`` when the file is not a Hounsfield shard, and
+    /// ``ShardError/unsupportedVersion(path:version:)`` when it was written by a newer format.
     public init(url: URL, concurrency: Int = ParallelLoop.defaultConcurrency) throws(ShardError) {
         self.url = url
         self.concurrency = max(1, concurrency)

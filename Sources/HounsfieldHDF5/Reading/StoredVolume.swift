@@ -2,17 +2,23 @@ import HounsfieldCore
 
 /// What a shard says about one stored volume, without its voxels.
 public struct StoredVolume: Sendable, Hashable {
+    /// The volume's key.
     public var key: String
     /// The shard's file name.
     public var shard: String
     /// Voxel counts (x, y, z); the dataset's shape is (z, y, x).
     public var size: GridSize
+    /// How the image's voxels are stored.
     public var elementType: ShardElementType
+    /// Where the voxels sit in patient space (LPS, mm).
     public var geometry: Geometry
+    /// What the shard records besides voxels and geometry: provenance, transform, window, warnings.
     public var metadata: VolumeMetadata
+    /// The image checksum recorded when it was written ("" when absent).
     public var checksum: String
     /// The label's element type, when the volume has a label.
     public var labelElementType: ShardElementType?
+    /// The label checksum recorded when it was written, when the volume has a label.
     public var labelChecksum: String?
     /// Bytes the image (and label) occupy in the shard.
     public var storedBytes: Int

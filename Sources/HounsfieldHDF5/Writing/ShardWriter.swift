@@ -12,7 +12,9 @@ import Logging
 /// Not `Sendable`: one writer belongs to one task. Several processes can write to one folder, each with its own
 /// `worker` name.
 public final class ShardWriter {
+    /// The output folder.
     public let folder: OutputFolder
+    /// Layout, compression, rotation and naming, as validated at creation.
     public let options: ShardWriterOptions
     private let logger: Logger
 
@@ -76,11 +78,11 @@ public final class ShardWriter {
 
         let group = try shard.volumes.createGroup(key)
         try writeAttributes(of: image, metadata: metadata, to: group)
-        let stored = try writeDataset(image, named: "image", in: group, shardName: shard.name)
+        let stored = try writeDataset(image, named: "image", in: group, writeback: shard.writeback)
         try group.write("checksum", string: stored.checksum)
         var bytes = stored.bytes
         if let label {
-            let storedLabel = try writeDataset(label, named: "label", in: group, shardName: shard.name)
+            let storedLabel = try writeDataset(label, named: "label", in: group, writeback: shard.writeback)
             try group.write("label_checksum", string: storedLabel.checksum)
             bytes += storedLabel.bytes
         }
@@ -117,14 +119,16 @@ public final class ShardWriter {
         let name: String
         let file: HDF5Object
         let volumes: HDF5Object
+        let writeback: Writeback
         var keys: Set<String> = []
         var entries: [ManifestEntry] = []
         var bytes = 0
 
-        init(name: String, file: HDF5Object, volumes: HDF5Object) {
+        init(name: String, file: HDF5Object, volumes: HDF5Object, writeback: Writeback) {
             self.name = name
             self.file = file
             self.volumes = volumes
+            self.writeback = writeback
         }
     }
 
@@ -141,7 +145,7 @@ public final class ShardWriter {
         try file.write("worker", string: options.worker ?? "")
         let volumes = try file.createGroup(ShardFormat.volumesGroup)
         logger.debug("opened shard", metadata: ["shard": "\(name)"])
-        return OpenShard(name: name, file: file, volumes: volumes)
+        return OpenShard(name: name, file: file, volumes: volumes, writeback: Writeback(path: partialPath(name)))
     }
 
     /// Closes the open shard and makes it visible: flush, close, fsync, rename, fsync the folder; then the manifest.
@@ -153,6 +157,7 @@ public final class ShardWriter {
         let name = shard.name
         try shard.volumes.close()
         try shard.file.close()
+        shard.writeback.finish()
         try Durability.sync(partialPath(name))
         try Durability.renameAtomically(partialPath(name), to: finalPath(name))
         try Durability.syncDirectory(folder.path)
@@ -178,7 +183,7 @@ public final class ShardWriter {
     // MARK: - Datasets and attributes
 
     private func writeDataset<S: ShardScalar>(
-        _ volume: Volume<S>, named name: String, in group: HDF5Object, shardName: String
+        _ volume: Volume<S>, named name: String, in group: HDF5Object, writeback: Writeback
     ) throws(ShardError) -> (bytes: Int, checksum: String) {
         let type = S.shardElementType
         let shape = [volume.size.z, volume.size.y, volume.size.x]
@@ -193,7 +198,6 @@ public final class ShardWriter {
         let commit = OrderedCommit()
         let failure = ErrorSlot<ShardError>()
         let datasetID = dataset.id, datasetName = dataset.name
-        let writeback = Writeback(path: partialPath(shardName))
         // Per chunk: bytes stored and slice digests, filled by whichever thread writes the chunk.
         var storedBytes = [Int](repeating: 0, count: grid.chunkCount)
         var sliceDigests = [[[UInt8]]](repeating: [], count: grid.chunkCount)

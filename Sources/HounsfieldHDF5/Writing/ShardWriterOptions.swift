@@ -2,7 +2,9 @@ import HounsfieldCore
 
 /// How a `ShardWriter` lays out, compresses, rotates and names its shards.
 public struct ShardWriterOptions: Sendable, Hashable {
+    /// The chunk codec (default: shuffle + gzip 1).
     public var compression: ShardCompression
+    /// The chunk shape (default: slabs of about 4 MiB).
     public var chunks: ChunkLayout
     /// A shard is closed once it holds this many compressed bytes (a volume is never split, so a shard can exceed it
     /// by one volume).
@@ -21,6 +23,7 @@ public struct ShardWriterOptions: Sendable, Hashable {
     /// Threads that compress chunks.
     public var concurrency: Int
 
+    /// Defaults: gzip 1, 4 MiB slabs, shards of up to 2 GiB, a single writer, no resume, no previews, every core.
     public init(
         compression: ShardCompression = .default, chunks: ChunkLayout = .default, maxShardBytes: Int = 2 << 30,
         maxVolumesPerShard: Int = .max, worker: String? = nil, resume: Bool = false, previews: PreviewOptions? = nil,

@@ -14,10 +14,17 @@ public final class BoundedChannel<Element: Sendable>: Sendable {
         var waitingReceivers: [CheckedContinuation<Element?, Never>] = []
     }
 
+    /// The most elements queued at once (at least 1).
     public let capacity: Int
+    /// The most bytes queued at once (at least 1), by the sizes senders declare; one larger element still fits an empty
+    /// channel.
     public let byteLimit: Int
     private let state = Mutex(State())
 
+    /// A channel for up to `capacity` elements and `byteLimit` bytes (values below 1 count as 1).
+    ///
+    /// Neither `send` nor `receive` reacts to task cancellation: a cancelled task stays suspended until an element or
+    /// room arrives, or until ``finish()``. Whoever cancels the stages finishes their channels.
     public init(capacity: Int, byteLimit: Int = .max) {
         self.capacity = max(1, capacity)
         self.byteLimit = max(1, byteLimit)

@@ -5,6 +5,10 @@ import Yams
 /// Reads a configuration file (JSON, or YAML when the name ends in `.yaml`/`.yml`), refusing unknown keys by their
 /// path so a typo never silently does nothing.
 public enum ConfigurationFile {
+    /// Reads and parses the file at `path`. Throws ``ConfigurationError/unreadable(file:reason:)`` when it cannot be
+    /// read or parsed, ``ConfigurationError/unknownKey(path:known:)`` for a key that does not exist, and
+    /// ``ConfigurationError/invalid(path:reason:)`` for a value of the wrong type. Values are not validated here:
+    /// ``RunConfiguration/validate()`` does that.
     public static func load(_ path: String) throws(ConfigurationError) -> RunConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(file: path, reason: "the file does not exist or cannot be read")

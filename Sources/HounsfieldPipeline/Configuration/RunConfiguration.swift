@@ -9,17 +9,24 @@ import HounsfieldTransforms
 public struct RunConfiguration: Codable, Sendable, Hashable {
     /// Files and folders to read.
     public var inputs: [String]
+    /// Which series are processed (default: CT only).
     public var filters: Filters
-    /// What decoding does about tilt, uneven spacing and padding.
+    /// What decoding does about tilt and uneven spacing (padding always becomes air: there is no key for it).
     public var loading: Loading
     /// The transform chain. When nil, it is built from `preprocessing` (the usual HU → clip → resample →
     /// normalize order).
     public var transforms: [TransformSpecification]?
+    /// The shortcut chain (window, spacing, normalization), used when `transforms` is nil.
     public var preprocessing: Preprocessing
+    /// Where and how volumes are stored.
     public var output: Output
+    /// How identifiers are hashed.
     public var privacy: Privacy
+    /// Parallelism, memory, retries, resume and multi-machine splitting: how the run goes, never the voxels it writes.
     public var execution: Execution
 
+    /// A configuration with every default: CT only, tilt corrected, uneven spacing resampled, no transforms, float32
+    /// gzip shards, one job. Set the fields that matter, then ``validate()``.
     public init(inputs: [String] = [], filters: Filters = .init(), loading: Loading = .init(),
                 transforms: [TransformSpecification]? = nil, preprocessing: Preprocessing = .init(),
                 output: Output = .init(), privacy: Privacy = .init(), execution: Execution = .init()) {
@@ -37,11 +44,13 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     public struct Filters: Codable, Sendable, Hashable {
         /// Accepted modalities (DICOM Modality); empty accepts all.
         public var modality: [String] = ["CT"]
+        /// Series with fewer slices are skipped.
         public var minimumSlices: Int = 1
         /// A regular expression the SeriesDescription must contain a match of (case-insensitive); nil accepts all.
         public var seriesDescription: String?
         /// Accepted slice spacing range in mm, [min, max].
         public var sliceThickness: [Double]?
+        /// The defaults: CT, at least one slice, any description and spacing.
         public init() {}
         enum CodingKeys: String, CodingKey {
             case modality, minimumSlices = "minimum_slices", seriesDescription = "series_description"
@@ -49,9 +58,13 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         }
     }
 
+    /// What decoding does about gantry tilt and uneven spacing (padding always becomes air, −1024 HU).
     public struct Loading: Codable, Sendable, Hashable {
+        /// What to do with a tilted stack (default: correct it).
         public var tilt: TiltPolicy = .correct
+        /// What to do with uneven slice spacing (default: resample; `split` acts at scan time).
         public var spacing: SpacingPolicy = .resample
+        /// The defaults: correct tilt, resample uneven spacing.
         public init() {}
     }
 
@@ -59,41 +72,55 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     public struct Preprocessing: Codable, Sendable, Hashable {
         /// HU window [lower, upper] to clip to.
         public var window: [Double]?
-        /// Target spacing (x, y, z) in mm.
+        /// Target spacing (x, y, z) in mm, or one value for all three.
         public var spacing: [Double]?
+        /// How `spacing` resamples (default: linear).
         public var interpolation: Resample.Interpolation = .linear
         /// none, minmax (with a window: the window onto [0, 1]), zscore (per volume) or nnunet-ct (needs
         /// dataset statistics in `transforms`).
         public var normalize: String = "none"
+        /// The defaults: no window, no resampling, no normalization.
         public init() {}
     }
 
+    /// Where and how volumes are stored.
     public struct Output: Codable, Sendable, Hashable {
+        /// The output folder; a batch run needs one, the per-study API ignores it.
         public var folder: String?
+        /// The stored element type (default: float32).
         public var dtype: ShardElementType = .float32
         /// Integer dtypes store round(value × scale).
         public var scale: Double = 1
+        /// `gzip:N`, `zstd:N`, `lz4` or `none` (see `ShardCompression.init(parsing:)`).
         public var compression: String = "gzip:1"
+        /// `slabs`, `slabs:N` or `cubes:N` (see `ChunkLayout.init(parsing:)`).
         public var chunks: String = "slabs"
         /// A size such as "2GB" or "512MiB".
         public var shardSize: String = "2GiB"
+        /// A shard is closed after this many volumes; nil leaves only the size limit.
         public var shardVolumes: Int?
+        /// Whether to write a QC preview JPEG per volume and an `index.html`.
         public var previews: Bool = false
+        /// The defaults: float32, gzip 1, slabs, 2 GiB shards, no previews, no folder.
         public init() {}
         enum CodingKeys: String, CodingKey {
             case folder, dtype, scale, compression, chunks, shardSize = "shard_size", shardVolumes = "shard_volumes", previews
         }
     }
 
+    /// How series identities are hashed in everything written.
     public struct Privacy: Codable, Sendable, Hashable {
         /// Salt for hashing identifiers; keep it secret and fixed across runs of one dataset so keys stay stable.
         public var salt: String = ""
         /// Store the SeriesInstanceUID in clear (off by default).
         public var keepIdentifiers: Bool = false
+        /// The defaults: empty salt, identifiers hashed.
         public init() {}
         enum CodingKeys: String, CodingKey { case salt, keepIdentifiers = "keep_identifiers" }
     }
 
+    /// How the run goes: parallelism, memory, retries, resume and multi-machine splitting. None of it changes a
+    /// volume's voxels or key, so none of it enters the configuration key.
     public struct Execution: Codable, Sendable, Hashable {
         /// Series decoded and transformed at once (each uses all cores inside).
         public var jobs: Int = 1
@@ -106,11 +133,15 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var memoryLimit: String?
         /// Retries of a series after a transient I/O error.
         public var retries: Int = 2
+        /// Continue an earlier run in the same folder, skipping what it published (`--resume`).
         public var resume: Bool = false
+        /// This process's part of the series when several share the work, in `0..<shardCount`.
         public var shardIndex: Int = 0
+        /// How many processes share the work; each takes the series whose hashed identity falls to its `shardIndex`.
         public var shardCount: Int = 1
         /// Worker name for shard files (several processes, one folder); nil for a single process.
         public var worker: String?
+        /// The defaults: one job, two retries, one process, no resume, memory limit a quarter of physical memory.
         public init() {}
         enum CodingKeys: String, CodingKey {
             case jobs, decodeJobs = "decode_jobs", transformJobs = "transform_jobs", memoryLimit = "memory_limit", retries, resume, shardIndex = "shard_index", shardCount = "shard_count", worker

@@ -8,15 +8,21 @@ import Synchronization
 /// A batch run: find the series under the inputs, select them, and stream them through decode → transform → shard
 /// writer, with bounded channels between the stages. One failing series is recorded and the run goes on.
 public struct BatchRun: Sendable {
+    /// The configuration the run follows, validated.
     public let configuration: RunConfiguration
+    /// The output folder (`output.folder`).
     public let output: URL
+    /// The per-series work, shared with the per-study ``Preprocessor``.
     public let processor: SeriesProcessor
+    /// Where the run logs what it does.
     public var logger: Logger
     /// Called after each finished series, from any thread.
     public var progress: (@Sendable (RunProgress) -> Void)?
     /// Called once the plan is known: (series to process, series resumed).
     public var planned: (@Sendable (Int, Int) -> Void)?
 
+    /// Validates `configuration` and prepares a run; nothing is read or written yet. Throws
+    /// ``RunError/configuration(_:)`` when the configuration is invalid or has no output folder.
     public init(configuration: RunConfiguration, logger: Logger = Logger(label: "hounsfield.run")) throws(RunError) {
         guard let folder = configuration.output.folder else {
             throw .configuration(.invalid(path: "output.folder", reason: "give an output folder (--output)"))
@@ -185,7 +191,7 @@ public struct BatchRun: Sendable {
             tool: ShardFormat.softwareVersion, configurationKey: configuration.key, output: output.path,
             started: ISO8601DateFormatter().string(from: started), seconds: seconds, dryRun: dryRun, cancelled: cancelled,
             counts: counts, bytesWritten: bytes, estimatedBytes: estimated, series: series, excluded: excluded,
-            shards: shards)
+            shards: shards, execution: configuration.execution)
     }
 }
 

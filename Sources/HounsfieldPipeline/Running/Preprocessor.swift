@@ -6,8 +6,11 @@ import HounsfieldDICOM
 /// `SeriesProcessor` as `hounsfield run`, so the voxels are byte-identical to what the batch pipeline writes for the
 /// same configuration.
 public struct Preprocessor: Sendable {
+    /// The per-series work, shared with ``BatchRun``.
     public let processor: SeriesProcessor
 
+    /// Validates `configuration` and builds its chain once; throws ``ConfigurationError/invalid(path:reason:)`` naming
+    /// the key at fault. `output.folder` and `execution` are not used.
     public init(configuration: RunConfiguration) throws(ConfigurationError) {
         processor = try SeriesProcessor(configuration: configuration)
     }

@@ -6,22 +6,31 @@ import HounsfieldHDF5
 public struct ProcessedVolume: Sendable {
     /// The stable output key (salted hash of the series identity unless identifiers are kept).
     public var key: String
+    /// The voxels in the output dtype, with their geometry.
     public var image: StoredImage
+    /// What a shard would record with the volume: provenance, transform, keys, warnings.
     public var metadata: VolumeMetadata
     /// SeriesDescription, for people (reports); not stored in shards.
     public var seriesDescription: String?
 
+    /// Voxel counts of the image.
     public var size: GridSize { image.size }
+    /// Where the image sits in patient space (LPS, mm).
     public var geometry: Geometry { image.geometry }
 }
 
 /// Voxels in the output dtype.
 public enum StoredImage: Sendable, Hashable {
+    /// Stored as float32.
     case float32(Volume<Float32>)
+    /// Stored as float16.
     case float16(Volume<Float16>)
+    /// Stored as int16: round(value × scale), saturated.
     case int16(Volume<Int16>)
+    /// Stored as uint8: round(value × scale), saturated.
     case uint8(Volume<UInt8>)
 
+    /// Voxel counts of the image.
     public var size: GridSize {
         switch self {
         case .float32(let v): v.size
@@ -31,6 +40,7 @@ public enum StoredImage: Sendable, Hashable {
         }
     }
 
+    /// Where the image sits in patient space (LPS, mm).
     public var geometry: Geometry {
         switch self {
         case .float32(let v): v.geometry
@@ -40,6 +50,7 @@ public enum StoredImage: Sendable, Hashable {
         }
     }
 
+    /// The element type, by numpy's name.
     public var elementType: ShardElementType {
         switch self {
         case .float32: .float32
@@ -49,6 +60,7 @@ public enum StoredImage: Sendable, Hashable {
         }
     }
 
+    /// Bytes of the voxels, uncompressed.
     public var byteCount: Int { size.voxelCount * elementType.size }
 
     /// The checksum the manifest records for this image once written (`sha256-slices:…`, docs/format.md).

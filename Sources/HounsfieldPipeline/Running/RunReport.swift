@@ -4,6 +4,7 @@ import Foundation
 public struct RunReport: Codable, Sendable {
     /// What happened to one series.
     public struct SeriesOutcome: Codable, Sendable {
+        /// What became of the series; the raw value is what `report.json` says.
         public enum Status: String, Codable, Sendable {
             /// Processed and published in a shard.
             case written
@@ -23,45 +24,73 @@ public struct RunReport: Codable, Sendable {
 
         /// The output key (hashed identity).
         public var key: String
+        /// SeriesDescription, for people.
         public var description: String?
+        /// Modality of the series.
         public var modality: String?
+        /// What became of the series.
         public var status: Status
+        /// Why the filters skipped it (`filtered` only).
         public var reason: String?
+        /// The stage that failed: `decode`, `transform` or `write` (`failed` only).
         public var stage: String?
+        /// The file at fault, when the failure names one.
         public var file: String?
+        /// The failure, in a sentence.
         public var error: String?
+        /// Slices of the series as discovered.
         public var slices: Int
         /// Output shape (z, y, x) when written or planned.
         public var shape: [Int]?
+        /// Wall-clock seconds per stage.
         public var seconds: [String: Double]
+        /// Discovery's warnings about the series, as sentences.
         public var warnings: [String]
+        /// Tries made (more than 1 after a transient I/O error).
         public var attempts: Int
     }
 
+    /// The software that ran (`hounsfield 0.2.0`).
     public var tool: String
+    /// The configuration key every written volume records.
     public var configurationKey: String
+    /// The output folder's path.
     public var output: String
+    /// When the run started, ISO 8601.
     public var started: String
+    /// Wall-clock seconds of the whole run.
     public var seconds: Double
+    /// Whether nothing was written (`--dry-run`).
     public var dryRun: Bool
+    /// Whether the run was cancelled (Ctrl-C) before it finished.
     public var cancelled: Bool
+    /// Series per status (`written`, `failed`, …), and `excluded_files`.
     public var counts: [String: Int]
+    /// Bytes of voxels written, uncompressed.
     public var bytesWritten: Int
     /// Estimated output bytes (dry run: of the planned volumes).
     public var estimatedBytes: Int?
+    /// Every series found, sorted by key.
     public var series: [SeriesOutcome]
     /// Files that formed no series, with their reason.
     public var excluded: [Excluded]
+    /// Shard files this run published.
     public var shards: [String]
+    /// How the run went (jobs per stage, memory limit, split): what flags and file decided, for whoever tunes it.
+    public var execution: RunConfiguration.Execution?
 
+    /// A file that formed no series.
     public struct Excluded: Codable, Sendable {
+        /// The file's path (or buffer name).
         public var file: String
+        /// Why it formed no series.
         public var reason: String
     }
 
     enum CodingKeys: String, CodingKey {
         case tool, configurationKey = "configuration_key", output, started, seconds, dryRun = "dry_run", cancelled
         case counts, bytesWritten = "bytes_written", estimatedBytes = "estimated_bytes", series, excluded, shards
+        case execution
     }
 }
 

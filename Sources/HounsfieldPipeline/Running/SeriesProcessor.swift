@@ -9,6 +9,7 @@ import Synchronization
 /// What happens to one series, from descriptor to processed volume: the single code path that the batch run and
 /// the per-study API share, so both give the same bytes for the same configuration.
 public struct SeriesProcessor: Sendable {
+    /// The configuration, validated.
     public let configuration: RunConfiguration
     let chain: [TransformSpecification]
     let transform: any VolumeTransform
@@ -17,6 +18,8 @@ public struct SeriesProcessor: Sendable {
     let transformKey: String
     let configurationKey: String
 
+    /// Validates `configuration` and builds its chain and keys once. Throws
+    /// ``ConfigurationError/invalid(path:reason:)`` naming the key at fault.
     public init(configuration: RunConfiguration) throws(ConfigurationError) {
         try configuration.validate()
         self.configuration = configuration
