@@ -18,7 +18,7 @@ public struct GridSize: Hashable, Sendable, Codable, CustomStringConvertible {
     @inlinable public var voxelCount: Int { x * y * z }
 
     /// x × y: the number of voxels in one slice.
-    @inlinable public var sliceCount: Int { x * y }
+    @inlinable public var voxelsPerSlice: Int { x * y }
 
     /// The sizes as an array `[x, y, z]`.
     public var array: [Int] { [x, y, z] }

@@ -16,7 +16,7 @@ public struct VoxelStatistics: Hashable, Sendable, Codable {
     /// `K` is near the values); slabs are merged with Chan's formula. This keeps Welford's accuracy without its
     /// division per voxel, which made statistics slower than decoding.
     public init<Scalar: VoxelScalar>(of volume: Volume<Scalar>) {
-        let slab = max(1, volume.size.sliceCount)
+        let slab = max(1, volume.size.voxelsPerSlice)
         let parts = volume.voxels.withUnsafeBufferPointer { voxels in
             let slabs = (voxels.count + slab - 1) / slab
             return ParallelLoop.map(slabs) { index -> Welford in

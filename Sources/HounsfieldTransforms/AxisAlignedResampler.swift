@@ -89,7 +89,7 @@ struct AxisAlignedResampler {
         samples: [Float32], sampleSize: GridSize, xs: AxisMap, ys: AxisMap, zs: AxisMap, size: GridSize,
         geometry: Geometry, fill: Float32, inputMapping: WindowMapping? = nil, outputMappings: [WindowMapping] = []
     ) -> Volume<Float32> {
-        let inputPlane = sampleSize.sliceCount, outputPlane = size.sliceCount
+        let inputPlane = sampleSize.voxelsPerSlice, outputPlane = size.voxelsPerSlice
         let (width, height, inputWidth, inputHeight) = (size.x, size.y, sampleSize.x, sampleSize.y)
         let xTaps = xs.taps, yTaps = ys.taps, taps = zs.taps
 
@@ -201,7 +201,7 @@ struct AxisAlignedResampler {
 
     /// Nearest neighbour needs no arithmetic: each output voxel copies one input voxel.
     private func gather(xs: AxisMap, ys: AxisMap, zs: AxisMap) -> Volume<Float32> {
-        let (width, height, inputWidth, inputPlane) = (size.x, size.y, input.size.x, input.size.sliceCount)
+        let (width, height, inputWidth, inputPlane) = (size.x, size.y, input.size.x, input.size.voxelsPerSlice)
         let fill = fill
         return input.voxels.withUnsafeBufferPointer { voxels in
             Volume(size: size, geometry: geometry) { output in

@@ -17,7 +17,7 @@ enum BSplineCoefficients {
     /// spline per slice is `axes: [0, 1]`.
     static func compute(_ samples: [Float32], size n: GridSize, axes: Set<Int>) -> [Float32] {
         var coefficients = samples
-        let plane = n.sliceCount
+        let plane = n.voxelsPerSlice
         coefficients.withUnsafeMutableBufferPointer { buffer in
             let slots = DisjointSlots(buffer)
             // x: each row is a contiguous line. y and z: all x positions of a row are filtered together, so every

@@ -176,3 +176,21 @@ public struct CropToForeground: VolumeTransform, Hashable, Codable {
         return (box.extract(from: image, fill: -1024), box.extract(from: label, fill: 0))
     }
 }
+
+extension CropOrPad {
+    /// Decodes from a configuration; `fill` may be left out (−1024, air).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        size = try container.decode([Int].self, forKey: .size)
+        fill = try container.decodeIfPresent(Double.self, forKey: .fill) ?? -1024
+    }
+}
+
+extension CropToForeground {
+    /// Decodes from a configuration; `threshold` (−500 HU) and `margin` (0) may be left out.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(threshold: try container.decodeIfPresent(Double.self, forKey: .threshold) ?? -500,
+                  margin: try container.decodeIfPresent(Int.self, forKey: .margin) ?? 0)
+    }
+}

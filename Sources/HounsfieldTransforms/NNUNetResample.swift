@@ -126,7 +126,7 @@ public struct NNUNetResample: VolumeTransform, Hashable, Codable {
 
     /// skimage clips each resized slice to the range of the slice it came from.
     private static func clipSlices(_ resized: inout Volume<Float32>, toRangesOf original: Volume<Float32>) {
-        let inputPlane = original.size.sliceCount, outputPlane = resized.size.sliceCount
+        let inputPlane = original.size.voxelsPerSlice, outputPlane = resized.size.voxelsPerSlice
         original.voxels.withUnsafeBufferPointer { input in
             resized.voxels.withUnsafeMutableBufferPointer { output in
                 let slots = DisjointSlots(output)
@@ -137,5 +137,14 @@ public struct NNUNetResample: VolumeTransform, Hashable, Codable {
                 }
             }
         }
+    }
+}
+
+extension NNUNetResample {
+    /// Decodes from a configuration; `anisotropyThreshold` may be left out (3, nnU-Net's value).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(spacing: try container.decode([Double].self, forKey: .spacing),
+                  anisotropyThreshold: try container.decodeIfPresent(Double.self, forKey: .anisotropyThreshold) ?? 3)
     }
 }

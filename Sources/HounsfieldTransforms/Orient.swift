@@ -89,3 +89,11 @@ public struct Orient: VolumeTransform, Hashable, Codable {
         try apply(to: label)
     }
 }
+
+extension Orient {
+    /// Decodes from a configuration; the code is upper-cased as the initializer does (`"ras"` is `RAS`).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(try container.decode(String.self, forKey: .code))
+    }
+}

@@ -6,7 +6,7 @@ enum PointwiseMap {
     /// voxel halves the throughput.
     @inline(__always)
     static func apply(_ volume: Volume<Float32>, _ transform: (Float32) -> Float32) -> Volume<Float32> {
-        let plane = volume.size.sliceCount
+        let plane = volume.size.voxelsPerSlice
         return volume.voxels.withUnsafeBufferPointer { input in
             Volume(size: volume.size, geometry: volume.geometry) { output in
                 let slots = DisjointSlots(output)
@@ -25,7 +25,7 @@ enum PointwiseMap {
     /// because the compiler then has to assume the two may overlap.
     @inline(__always)
     static func apply(inPlace volume: inout Volume<Float32>, _ transform: (Float32) -> Float32) {
-        let plane = volume.size.sliceCount, slices = volume.size.z
+        let plane = volume.size.voxelsPerSlice, slices = volume.size.z
         volume.voxels.withUnsafeMutableBufferPointer { buffer in
             let slots = DisjointSlots(buffer)
             ParallelLoop.forEach(slices) { k in

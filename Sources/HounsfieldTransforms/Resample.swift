@@ -222,3 +222,19 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         zip(a.rowMajor, b.rowMajor).allSatisfy { abs($0 - $1) < 1e-9 }
     }
 }
+
+extension Resample {
+    /// Decodes a resampling from a configuration: only `target` is required; the rest take the initializer's
+    /// defaults (linear, origin kept, −1024 outside, 16 GiB limit), so a file says what differs from them.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = Resample(to: .spacing(1, 1, 1))
+        self.init(
+            to: try container.decode(Target.self, forKey: .target),
+            interpolation: try container.decodeIfPresent(Interpolation.self, forKey: .interpolation) ?? defaults.interpolation,
+            alignment: try container.decodeIfPresent(Alignment.self, forKey: .alignment) ?? defaults.alignment,
+            outsideValue: try container.decodeIfPresent(Double.self, forKey: .outsideValue) ?? defaults.outsideValue,
+            maximumOutputBytes: try container.decodeIfPresent(Int.self, forKey: .maximumOutputBytes)
+                ?? defaults.maximumOutputBytes)
+    }
+}

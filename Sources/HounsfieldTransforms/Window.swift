@@ -115,3 +115,13 @@ struct WindowMapping: Sendable {
         Float32(min(max(Double(value), low), high) * scale + offset)
     }
 }
+
+extension Window {
+    /// Decodes a window from a configuration; `output` may be left out (`hounsfield`, as in the initializers).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(minimum: try container.decode(Double.self, forKey: .minimum),
+                  maximum: try container.decode(Double.self, forKey: .maximum),
+                  output: try container.decodeIfPresent(Output.self, forKey: .output) ?? .hounsfield)
+    }
+}

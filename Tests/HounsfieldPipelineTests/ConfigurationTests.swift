@@ -1,4 +1,5 @@
 import Foundation
+import Hounsfield
 import HounsfieldPipeline
 import Testing
 
@@ -14,7 +15,11 @@ struct ConfigurationTests {
         (#"{"filters": {"slice_thickness": [5, 1]}}"#, "filters.slice_thickness"),
         (#"{"transforms": [{"type": "window", "minimum": -1000, "maximum": 1000, "output": "unit", "clamp": true}]}"#,
          "transforms[0].clamp"),
-        (#"{"transforms": [{"type": "window", "minimum": -1000, "maximum": 1000}]}"#, "transforms[0].output"),
+        (#"{"transforms": [{"type": "window", "minimum": -1000, "maximum": 1000, "output": "percent"}]}"#,
+         "transforms[0].output"),
+        (#"{"transforms": [{"type": "resample", "interpolation": "linear"}]}"#, "transforms[0].target"),
+        (#"{"output": {"shard_size": "0"}}"#, "output.shard_size"),
+        (#"{"output": {"shard_size": "20000000TB"}}"#, "output.shard_size"),
         (#"{"transforms": [{"type": "compose", "steps": [{"type": "orient", "code": "LPS", "flip": true}]}]}"#,
          "transforms[0].steps[0].flip"),
     ])
@@ -26,6 +31,32 @@ struct ConfigurationTests {
         } catch {
             #expect(error.description.contains(path), "\(error)")
         }
+    }
+
+    /// People write only what differs from the defaults: each step's optional fields take its initializer's values.
+    @Test("transform steps written with their required fields only take the initializers' defaults")
+    func transformDefaults() throws {
+        let json = #"""
+        {"transforms": [
+          {"type": "crop-to-foreground"},
+          {"type": "orient", "code": "ras"},
+          {"type": "window", "minimum": -1000, "maximum": 1000},
+          {"type": "resample", "target": {"spacing": [1, 1, 1]}},
+          {"type": "nnunet-resample", "spacing": [0.8, 0.8, 1]},
+          {"type": "crop-or-pad", "size": [64, 64, 32]}
+        ]}
+        """#
+        let configuration = try ConfigurationFile.parse(Data(json.utf8))
+        try configuration.validate()
+        let expected: [TransformSpecification] = [
+            .cropToForeground(CropToForeground()),
+            .orient(Orient("RAS")),
+            .window(Window(minimum: -1000, maximum: 1000)),
+            .resample(Resample(to: .spacing(1, 1, 1))),
+            .nnUNetResample(NNUNetResample(spacing: [0.8, 0.8, 1])),
+            .cropOrPad(CropOrPad(size: GridSize(x: 64, y: 64, z: 32))),
+        ]
+        #expect(try configuration.transformChain() == expected)
     }
 
     /// YAML is what people write by hand; it must mean exactly what the same JSON means (same processing key).

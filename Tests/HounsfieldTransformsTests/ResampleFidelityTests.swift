@@ -55,7 +55,7 @@ struct ResampleFidelityTests {
         let scale = ours.geometry.spacing / input.geometry.spacing
         let size = ours.size
         return { index in
-            let i = index % size.x, j = (index / size.x) % size.y, k = index / size.sliceCount
+            let i = index % size.x, j = (index / size.x) % size.y, k = index / size.voxelsPerSlice
             let c = shift + scale * Vector3(Double(i), Double(j), Double(k))
             return (0..<3).contains { axis in abs(c[axis] - c[axis].rounded(.down) - 0.5) < 1e-6 }
         }

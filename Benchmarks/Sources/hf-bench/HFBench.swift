@@ -145,7 +145,7 @@ struct IntensityJob: AsyncParsableCommand {
         let copySeconds = time {
             let copy = volume.voxels.withUnsafeBufferPointer { input in
                 Volume<Float32>(size: volume.size, geometry: volume.geometry) { output in
-                    let slots = DisjointSlots(output), plane = volume.size.sliceCount
+                    let slots = DisjointSlots(output), plane = volume.size.voxelsPerSlice
                     ParallelLoop.forEach(volume.size.z) { k in
                         (slots.base + k * plane).update(from: input.baseAddress! + k * plane, count: plane)
                     }

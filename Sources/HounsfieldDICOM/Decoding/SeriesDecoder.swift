@@ -10,7 +10,7 @@ enum SeriesDecoder {
     ) throws(DICOMError) -> Volume<Float32> {
         var slicesOfImage = [[(frame: Int, z: Int)]](repeating: [], count: series.images.count)
         for (z, slice) in series.slices.enumerated() { slicesOfImage[slice.image].append((slice.frame, z)) }
-        let plane = series.size.sliceCount
+        let plane = series.size.voxelsPerSlice
         let failure = ErrorSlot<DICOMError>()
 
         let volume = Volume<Float32>(size: series.size, geometry: series.geometry) { buffer in

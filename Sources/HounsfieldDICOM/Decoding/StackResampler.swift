@@ -7,7 +7,7 @@ enum StackResampler {
     static func evenSlices(_ stack: Volume<Float32>, layout: StackLayout, grid: PlannedGrid, step: Double) -> Volume<Float32> {
         var distance = [0.0]
         for gap in layout.gaps { distance.append(distance.last! + gap) }
-        let plane = stack.size.sliceCount
+        let plane = stack.size.voxelsPerSlice
         return stack.voxels.withUnsafeBufferPointer { input in
             Volume(size: grid.size, geometry: grid.geometry) { output in
                 let slots = DisjointSlots(output)
@@ -38,7 +38,7 @@ enum StackResampler {
         let spacing = stack.geometry.spacing
         let first = layout.positions[0]
         let offsets = layout.positions.map { ($0 - first).dot(normal) }
-        let width = stack.size.x, height = stack.size.y, plane = stack.size.sliceCount
+        let width = stack.size.x, height = stack.size.y, plane = stack.size.voxelsPerSlice
         let out = grid.geometry
         let stepX = out.direction.x * out.spacing.x
         // How far one output x step moves along the normal (zero when the rows stay in the slice planes).

@@ -10,27 +10,34 @@ import Darwin
 /// A plain `readdir` walk that trusts `d_type` and calls `stat` only for symbolic links and file systems that do
 /// not report types: Foundation's enumerator with resource values spent as long listing 10,000 files as parsing
 /// their headers. Hidden folders (`.git`, `.Trash`) are not entered; links to folders are not followed (no cycles).
+///
+/// A given path that cannot be read is an error (the user named it: nothing sensible can be done); a folder met
+/// inside one that cannot be listed is reported in `unlistable` and the walk goes on, as with any bad file.
 enum FileEnumerator {
-    static func files(under paths: [String]) throws(DICOMError) -> [String] {
+    static func files(under paths: [String]) throws(DICOMError) -> (files: [String], unlistable: [ExcludedFile]) {
         var files: [String] = []
+        var unlistable: [ExcludedFile] = []
         for path in paths {
             var info = stat()
             guard stat(path, &info) == 0 else {
-                throw .unreadable(file: path, reason: "no such file or folder")
+                throw .unreadable(file: path, reason: errno == ENOENT ? "no such file or folder" : String(cString: strerror(errno)))
             }
             if info.st_mode & S_IFMT == S_IFDIR {
-                try walk(path, into: &files)
+                guard let directory = opendir(path) else {
+                    throw .unreadable(file: path, reason: "cannot list the folder: \(String(cString: strerror(errno)))")
+                }
+                walk(path, directory, into: &files, unlistable: &unlistable)
             } else {
                 files.append(path)
             }
         }
-        return files.sorted()
+        return (files.sorted(), unlistable)
     }
 
-    private static func walk(_ folder: String, into files: inout [String]) throws(DICOMError) {
-        guard let directory = opendir(folder) else {
-            throw .unreadable(file: folder, reason: "cannot list the folder: \(String(cString: strerror(errno)))")
-        }
+    /// Walks an opened folder (closing it), then its subfolders.
+    private static func walk(
+        _ folder: String, _ directory: OpaquePointer, into files: inout [String], unlistable: inout [ExcludedFile]
+    ) {
         defer { closedir(directory) }
         var subfolders: [String] = []
         while let entry = readdir(directory) {
@@ -56,6 +63,13 @@ enum FileEnumerator {
                 }
             }
         }
-        for subfolder in subfolders { try walk(subfolder, into: &files) }
+        for subfolder in subfolders {
+            guard let directory = opendir(subfolder) else {
+                unlistable.append(ExcludedFile(file: subfolder, kind: .unreadable,
+                                               reason: "cannot list the folder: \(String(cString: strerror(errno)))"))
+                continue
+            }
+            walk(subfolder, directory, into: &files, unlistable: &unlistable)
+        }
     }
 }

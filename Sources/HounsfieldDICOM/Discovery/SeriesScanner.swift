@@ -31,13 +31,14 @@ public struct SeriesScanner: Sendable {
         self.progress = progress
     }
 
-    /// Scans files and folders (recursively). Throws only when a given path does not exist; unreadable or
-    /// non-DICOM files are reported in `ScanResult.excluded`.
+    /// Scans files and folders (recursively). Throws only when a given path does not exist or cannot be read;
+    /// unreadable or non-DICOM files, and subfolders that cannot be listed, are reported in `ScanResult.excluded`.
     public func scan(_ paths: [String]) async throws(DICOMError) -> ScanResult {
         let start = ContinuousClock.now
-        let files = try await ParallelLoop.offload { () throws(DICOMError) in try FileEnumerator.files(under: paths) }
+        let listing = try await ParallelLoop.offload { () throws(DICOMError) in try FileEnumerator.files(under: paths) }
         let listed = ContinuousClock.now - start
-        var result = await scan(sources: files.map(ImageSource.file))
+        var result = await scan(sources: listing.files.map(ImageSource.file))
+        result.excluded += listing.unlistable
         result.seconds["list"] = listed.inSeconds
         return result
     }
@@ -47,7 +48,7 @@ public struct SeriesScanner: Sendable {
         await scan(sources: buffers.map { ImageSource.memory(name: $0.name, bytes: $0.bytes) })
     }
 
-    /// Scans the given sources; the synchronous core of both entry points.
+    /// Scans the given sources (files or buffers): the core of both entry points.
     public func scan(sources: [ImageSource]) async -> ScanResult {
         let (options, progress, logger) = (options, progress, logger)
         let result = await ParallelLoop.offload {

@@ -56,10 +56,7 @@ public final class ShardReader {
         let group = try openVolume(key)
         let image = try group.openDataset("image")
         let layout = try DatasetLayout(image)
-        let spacing = try vector(group, "spacing")
-        let direction = try group.doubles("direction")
-        guard direction.count == 9 else { throw .malformed(path: group.name, reason: "direction has \(direction.count) values, not 9") }
-        let geometry = Geometry(origin: try vector(group, "origin"), spacing: spacing, direction: Direction(rowMajor: direction))
+        let geometry = try geometry(of: group)
         var bytes = Int(hf5_dataset_storage_size(image.id))
         var labelType: ShardElementType?
         if group.contains("label") {
@@ -135,9 +132,7 @@ public final class ShardReader {
         else {
             throw .invalidRequest("region start \(start) size \(size) (z, y, x) is not inside \(dataset.name) of shape \(layout.shape)")
         }
-        let spacing = try vector(group, "spacing")
-        let direction = try group.doubles("direction")
-        var geometry = Geometry(origin: try vector(group, "origin"), spacing: spacing, direction: Direction(rowMajor: direction))
+        var geometry = try geometry(of: group)
         geometry.origin = geometry.point(atIndex: Vector3(Double(start[2]), Double(start[1]), Double(start[0])))
         let grid = GridSize(x: size[2], y: size[1], z: size[0])
         let bytes = try readBytes(dataset, layout: layout, start: start, size: size)
@@ -159,6 +154,16 @@ public final class ShardReader {
     private func openVolume(_ key: String) throws(ShardError) -> HDF5Object {
         guard OutputFolder.isValidKey(key), volumes.contains(key) else { throw .missingVolume(key: key, location: url.path) }
         return try volumes.openGroup(key)
+    }
+
+    /// A volume group's geometry attributes, checked: a damaged shard is an error naming it, never a trap.
+    private func geometry(of group: HDF5Object) throws(ShardError) -> Geometry {
+        let direction = try group.doubles("direction")
+        guard direction.count == 9 else {
+            throw .malformed(path: "\(group.name)@direction", reason: "expected 9 values, found \(direction.count)")
+        }
+        return Geometry(origin: try vector(group, "origin"), spacing: try vector(group, "spacing"),
+                        direction: Direction(rowMajor: direction))
     }
 
     private func vector(_ group: HDF5Object, _ name: String) throws(ShardError) -> Vector3 {

@@ -13,6 +13,10 @@ public enum ByteSize {
         guard let value = Double(digits), let factor = factors[unit], value >= 0 else {
             throw .invalid(path: "size", reason: "'\(text)' is not a size such as 2GB, 512MiB or 1000000")
         }
+        // Double(Int.max) rounds up to 2^63, which Int() cannot hold: compare below it.
+        guard value * factor < 9.0e18 else {
+            throw .invalid(path: "size", reason: "'\(text)' is too large (at most about 9 EB)")
+        }
         return Int(value * factor)
     }
 

@@ -48,7 +48,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var minimumSlices: Int = 1
         /// A regular expression the SeriesDescription must contain a match of (case-insensitive); nil accepts all.
         public var seriesDescription: String?
-        /// Accepted slice spacing range in mm, [min, max].
+        /// Accepted SliceThickness range in mm, [min, max] (the slice spacing when a series has no SliceThickness).
         public var sliceThickness: [Double]?
         /// The defaults: CT, at least one slice, any description and spacing.
         public init() {}
@@ -179,7 +179,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
             }
         case "zscore": chain.append(.normalize(.zScore()))
         case "nnunet-ct":
-            throw .invalid(path: "preprocessing.normalize", reason: "nnunet-ct needs the dataset's foreground statistics: write a `normalize` step with method nnunet-ct, lower, upper, mean and standard_deviation in `transforms`")
+            throw .invalid(path: "preprocessing.normalize", reason: "nnunet-ct needs the dataset's foreground statistics: write a `normalize` step with method nnunet-ct, lower, upper, mean and standardDeviation in `transforms`")
         default:
             throw .invalid(path: "preprocessing.normalize", reason: "'\(preprocessing.normalize)' is not one of none, minmax, zscore, nnunet-ct")
         }
@@ -194,8 +194,8 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         }
         do { _ = try ShardCompression(parsing: output.compression) } catch { throw .invalid(path: "output.compression", reason: error.description) }
         do { _ = try ChunkLayout(parsing: output.chunks) } catch { throw .invalid(path: "output.chunks", reason: error.description) }
-        guard (try? ByteSize.parse(output.shardSize)) != nil else {
-            throw .invalid(path: "output.shard_size", reason: "'\(output.shardSize)' is not a size such as 2GB, 512MiB or 1000000")
+        guard let shardBytes = try? ByteSize.parse(output.shardSize), shardBytes > 0 else {
+            throw .invalid(path: "output.shard_size", reason: "'\(output.shardSize)' is not a positive size such as 2GB, 512MiB or 1000000")
         }
         if let limit = execution.memoryLimit, (try? ByteSize.parse(limit)) == nil {
             throw .invalid(path: "execution.memory_limit", reason: "'\(limit)' is not a size such as 4GB")

@@ -105,8 +105,18 @@ public struct BatchRun: Sendable {
             bytes += result.bytes
         }
         let cancelled = Task.isCancelled
+        var publishFailure: String?
         do { try writer.finish() } catch {
             logger.error("could not publish the last shard", metadata: ["error": "\(error)"])
+            publishFailure = "\(error)"
+        }
+        // A series counts as written only once its shard is published: one whose shard never was (a failed
+        // publication, here or at a rotation) is reported as failed, so a resume processes it again.
+        let publishedKeys = Set(writer.published.map(\.key))
+        for (key, outcome) in outcomes where outcome.status == .written && !publishedKeys.contains(key) {
+            outcomes[key]?.status = .failed
+            outcomes[key]?.stage = "write"
+            outcomes[key]?.error = "its shard could not be published: \(publishFailure ?? "the shard was not published")"
         }
         let shards = Array(Set(writer.published.map(\.shard))).sorted()
         let final = report(outcomes, excluded: excluded, started: started, seconds: (ContinuousClock.now - clock).inSeconds,
@@ -135,12 +145,19 @@ public struct BatchRun: Sendable {
     func estimatedShape(_ series: SeriesDescriptor) -> [Int] {
         let grid = (try? series.plannedGrid(for: processor.loadOptions))
         var size = grid?.size ?? series.size
-        let spacing = grid?.geometry.spacing ?? series.geometry.spacing
+        var geometry = grid?.geometry ?? series.geometry
+        // Resampling and crop-or-pad fix the grid without touching voxels; the other spatial steps (crop to the
+        // body, nnU-Net's resampling) depend on the data or on dataset choices, and leave the estimate as it is.
         for step in (try? configuration.transformChain()) ?? [] {
-            if case .resample(let resample) = step, let target = resample.target.spacing {
-                size = GridSize(x: Int((Double(size.x) * spacing.x / target[0]).rounded()),
-                                y: Int((Double(size.y) * spacing.y / target[1]).rounded()),
-                                z: Int((Double(size.z) * spacing.z / target[2]).rounded()))
+            switch step {
+            case .resample(let resample):
+                if let (newSize, newGeometry) = try? resample.outputGrid(size: size, geometry: geometry) {
+                    (size, geometry) = (newSize, newGeometry)
+                }
+            case .cropOrPad(let cropOrPad) where cropOrPad.size.count == 3:
+                size = GridSize(x: cropOrPad.size[0], y: cropOrPad.size[1], z: cropOrPad.size[2])
+            default:
+                break
             }
         }
         return [size.z, size.y, size.x]

@@ -53,9 +53,12 @@ public struct SeriesProcessor: Sendable {
             return "series description '\(series.seriesDescription ?? "")' does not match '\(pattern)'"
         }
         if let range = filters.sliceThickness, range.count == 2 {
-            let spacing = series.geometry.spacing.z
-            if spacing < range[0] || spacing > range[1] {
-                return String(format: "slice spacing %.2f mm is outside [%g, %g]", spacing, range[0], range[1])
+            // SliceThickness (0018,0050) is what people select reconstructions by (thin vs thick); a series
+            // without it is judged by its slice spacing, and the reason says which one was used.
+            let (value, name) = series.images.lazy.compactMap(\.sliceThickness).first.map { ($0, "slice thickness") }
+                ?? (series.geometry.spacing.z, "slice spacing (no SliceThickness)")
+            if value < range[0] || value > range[1] {
+                return name + String(format: " %.2f mm is outside [%g, %g]", value, range[0], range[1])
             }
         }
         return nil
