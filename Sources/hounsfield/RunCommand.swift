@@ -125,22 +125,9 @@ struct RunCommand: AsyncParsableCommand {
         var c = try config.map { path throws(ConfigurationError) in try ConfigurationFile.load(path) } ?? RunConfiguration()
         c.inputs += inputs
         if let output { c.output.folder = output }
-        if let spacing {
-            let values = spacing.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !values.contains(nil) else { throw ConfigurationError.invalid(path: "--spacing", reason: "'\(spacing)' is not X or X,Y,Z in mm") }
-            c.preprocessing.spacing = values.compactMap { $0 }
-        }
-        if let window {
-            let values = window.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == 2, values[1] > 0 else {
-                throw ConfigurationError.invalid(path: "--window", reason: "'\(window)' is not LEVEL,WIDTH with a positive width")
-            }
-            c.preprocessing.window = [values[0] - values[1] / 2, values[0] + values[1] / 2]
-        }
-        if let windowPreset {
-            let w = Window(windowPreset)
-            c.preprocessing.window = [w.minimum, w.maximum]
-        }
+        if let spacing { try c.preprocessing.setSpacing(spacing) }
+        if let window { try c.preprocessing.setWindow(levelAndWidth: window) }
+        if let windowPreset { c.preprocessing.setWindow(windowPreset) }
         if let normalize { c.preprocessing.normalize = normalize }
         if let interpolation { c.preprocessing.interpolation = interpolation }
         if let dtype { c.output.dtype = dtype }

@@ -114,16 +114,9 @@ struct PerStudy: AsyncParsableCommand {
     /// The configuration file, then the flags: the same precedence as `hounsfield run`.
     private func configurationFromFlags() throws -> RunConfiguration {
         var configuration = try config.map { try ConfigurationFile.load($0) } ?? RunConfiguration()
-        if let window {
-            let values = window.split(separator: ",").compactMap { Double($0) }
-            guard values.count == 2, values[1] > 0 else { throw ValidationError("--window takes LEVEL,WIDTH, e.g. 40,400") }
-            configuration.preprocessing.window = [values[0] - values[1] / 2, values[0] + values[1] / 2]
-        }
-        if let spacing {
-            let values = spacing.split(separator: ",").compactMap { Double($0) }
-            guard values.count == 1 || values.count == 3 else { throw ValidationError("--spacing takes X or X,Y,Z in mm") }
-            configuration.preprocessing.spacing = values
-        }
+        // The library's own parsing of the command-line forms, so the configuration key is the batch run's.
+        if let window { try configuration.preprocessing.setWindow(levelAndWidth: window) }
+        if let spacing { try configuration.preprocessing.setSpacing(spacing) }
         if let normalize { configuration.preprocessing.normalize = normalize }
         if let salt { configuration.privacy.salt = salt }
         return configuration
