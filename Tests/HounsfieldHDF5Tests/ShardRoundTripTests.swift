@@ -57,6 +57,30 @@ struct ShardRoundTripTests {
         #expect(ManifestVerification(folder: folder).run().isClean)
     }
 
+    /// Integer storage holds round(value × value_scale); `readValues` gives the values back, as the Python reader's
+    /// `scaled()` does, while `readImage` keeps the stored integers the checksum covers.
+    @Test("readValues divides integer storage by value_scale; float storage is returned as stored")
+    func scaledValues() throws {
+        let folder = ShardTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let phantom = ShardTestSupport.phantom()
+        let unit = Volume(voxels: phantom.voxels.map { Float32(min(max(($0 + 1000) / 2000, 0), 1)) },
+                          size: phantom.size, geometry: phantom.geometry)
+        let stored = unit.converted(to: UInt8.self, scale: 255)
+        let writer = try ShardWriter(directory: folder)
+        try writer.write(stored, key: "scaled", metadata: VolumeMetadata(valueScale: 255))
+        try writer.write(unit, key: "float", metadata: VolumeMetadata(valueScale: 255))
+        try writer.finish()
+        let reader = try OutputFolder(folder).reader(for: "scaled")   // found through the manifest
+        #expect(throws: ShardError.self) { try OutputFolder(folder).reader(for: "absent") }
+        #expect(try reader.readImage("scaled", as: UInt8.self).voxels == stored.voxels)
+        #expect(try reader.readValues("scaled").voxels == stored.voxels.map { Float32($0) / 255 })
+        #expect(try reader.readValues("float").voxels == unit.voxels)
+        let region = try reader.readValues("scaled", start: [1, 2, 3], size: [2, 4, 5])
+        #expect(region.size == GridSize(x: 5, y: 4, z: 2))
+        #expect(region.voxels.allSatisfy { (0...1).contains($0) })
+    }
+
     @Test("patches and slabs have the voxels and geometry of the region they cut", arguments: ["slabs:3", "cubes:8"])
     func regions(_ chunks: String) throws {
         let folder = ShardTestSupport.temporaryFolder()

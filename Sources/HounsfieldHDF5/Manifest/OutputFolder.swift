@@ -81,4 +81,14 @@ public struct OutputFolder: Sendable {
         }
         return (entries, unreadable)
     }
+
+    /// A reader of the shard that holds volume `key`, found through the manifests: a training loop that has a key
+    /// from `manifestEntries()` reads it without tracking shards itself. One reader per task: HDF5 handles are not
+    /// shared across threads.
+    public func reader(for key: String) throws(ShardError) -> ShardReader {
+        guard let entry = manifestEntries().entries.last(where: { $0.key == key && $0.status == "ok" }) else {
+            throw .missingVolume(key: key, location: path + " (no manifest line names it)")
+        }
+        return try ShardReader(url: url.appendingPathComponent(entry.shard))
+    }
 }

@@ -139,6 +139,23 @@ public final class ShardReader {
         return try Self.volume(from: bytes, storedAs: layout.elementType, size: grid, geometry: geometry, as: type)
     }
 
+    /// The image of volume `key` (or a region of it: `start` and `size` in (z, y, x), nil for all) in the values
+    /// the pipeline produced: integer storage divided by the volume's `value_scale`, float storage as it is.
+    ///
+    /// What a training loop wants, and what the Python reader's `scaled()` and `ShardDataset` give; `readImage` and
+    /// `readRegion` return the stored values (which the checksum covers).
+    public func readValues(_ key: String, start: [Int]? = nil, size: [Int]? = nil) throws(ShardError) -> Volume<Float32> {
+        var values = try readRegion(key, dataset: "image", start: start, size: size, as: Float32.self)
+        let stored = try volume(key)
+        let scale = Float32(stored.metadata.valueScale)
+        if stored.elementType == .int16 || stored.elementType == .uint8, scale != 1, scale > 0 {
+            values.voxels.withUnsafeMutableBufferPointer { voxels in
+                for index in voxels.indices { voxels[index] /= scale }
+            }
+        }
+        return values
+    }
+
     /// The checksum of the voxels as stored (`docs/format.md`), to compare with the recorded one.
     public func storedChecksum(_ key: String, dataset name: String = "image") throws(ShardError) -> String {
         let group = try openVolume(key)
