@@ -183,29 +183,31 @@ public struct Resample: VolumeTransform, Hashable, Codable {
     ) throws(TransformError) -> Volume<Float32> {
         try Check.nonEmpty(volume)
         let (size, geometry) = try outputGrid(size: volume.size, geometry: volume.geometry)
+        let axisAligned = Self.sameDirection(volume.geometry.direction, geometry.direction)
+        guard axisAligned || interpolation != .bspline else {
+            throw .invalidParameter(
+                name: "interpolation", value: "bspline onto a grid with another direction",
+                expected: "linear or nearest there (B-spline is implemented for grids that keep the direction)")
+        }
+        // The window before is applied as samples are read only by the axis-aligned linear resampler; anywhere
+        // else it is a pass of its own first (on a copy: the caller's volume stays as it was).
         var inputMapping = try windowBefore?.mapping(for: volume)
         var input = volume
-        if Self.sameDirection(volume.geometry.direction, geometry.direction) {
+        if let mapping = inputMapping, !(axisAligned && interpolation == .linear) {
+            PointwiseMap.apply(inPlace: &input) { mapping($0) }
+            inputMapping = nil
+        }
+        if axisAligned {
             let kernel: AxisAlignedResampler.Kernel = switch interpolation {
             case .nearest: .nearest
             case .linear: .linear
             case .bspline: .cubic
-            }
-            if let mapping = inputMapping, kernel != .linear {
-                PointwiseMap.apply(inPlace: &input) { mapping($0) }   // a copy: the caller's volume stays as it was
-                inputMapping = nil
             }
             var resampler = AxisAlignedResampler(input: input, size: size, geometry: geometry, kernel: kernel, fill: fill)
             resampler.inputMapping = inputMapping
             for window in windowsAfter { resampler.outputMappings.append(try window.mapping(for: volume)) }
             return resampler.run()
         }
-        guard interpolation != .bspline else {
-            throw .invalidParameter(
-                name: "interpolation", value: "bspline onto a grid with another direction",
-                expected: "linear or nearest there (B-spline is implemented for grids that keep the direction)")
-        }
-        if let mapping = inputMapping { PointwiseMap.apply(inPlace: &input) { mapping($0) } }
         var result = GeneralResampler.run(input, size: size, geometry: geometry, nearest: interpolation == .nearest, fill: fill)
         for window in windowsAfter { try window.apply(inPlace: &result) }
         return result

@@ -116,7 +116,7 @@ public struct BatchRun: Sendable {
         for (key, outcome) in outcomes where outcome.status == .written && !publishedKeys.contains(key) {
             outcomes[key]?.status = .failed
             outcomes[key]?.stage = "write"
-            outcomes[key]?.error = "its shard could not be published: \(publishFailure ?? "the shard was not published")"
+            outcomes[key]?.error = publishFailure.map { "its shard could not be published: \($0)" } ?? "its shard was not published"
         }
         let shards = Array(Set(writer.published.map(\.shard))).sorted()
         let final = report(outcomes, excluded: excluded, started: started, seconds: (ContinuousClock.now - clock).inSeconds,
