@@ -46,6 +46,7 @@ step "$bin/swift-reader" shards "$work/out"
 step "$bin/swift-reader" shards "$work/out" --mode slab --batches 2
 step "$bin/swift-reader" dicom "$work/ct" --batches 2
 step "$bin/per-study" "$work/ct" "${flags[@]}" --compare "$work/out" --calls 3
+step "$bin/per-study" "$work/ct" --config "$work/out" --salt build-examples --compare "$work/out"
 step "$bin/per-study" "$work/ct" --config Examples/configurations/nnunet-ct.yaml
 echo
 echo "build-examples: ${#examples[@]} example packages built and run"

@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder.")
     var output: String?
 
-    @Option(help: "Configuration file, JSON or YAML (.yaml, .yml); see docs/pipeline.md.")
+    @Option(help: "Configuration file, JSON or YAML (.yaml, .yml; see docs/pipeline.md), or an output folder of an earlier run to repeat its preprocessing (give its --salt).")
     var config: String?
 
     @Option(help: "Target spacing in mm: X or X,Y,Z.")
@@ -125,6 +125,9 @@ struct RunCommand: AsyncParsableCommand {
         var c = try config.map { path throws(ConfigurationError) in try ConfigurationFile.load(path) } ?? RunConfiguration()
         c.inputs += inputs
         if let output { c.output.folder = output }
+        try c.requireShortcutsApply([("--spacing", spacing), ("--window", window), ("--window-preset", windowPreset?.rawValue),
+                                     ("--normalize", normalize), ("--interpolation", interpolation?.rawValue)]
+            .compactMap { $0.1 == nil ? nil : $0.0 })
         if let spacing { try c.preprocessing.setSpacing(spacing) }
         if let window { try c.preprocessing.setWindow(levelAndWidth: window) }
         if let windowPreset { c.preprocessing.setWindow(windowPreset) }

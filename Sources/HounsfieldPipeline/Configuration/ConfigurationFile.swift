@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HounsfieldTransforms
 import Yams
@@ -5,30 +6,67 @@ import Yams
 /// Reads a configuration file (JSON, or YAML when the name ends in `.yaml`/`.yml`), refusing unknown keys by their
 /// path so a typo never silently does nothing.
 public enum ConfigurationFile {
-    /// Reads and parses the file at `path`. Throws ``ConfigurationError/unreadable(file:reason:)`` when it cannot be
-    /// read or parsed, ``ConfigurationError/unknownKey(path:known:)`` for a key that does not exist, and
+    /// Reads and parses the file at `path`, or the `configuration.json` of the output folder at `path`. Throws
+    /// ``ConfigurationError/unreadable(file:reason:)`` when it cannot be read or parsed,
+    /// ``ConfigurationError/unknownKey(path:known:)`` for a key that does not exist, and
     /// ``ConfigurationError/invalid(path:reason:)`` for a value of the wrong type. Values are not validated here:
     /// ``RunConfiguration/validate()`` does that.
     public static func load(_ path: String) throws(ConfigurationError) -> RunConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .unreadable(file: path, reason: "the file does not exist or cannot be read")
+        var isFolder: ObjCBool = false
+        let file = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+            ? (path as NSString).appendingPathComponent("configuration.json") : path
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw .unreadable(file: file, reason: isFolder.boolValue
+                ? "the folder has no configuration.json: give a configuration file or a `hounsfield run` output folder"
+                : "the file does not exist or cannot be read")
         }
-        return try parse(data, file: path)
+        return try parse(data, file: file)
     }
 
     /// Parses a configuration; `file` names it in errors and, by its extension, picks YAML over JSON.
+    ///
+    /// A `configuration.json` that `hounsfield run` wrote into its output folder is read too: its `configuration`
+    /// section is the run's configuration (chain spelled out, no inputs, folder or execution), and since it records
+    /// the salt only as a hash, the result's ``RunConfiguration/requiredSaltDigest`` makes `validate()` insist on the
+    /// same salt. That is how a service or a later run reproduces a dataset's preprocessing exactly.
     public static func parse(_ data: Data, file: String = "configuration") throws(ConfigurationError) -> RunConfiguration {
         let isYAML = file.hasSuffix(".yaml") || file.hasSuffix(".yml")
         let object = isYAML ? try yamlObject(data, file: file) : try jsonObject(data, file: file)
-        guard let root = object as? [String: Any] else { throw .unreadable(file: file, reason: "the top level must be a mapping") }
-        try checkKeys(root, path: "", schema: schema)
-        if let transforms = root["transforms"] as? [Any] { try checkTransformKeys(transforms, path: "transforms") }
+        guard var root = object as? [String: Any] else { throw .unreadable(file: file, reason: "the top level must be a mapping") }
+        var recorded: (key: String, saltDigest: String)?
+        var prefix = ""
+        if let key = root["configuration_key"] as? String {
+            guard let section = root["configuration"] as? [String: Any],
+                  let saltDigest = (root["processing"] as? [String: Any])?["salt"] as? String else {
+                throw .unreadable(file: file, reason: "this configuration.json was written by an older hounsfield and holds no `configuration` section: run with the original configuration file, or rerun once with this version to record it")
+            }
+            recorded = (key, saltDigest)
+            root = section
+            prefix = "configuration."
+        }
+        var configuration = try decode(root, isYAML: isYAML, data: data, file: file, prefix: prefix)
+        if let recorded {
+            // The recorded section must give back the recorded key, or reusing it would not reproduce the dataset.
+            let key = SHA256.hash(data: configuration.processingJSON(saltDigest: recorded.saltDigest))
+                .map { String(format: "%02x", $0) }.joined()
+            guard key == recorded.key else {
+                throw .unreadable(file: file, reason: "its `configuration` section does not reproduce its configuration_key (\(recorded.key.prefix(12))…, this version computes \(key.prefix(12))…): the file was edited, or written by a hounsfield whose keys differ")
+            }
+            configuration.requiredSaltDigest = recorded.saltDigest
+        }
+        return configuration
+    }
+
+    private static func decode(_ root: [String: Any], isYAML: Bool, data: Data, file: String,
+                               prefix: String) throws(ConfigurationError) -> RunConfiguration {
+        try checkKeys(root, path: String(prefix.dropLast()), schema: schema)
+        if let transforms = root["transforms"] as? [Any] { try checkTransformKeys(transforms, path: prefix + "transforms") }
         do {
             // YAML goes through JSON so both formats share one decoding and one set of error paths.
-            let json = isYAML ? try JSONSerialization.data(withJSONObject: root) : data
+            let json = isYAML || !prefix.isEmpty ? try JSONSerialization.data(withJSONObject: root) : data
             return try JSONDecoder().decode(RunConfiguration.self, from: json)
         } catch let error as DecodingError {
-            throw .invalid(path: path(of: error), reason: reason(of: error))
+            throw .invalid(path: prefix + path(of: error), reason: reason(of: error))
         } catch {
             throw .unreadable(file: file, reason: "\(error)")
         }

@@ -28,3 +28,14 @@ extension RunConfiguration.Preprocessing {
         spacing = values.compactMap { $0 }
     }
 }
+
+extension RunConfiguration {
+    /// Refuses `preprocessing` settings given on a command line (`flags`, named as the user wrote them, e.g.
+    /// `["--spacing"]`) when the chain is spelled out as `transforms`: the chain would ignore them, and the run
+    /// would silently do something other than what was asked. A recorded `configuration.json` always has
+    /// `transforms`.
+    public func requireShortcutsApply(_ flags: [String]) throws(ConfigurationError) {
+        guard transforms != nil, let flag = flags.first else { return }
+        throw .invalid(path: "transforms", reason: "\(flag) sets `preprocessing`, which this configuration does not use: it spells out its chain as `transforms` (as a recorded configuration.json does). To change the chain, copy the transforms (of a configuration.json, its `configuration` section) into a file of your own and edit them there")
+    }
+}

@@ -24,6 +24,11 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     public var privacy: Privacy
     /// Parallelism, memory, retries, resume and multi-machine splitting: how the run goes, never the voxels it writes.
     public var execution: Execution
+    /// The SHA-256 of the salt this configuration must run with, or nil when any salt will do. Set when the
+    /// configuration is read from an output folder's `configuration.json`, which records the salt only as its hash:
+    /// ``validate()`` then refuses another salt, whose keys would not match the folder's volumes. Not part of the
+    /// configuration file's schema.
+    public var requiredSaltDigest: String?
 
     /// A configuration with every default: CT only, tilt corrected, uneven spacing resampled, no transforms, float32
     /// gzip shards, one job. Set the fields that matter, then ``validate()``.
@@ -223,11 +228,26 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         if let range = filters.sliceThickness, range.count != 2 || range[0] > range[1] {
             throw .invalid(path: "filters.slice_thickness", reason: "give [min, max] in mm")
         }
+        if let required = requiredSaltDigest, required != saltDigest {
+            throw .invalid(path: "privacy.salt", reason: """
+                the recorded configuration was run with another salt (SHA-256 \(required.prefix(12))…, this one's \
+                \(saltDigest.prefix(12))…): give that run's salt (--salt, or privacy.salt) so the volume keys match \
+                its volumes
+                """)
+        }
     }
+
+    /// The SHA-256 of `privacy.salt`, in hex: what the configuration key and `configuration.json` record instead of
+    /// the salt, which must not leak.
+    public var saltDigest: String { SHA256.hash(data: Data(privacy.salt.utf8)).map { String(format: "%02x", $0) }.joined() }
 
     /// Canonical JSON of what determines the output voxels and keys (not inputs, folders or execution details), so
     /// reruns and workers with the same processing share the key.
-    public var processingJSON: Data {
+    public var processingJSON: Data { processingJSON(saltDigest: saltDigest) }
+
+    /// `processingJSON` with a given salt digest: how a recorded configuration, which has the digest but not the
+    /// salt, checks that it reproduces its own key.
+    func processingJSON(saltDigest: String) -> Data {
         struct Processing: Encodable {
             var filters: Filters, loading: Loading, transforms: [TransformSpecification], dtype: ShardElementType
             var scale: Double, salt: String
@@ -236,11 +256,26 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let chain = (try? transformChain()) ?? []
         // The salt enters only as its hash: the configuration key must not leak it.
-        let salt = SHA256.hash(data: Data(privacy.salt.utf8)).map { String(format: "%02x", $0) }.joined()
         return (try? encoder.encode(Processing(filters: filters, loading: loading, transforms: chain, dtype: output.dtype,
-                                               scale: output.scale, salt: salt))) ?? Data()
+                                               scale: output.scale, salt: saltDigest))) ?? Data()
     }
 
     /// SHA-256 of `processingJSON`: recorded as `configuration_key` in every volume.
     public var key: String { SHA256.hash(data: processingJSON).map { String(format: "%02x", $0) }.joined() }
+
+    /// What `configuration.json` records so another run or a service can start from it: the same schema as a
+    /// configuration file, with the chain spelled out as `transforms` (whatever `preprocessing` said) and without
+    /// what belongs to one run only (inputs, output folder, execution) or must not be written down (the salt).
+    public var recordedJSON: Data {
+        var recorded = self
+        recorded.transforms = try? transformChain()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(recorded),
+              var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return Data("{}".utf8) }
+        for key in ["inputs", "execution", "preprocessing"] { object[key] = nil }
+        if var output = object["output"] as? [String: Any] { output["folder"] = nil; object["output"] = output }
+        if var privacy = object["privacy"] as? [String: Any] { privacy["salt"] = nil; object["privacy"] = privacy }
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+    }
 }

@@ -177,8 +177,9 @@ public struct BatchRun: Sendable {
         }
     }
 
-    /// `configuration.json` in the output folder: the processing part of the configuration and its key. A resumed
-    /// run (or another worker) with a different key is refused: one folder holds one preprocessing.
+    /// `configuration.json` in the output folder: the processing part of the configuration, its key, and the
+    /// configuration as a file that `--config` and `ConfigurationFile` read back (salt left out). A resumed run (or
+    /// another worker) with a different key is refused: one folder holds one preprocessing.
     func recordConfiguration() throws(RunError) {
         let path = output.appendingPathComponent("configuration.json")
         if let data = FileManager.default.contents(atPath: path.path),
@@ -189,8 +190,9 @@ public struct BatchRun: Sendable {
         do {
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
             let processing = try JSONSerialization.jsonObject(with: configuration.processingJSON)
+            let recorded = try JSONSerialization.jsonObject(with: configuration.recordedJSON)
             let object: [String: Any] = ["configuration_key": configuration.key, "processing": processing,
-                                         "software_version": ShardFormat.softwareVersion]
+                                         "configuration": recorded, "software_version": ShardFormat.softwareVersion]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             try data.write(to: path, options: .atomic)
         } catch {

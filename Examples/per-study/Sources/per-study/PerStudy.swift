@@ -12,14 +12,15 @@ struct PerStudy: AsyncParsableCommand {
         abstract: "Preprocess one study held in memory and print each tensor with its geometry, timing and checksum.",
         discussion: """
             The preprocessing flags mean what they mean for `hounsfield run`. Give the same ones (or the same \
-            --config and --salt) and --compare with that run's output folder to check that both give the same bytes.
+            --config and --salt, or --config with the run's output folder and its --salt) and --compare with that \
+            run's output folder to check that both give the same bytes.
             """
     )
 
     @Argument(help: "The study: DICOM files or folders (read recursively into memory).")
     var study: [String]
 
-    @Option(help: "Configuration file, JSON or YAML, as for `hounsfield run --config`; the flags below override it.")
+    @Option(help: "Configuration file, JSON or YAML, or a `hounsfield run` output folder (its configuration.json, with --salt), as for `hounsfield run --config`.")
     var config: String?
 
     @Option(help: "HU window to clip to, as LEVEL,WIDTH (e.g. 40,400).")
@@ -114,6 +115,8 @@ struct PerStudy: AsyncParsableCommand {
     /// The configuration file, then the flags: the same precedence as `hounsfield run`.
     private func configurationFromFlags() throws -> RunConfiguration {
         var configuration = try config.map { try ConfigurationFile.load($0) } ?? RunConfiguration()
+        try configuration.requireShortcutsApply([("--window", window), ("--spacing", spacing), ("--normalize", normalize)]
+            .compactMap { $0.1 == nil ? nil : $0.0 })
         // The library's own parsing of the command-line forms, so the configuration key is the batch run's.
         if let window { try configuration.preprocessing.setWindow(levelAndWidth: window) }
         if let spacing { try configuration.preprocessing.setSpacing(spacing) }
