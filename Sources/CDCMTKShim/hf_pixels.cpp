@@ -2,12 +2,16 @@
 //
 // DCMTK decodes uncompressed, deflated, RLE, JPEG (all IJG processes, 8/12/16 bit) and JPEG-LS data. Its free
 // edition has no JPEG 2000 codec, so those frames go to OpenJPEG; 8-bit baseline JPEG goes to TurboJPEG, which is
-// several times faster than IJG and gives the same samples with the accurate (ISLOW) inverse DCT.
+// several times faster than IJG and gives the same samples with the accurate (ISLOW) inverse DCT; and 16-bit
+// lossless JPEG goes to our own decoder (hf_lossless_jpeg.cpp) first, DCMTK taking any frame it declines.
 #include "internal/hf_internal.hpp"
 
+#include <atomic>
 #include <cstring>
 
 namespace {
+
+std::atomic<uint64_t> losslessJPEGDecoded{0}, losslessJPEGDeclined{0};
 
 bool isJPEG2000(E_TransferSyntax xfer) { return xfer == EXS_JPEG2000LosslessOnly || xfer == EXS_JPEG2000; }
 
@@ -175,6 +179,25 @@ extern "C" hf_status hf_dataset_decode_pixels(hf_dataset *dataset, const hf_pixe
             *length = needed;
             return HF_OK;
         }
+        if (syntax.isEncapsulated() && (xfer == EXS_JPEGProcess14 || xfer == EXS_JPEGProcess14SV1) && bytesPerSample == 2) {
+            // Our lossless decoder first (several times faster); any frame it does not take goes to DCMTK below.
+            static const uint8_t marker[2] = {0xFF, 0xD8};
+            const hf_status status = decodeFramesOurselves(
+                dataset, *layout, needed, marker,
+                [&](const std::vector<uint8_t> &bytes, uint8_t *out) {
+                    return hf::decodeLosslessJPEG(bytes.data(), bytes.size(), layout->rows, layout->columns,
+                                                  reinterpret_cast<uint16_t *>(out), error);
+                },
+                error);
+            if (status == HF_OK) {
+                losslessJPEGDecoded.fetch_add(layout->frames, std::memory_order_relaxed);
+                *pixels = dataset->decodedPixels.data();
+                *length = needed;
+                return HF_OK;
+            }
+            losslessJPEGDeclined.fetch_add(layout->frames, std::memory_order_relaxed);
+            std::vector<uint8_t>().swap(dataset->decodedPixels);
+        }
         if (syntax.isEncapsulated()) {
             const OFCondition condition = data->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
             if (condition.bad() || !data->canWriteXfer(EXS_LittleEndianExplicit, xfer)) {
@@ -212,4 +235,9 @@ extern "C" hf_status hf_dataset_decode_pixels(hf_dataset *dataset, const hf_pixe
     } catch (const std::exception &exception) {
         return hf::fail(error, HF_ERR_CODEC, "decoding failed: %s", exception.what());
     }
+}
+
+extern "C" void hf_lossless_jpeg_counts(uint64_t *decoded, uint64_t *declined) {
+    if (decoded != nullptr) *decoded = losslessJPEGDecoded.load(std::memory_order_relaxed);
+    if (declined != nullptr) *declined = losslessJPEGDeclined.load(std::memory_order_relaxed);
 }

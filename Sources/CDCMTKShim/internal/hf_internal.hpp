@@ -54,4 +54,10 @@ hf_status encodeJPEG2000(const uint16_t *pixels, uint32_t rows, uint32_t columns
 hf_status decodeBaselineJPEG(const uint8_t *bytes, size_t length, uint32_t rows, uint32_t columns, uint8_t *out,
                              hf_error *error);
 
+/// Decodes one lossless JPEG frame (process 14, one component, 9–16 bits, no point transform) into `out`
+/// (rows × columns native 16-bit samples). HF_ERR_UNSUPPORTED means "let DCMTK decode this frame": anything
+/// unusual, including damaged data, goes there, so that DCMTK's samples or DCMTK's error are what the caller gets.
+hf_status decodeLosslessJPEG(const uint8_t *bytes, size_t length, uint32_t rows, uint32_t columns, uint16_t *out,
+                             hf_error *error);
+
 }  // namespace hf
