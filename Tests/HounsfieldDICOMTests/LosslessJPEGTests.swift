@@ -54,7 +54,7 @@ struct LosslessJPEGTests {
         }
         var frames = 0
         for name in try FileManager.default.contentsOfDirectory(atPath: original) {
-            try run("dcmcjpeg", options + [original + "/" + name, compressed + "/" + name])
+            try TestSupport.run("dcmcjpeg", options + [original + "/" + name, compressed + "/" + name])
             frames += source.contains("eCT_") ? 2 : 1
         }
         return (original, compressed, frames)
@@ -65,20 +65,5 @@ struct LosslessJPEGTests {
         let scan = try await SeriesScanner().scan([folder])
         let series = try #require(scan.series.first, "no series in \(folder): \(scan.excluded)")
         return try await series.loadVolume(.asAcquired)
-    }
-
-    static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PeerToolFailure(description: "\(tool) \(arguments.joined(separator: " ")) failed: \(message)")
-        }
     }
 }

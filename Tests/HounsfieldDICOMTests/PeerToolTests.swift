@@ -65,22 +65,5 @@ struct PeerToolTests {
         #expect(scan.series[0].excluded == [exclusion])
     }
 
-    private func run(_ tool: String, _ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [tool] + arguments
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw PeerToolFailure(description: "\(tool) \(arguments.joined(separator: " ")) failed: \(message)")
-        }
-    }
-}
-
-struct PeerToolFailure: Error, CustomStringConvertible {
-    let description: String
+    private func run(_ tool: String, _ arguments: String...) throws { try TestSupport.run(tool, arguments) }
 }

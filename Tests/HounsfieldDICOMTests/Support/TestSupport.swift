@@ -42,6 +42,23 @@ enum TestSupport {
         return folder
     }
 
+    /// Runs a command-line tool found on PATH (DCMTK's, for instance) and throws its standard error when it fails.
+    static func run(_ tool: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [tool] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Read before waiting: a tool that fills the pipe would otherwise never exit.
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw PeerToolFailure(description: "\(tool) \(arguments.joined(separator: " ")) failed: \(message)")
+        }
+    }
+
     static func small(_ syntax: SyntheticTransferSyntax = .explicit, slices: Int = 8, size: Int = 48) -> SyntheticSeries {
         SyntheticSeries(size: size, slices: slices, spacing: Vector3(0.8, 0.8, 2.5), syntax: syntax)
     }
@@ -49,4 +66,9 @@ enum TestSupport {
 
 func close(_ a: [Double], _ b: [Double], tolerance: Double = 1e-3) -> Bool {
     a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= tolerance }
+}
+
+/// A command-line tool that failed, with what it wrote to standard error.
+struct PeerToolFailure: Error, CustomStringConvertible {
+    let description: String
 }
