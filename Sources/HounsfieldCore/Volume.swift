@@ -72,6 +72,7 @@ public struct Volume<Scalar: VoxelScalar>: Sendable, Hashable {
         initializingWith initialize: (UnsafeMutableBufferPointer<Scalar>) throws -> Void
     ) rethrows {
         let voxels = try [Scalar](unsafeUninitializedCapacity: size.voxelCount) { buffer, count in
+            HugePages.advise(UnsafeMutableRawBufferPointer(buffer))
             try initialize(buffer)
             count = size.voxelCount
         }

@@ -104,7 +104,7 @@ struct AxisAlignedResampler {
                     for y in 0..<inputHeight {
                         var row = slice + y * inputWidth
                         if let inputMapping {
-                            for i in 0..<inputWidth { scratch[i] = inputMapping(row[i]) }
+                            inputMapping.apply(row, count: inputWidth, into: scratch)
                             row = UnsafePointer(scratch)
                         }
                         let target = rows + y * width
@@ -190,9 +190,7 @@ struct AxisAlignedResampler {
                             }
                             for i in 0..<width where !xs.inside[i] { target[i] = fill }
                         }
-                        for mapping in outputMappings {
-                            for index in 0..<outputPlane { out[index] = mapping(out[index]) }
-                        }
+                        for mapping in outputMappings { mapping.apply(out, count: outputPlane, into: out) }
                     }
                 }
             }

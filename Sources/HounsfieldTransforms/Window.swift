@@ -109,10 +109,33 @@ struct WindowMapping: Sendable {
     let high: Double
     let scale: Double
     let offset: Double
+    /// The ends in Float32 when the mapping only clips and Float32 holds both ends exactly. Then clipping in
+    /// Float32 gives the same bits as in Double (a clip returns the value or an end, and the value converts to
+    /// Double and back exactly), at twice the vector width and with no conversions. `WindowMappingTests` checks it.
+    let float32Clip: (low: Float32, high: Float32)?
+
+    init(low: Double, high: Double, scale: Double, offset: Double) {
+        self.low = low
+        self.high = high
+        self.scale = scale
+        self.offset = offset
+        let exact = Double(Float32(low)) == low && Double(Float32(high)) == high
+        float32Clip = scale == 1 && offset == 0 && exact ? (Float32(low), Float32(high)) : nil
+    }
 
     @inline(__always)
     func callAsFunction(_ value: Float32) -> Float32 {
         Float32(min(max(Double(value), low), high) * scale + offset)
+    }
+
+    /// Maps `count` values from `source` into `target` (which may be `source`).
+    func apply(_ source: UnsafePointer<Float32>, count: Int, into target: UnsafeMutablePointer<Float32>) {
+        if let (low, high) = float32Clip {
+            // `+ 0` as in the definition: it turns −0 into +0 and quiets a signalling NaN.
+            for i in 0..<count { target[i] = min(max(source[i], low), high) + 0 }
+        } else {
+            for i in 0..<count { target[i] = self(source[i]) }
+        }
     }
 }
 

@@ -16,6 +16,13 @@ struct StoredValueFormat: Hashable, Sendable {
         isSigned = header.isSigned
     }
 
+    init(bitsAllocated: Int, bitsStored: Int, highBit: Int, isSigned: Bool) {
+        self.bitsAllocated = bitsAllocated
+        self.bitsStored = bitsStored
+        self.highBit = highBit
+        self.isSigned = isSigned
+    }
+
     var bytesPerSample: Int { bitsAllocated / 8 }
 
     /// Converts `count` samples at `raw` into `output`.
@@ -36,6 +43,12 @@ struct StoredValueFormat: Hashable, Sendable {
             }
             return
         }
+        let paddingFits = padding.map { Int32(exactly: $0.lowerBound) != nil && Int32(exactly: $0.upperBound) != nil } ?? true
+        if bitsAllocated == 16 && bitsStored > 0 && bitsStored <= highBit + 1 && highBit < 16 && paddingFits {
+            convert16(raw.assumingMemoryBound(to: UInt16.self), count, slope, intercept, padding, paddingValue,
+                      exactInFloat: exactInFloat, output)
+            return
+        }
         switch bitsAllocated {
         case 8: convertGeneric(raw.assumingMemoryBound(to: UInt8.self), count, slope, intercept, padding, paddingValue, output)
         case 16: convertGeneric(raw.assumingMemoryBound(to: UInt16.self), count, slope, intercept, padding, paddingValue, output)
@@ -43,7 +56,43 @@ struct StoredValueFormat: Hashable, Sendable {
         }
     }
 
-    private func convertGeneric<Word: FixedWidthInteger & UnsignedInteger>(
+    /// 16-bit words, the common case of CT, with padding or with bits above `HighBit`: the same values as
+    /// `convertGeneric`, in loops without branches or per-sample decisions, which the compiler vectorizes.
+    private func convert16(
+        _ samples: UnsafePointer<UInt16>, _ count: Int, _ slope: Double, _ intercept: Double,
+        _ padding: ClosedRange<Int>?, _ paddingValue: Float, exactInFloat: Bool, _ output: UnsafeMutablePointer<Float>
+    ) {
+        // Moving the stored bits to the top of 32 bits and shifting back masks what lies above HighBit and
+        // sign-extends (arithmetic shift) or zero-extends (logical shift) in one step.
+        let up = UInt32(31 - highBit), down = UInt32(32 - bitsStored)
+        // Padding as one unsigned comparison: v in low...high ⟺ (v − low) as UInt32 ≤ high − low.
+        let low = Int32(clamping: padding?.lowerBound ?? 0)
+        let span = padding.map { UInt32(clamping: Int64($0.upperBound) - Int64($0.lowerBound)) }
+        let offset = Float(intercept)
+        @inline(__always) func run(_ value: (UInt16) -> Int32, _ hounsfield: (Int32) -> Float) {
+            if let span {
+                for index in 0..<count {
+                    let v = value(samples[index])
+                    output[index] = UInt32(bitPattern: v &- low) <= span ? paddingValue : hounsfield(v)
+                }
+            } else {
+                for index in 0..<count { output[index] = hounsfield(value(samples[index])) }
+            }
+        }
+        @inline(__always) func signed(_ word: UInt16) -> Int32 { Int32(bitPattern: UInt32(word) &<< up) &>> Int32(down) }
+        @inline(__always) func unsigned(_ word: UInt16) -> Int32 { Int32(bitPattern: (UInt32(word) &<< up) &>> down) }
+        @inline(__always) func exact(_ v: Int32) -> Float { Float(v) + offset }
+        @inline(__always) func rescaled(_ v: Int32) -> Float { Float(Double(v) * slope + intercept) }
+        switch (isSigned, exactInFloat) {
+        case (true, true): run(signed, exact)
+        case (true, false): run(signed, rescaled)
+        case (false, true): run(unsigned, exact)
+        case (false, false): run(unsigned, rescaled)
+        }
+    }
+
+    /// The definition: one sample at a time, every case. The fast paths above must give exactly its values.
+    func convertGeneric<Word: FixedWidthInteger & UnsignedInteger>(
         _ samples: UnsafePointer<Word>, _ count: Int, _ slope: Double, _ intercept: Double,
         _ padding: ClosedRange<Int>?, _ paddingValue: Float, _ output: UnsafeMutablePointer<Float>
     ) {
