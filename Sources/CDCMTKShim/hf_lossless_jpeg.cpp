@@ -6,9 +6,9 @@
 // and a few extra bits per sample, plus a predictor from the left, upper and upper-left neighbours. This decoder
 // looks up the code and its extra bits together in one table for the short codes that dominate CT images.
 //
-// It is deliberately narrow. It accepts exactly one component, precision 9–16, point transform 0 and no restart
-// intervals, and it is strict: the frame must end where the samples end (then EOI), and nothing may be read past
-// the data. Anything else returns HF_ERR_UNSUPPORTED and the
+// It is deliberately narrow. It accepts exactly one component, precision 9–16, point transform 0, and restart
+// intervals of whole rows, and it is strict: each interval must end where its samples end (then the next RSTn, or
+// EOI after the last), and nothing may be read past the data. Anything else returns HF_ERR_UNSUPPORTED and the
 // caller hands the frame to DCMTK, which then decides (and names the error when the data is bad). So the samples
 // are DCMTK's wherever this decoder does not run, and equal to them (tests compare) where it does.
 #include "internal/hf_internal.hpp"
@@ -279,14 +279,31 @@ hf_status decodeLosslessJPEG(const uint8_t *bytes, size_t length, uint32_t rows,
             if (predictor < 1 || predictor > 7) return unsupported("predictor outside 1–7");
             if (pointTransform != 0) return unsupported("point transform");
             if (tableIndex > 3 || !tables[tableIndex].defined) return unsupported("scan uses an undefined Huffman table");
-            // Restart intervals are left to DCMTK: no encoder available here writes them, so this path could not be
-            // tested against one, and an untested reset of the predictor could give wrong values silently.
-            if (restartInterval != 0) return unsupported("restart intervals");
+            // A restart interval counts samples here (one component: an MCU is one sample). Intervals of whole
+            // rows are decoded (tested with the suite's own encoder, and DCMTK reads the same stream alike);
+            // intervals that end mid-row are left to DCMTK.
+            if (restartInterval % columns != 0) return unsupported("a restart interval that is not whole rows");
             static const RowDecoder decoders[8] = {nullptr, decodeRows<1>, decodeRows<2>, decodeRows<3>,
                                                    decodeRows<4>, decodeRows<5>, decodeRows<6>, decodeRows<7>};
+            const uint32_t rowsPerInterval = restartInterval == 0 ? rows : restartInterval / columns;
+            const int32_t initial = 1 << (precision - 1);
             BitReader bits{p, end};
-            if (!decoders[predictor](bits, tables[tableIndex], out, columns, 0, rows, 1 << (precision - 1))) {
-                return unsupported("a code the Huffman table does not have");
+            for (uint32_t first = 0, interval = 0; first < rows; first += rowsPerInterval, ++interval) {
+                if (interval > 0) {
+                    // The interval before must end within its last byte (then 1-bit padding) at marker RSTn,
+                    // n = interval mod 8; the next one starts afresh after it, its prediction reset (T.81 H.1.2.1).
+                    if (bits.overran() || !bits.endsAfterLastByte()) return unsupported("restart interval of the wrong length");
+                    const uint8_t *marker = bits.data;
+                    while (marker + 1 < end && marker[0] == 0xFF && marker[1] == 0xFF) ++marker;
+                    if (marker + 1 >= end || marker[0] != 0xFF || marker[1] != 0xD0 + ((interval - 1) & 7)) {
+                        return unsupported("restart marker missing or out of order");
+                    }
+                    bits = BitReader{marker + 2, end};
+                }
+                const uint32_t count = rows - first < rowsPerInterval ? rows - first : rowsPerInterval;
+                if (!decoders[predictor](bits, tables[tableIndex], out, columns, first, count, initial)) {
+                    return unsupported("a code the Huffman table does not have");
+                }
             }
             if (bits.overran()) return unsupported("the data ends before the last sample");
             if (!bits.endsAfterLastByte()) return unsupported("more data after the last sample");

@@ -93,7 +93,8 @@ hf_status hf_dataset_decode_pixels(hf_dataset *dataset, const hf_pixel_layout *l
                                    size_t *length, hf_error *error);
 
 /// Lossless JPEG frames decoded since the process started: by our own decoder, and left to DCMTK because ours does
-/// not take them (restart intervals, point transform, 8-bit, damaged data, …). Diagnostics and tests read these.
+/// not take them (restart intervals that end mid-row, point transform, 8-bit, damaged data, …). Diagnostics and
+/// tests read these.
 void hf_lossless_jpeg_counts(uint64_t *decoded, uint64_t *declined);
 
 // MARK: - Writing (used by the synthetic series generator and tests)
