@@ -76,7 +76,7 @@ struct AxisAlignedResampler {
         precondition(inputMapping == nil || kernel == .linear, "an input window is fused into linear resampling only")
         if kernel == .nearest {
             var output = gather(xs: xs, ys: ys, zs: zs)
-            for mapping in outputMappings { PointwiseMap.apply(inPlace: &output) { mapping($0) } }
+            for mapping in outputMappings { mapping.apply(inPlace: &output) }
             return output
         }
         let samples = kernel == .cubic ? BSplineCoefficients.compute(input) : input.voxels
@@ -190,7 +190,7 @@ struct AxisAlignedResampler {
                             }
                             for i in 0..<width where !xs.inside[i] { target[i] = fill }
                         }
-                        for mapping in outputMappings { mapping.apply(out, count: outputPlane, into: out) }
+                        for mapping in outputMappings { mapping.apply(inPlace: out, count: outputPlane) }
                     }
                 }
             }

@@ -194,7 +194,7 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         var inputMapping = try windowBefore?.mapping(for: volume)
         var input = volume
         if let mapping = inputMapping, !(axisAligned && interpolation == .linear) {
-            PointwiseMap.apply(inPlace: &input) { mapping($0) }
+            mapping.apply(inPlace: &input)
             inputMapping = nil
         }
         if axisAligned {

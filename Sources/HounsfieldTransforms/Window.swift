@@ -77,14 +77,12 @@ public struct Window: VolumeTransform, Hashable, Codable {
 
     /// The windowed volume, same geometry. Throws when the window is invalid or the volume is empty.
     public func apply(to volume: Volume<Float32>) throws(TransformError) -> Volume<Float32> {
-        let map = try mapping(for: volume)
-        return PointwiseMap.apply(volume) { map($0) }
+        try mapping(for: volume).applied(to: volume)
     }
 
     /// Windows `volume` over its own voxels (no new memory); throws as ``apply(to:)`` does.
     public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {
-        let map = try mapping(for: volume)
-        PointwiseMap.apply(inPlace: &volume) { map($0) }
+        try mapping(for: volume).apply(inPlace: &volume)
     }
 
     /// The function applied to every voxel, for steps that fuse a window into their own loop (`WindowedResample`):
@@ -128,14 +126,41 @@ struct WindowMapping: Sendable {
         Float32(min(max(Double(value), low), high) * scale + offset)
     }
 
-    /// Maps `count` values from `source` into `target` (which may be `source`).
+    /// The clip of the fast path. `+ 0` as in the definition: it turns −0 into +0 and quiets a signalling NaN.
+    @inline(__always)
+    private static func clip(_ value: Float32, _ low: Float32, _ high: Float32) -> Float32 {
+        min(max(value, low), high) + 0
+    }
+
+    /// Maps `count` values from `source` into `target`, which must not overlap it (a row into scratch memory).
     func apply(_ source: UnsafePointer<Float32>, count: Int, into target: UnsafeMutablePointer<Float32>) {
         if let (low, high) = float32Clip {
-            // `+ 0` as in the definition: it turns −0 into +0 and quiets a signalling NaN.
-            for i in 0..<count { target[i] = min(max(source[i], low), high) + 0 }
+            for i in 0..<count { target[i] = Self.clip(source[i], low, high) }
         } else {
             for i in 0..<count { target[i] = self(source[i]) }
         }
+    }
+
+    /// Maps `count` values where they are. One pointer, not the two of `apply(_:count:into:)` aimed at the same
+    /// memory: then the compiler would have to assume they may overlap (`PointwiseMap` says what that costs).
+    func apply(inPlace values: UnsafeMutablePointer<Float32>, count: Int) {
+        if let (low, high) = float32Clip {
+            for i in 0..<count { values[i] = Self.clip(values[i], low, high) }
+        } else {
+            for i in 0..<count { values[i] = self(values[i]) }
+        }
+    }
+
+    /// Maps every voxel of `volume`, on all cores, into a new volume.
+    func applied(to volume: Volume<Float32>) -> Volume<Float32> {
+        guard let (low, high) = float32Clip else { return PointwiseMap.apply(volume) { self($0) } }
+        return PointwiseMap.apply(volume) { Self.clip($0, low, high) }
+    }
+
+    /// Maps every voxel of `volume` over its own voxels, on all cores.
+    func apply(inPlace volume: inout Volume<Float32>) {
+        guard let (low, high) = float32Clip else { return PointwiseMap.apply(inPlace: &volume) { self($0) } }
+        PointwiseMap.apply(inPlace: &volume) { Self.clip($0, low, high) }
     }
 }
 

@@ -1,4 +1,5 @@
 @testable import HounsfieldTransforms
+import HounsfieldCore
 import Testing
 
 /// A clip-only window runs in Float32 inside the resampler's loops; it must give the bits of the Double definition
@@ -20,8 +21,18 @@ struct WindowMappingTests {
         Self.values.withUnsafeBufferPointer { source in
             mapped.withUnsafeMutableBufferPointer { mapping.apply(source.baseAddress!, count: source.count, into: $0.baseAddress!) }
         }
-        for (value, result) in zip(Self.values, mapped) {
-            #expect(result.bitPattern == mapping(value).bitPattern, "\(value) → \(result), the definition gives \(mapping(value))")
+        var inPlace = Self.values
+        inPlace.withUnsafeMutableBufferPointer { mapping.apply(inPlace: $0.baseAddress!, count: $0.count) }
+        // Whole volumes (the window's own passes), new and in place.
+        let volume = Volume(voxels: Self.values, size: GridSize(x: Self.values.count, y: 1, z: 1), geometry: Geometry(origin: [0, 0, 0], spacing: [1, 1, 1], direction: .identity))
+        var volumeInPlace = volume
+        mapping.apply(inPlace: &volumeInPlace)
+        let results = [("row", mapped), ("row in place", inPlace), ("volume", mapping.applied(to: volume).voxels),
+                       ("volume in place", volumeInPlace.voxels)]
+        for (path, mapped) in results {
+            for (value, result) in zip(Self.values, mapped) {
+                #expect(result.bitPattern == mapping(value).bitPattern, "\(path): \(value) → \(result), the definition gives \(mapping(value))")
+            }
         }
     }
 }

@@ -31,18 +31,6 @@ struct StoredValueFormat: Hashable, Sendable {
         paddingValue: Float, into output: UnsafeMutablePointer<Float>
     ) {
         let exactInFloat = slope == 1 && intercept == intercept.rounded() && abs(intercept) < 1_048_576.0
-        let isPlain16 = bitsAllocated == 16 && bitsStored == 16 && highBit == 15
-        if isPlain16 && padding == nil && exactInFloat {
-            let offset = Float(intercept)
-            if isSigned {
-                let samples = raw.assumingMemoryBound(to: Int16.self)
-                for index in 0..<count { output[index] = Float(samples[index]) + offset }
-            } else {
-                let samples = raw.assumingMemoryBound(to: UInt16.self)
-                for index in 0..<count { output[index] = Float(samples[index]) + offset }
-            }
-            return
-        }
         let paddingFits = padding.map { Int32(exactly: $0.lowerBound) != nil && Int32(exactly: $0.upperBound) != nil } ?? true
         if bitsAllocated == 16 && bitsStored > 0 && bitsStored <= highBit + 1 && highBit < 16 && paddingFits {
             convert16(raw.assumingMemoryBound(to: UInt16.self), count, slope, intercept, padding, paddingValue,
@@ -56,7 +44,7 @@ struct StoredValueFormat: Hashable, Sendable {
         }
     }
 
-    /// 16-bit words, the common case of CT, with padding or with bits above `HighBit`: the same values as
+    /// 16-bit words, the common case of CT (plain, with padding, or with bits above `HighBit`): the same values as
     /// `convertGeneric`, in loops without branches or per-sample decisions, which the compiler vectorizes.
     private func convert16(
         _ samples: UnsafePointer<UInt16>, _ count: Int, _ slope: Double, _ intercept: Double,
