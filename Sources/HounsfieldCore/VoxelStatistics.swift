@@ -17,26 +17,13 @@ public struct VoxelStatistics: Hashable, Sendable, Codable {
     /// division per voxel, which made statistics slower than decoding.
     public init<Scalar: VoxelScalar>(of volume: Volume<Scalar>) {
         let slab = max(1, volume.size.voxelsPerSlice)
+        // Callers in other modules reach this generic initializer unspecialized, where every voxel would go through
+        // protocol witness calls (statistics then took longer than decoding the volume). Float32, what the chain and
+        // `inspect` use, takes a path specialized inside this module.
         let parts = volume.voxels.withUnsafeBufferPointer { voxels in
-            let slabs = (voxels.count + slab - 1) / slab
-            return ParallelLoop.map(slabs) { index -> Welford in
-                let start = index * slab, end = min(voxels.count, start + slab)
-                let shift = voxels[start].doubleValue
-                var sum = 0.0, squares = 0.0
-                var low = Double.infinity, high = -Double.infinity
-                for position in start..<end {
-                    let value = voxels[position].doubleValue
-                    let delta = value - shift
-                    sum += delta
-                    squares += delta * delta
-                    low = Swift.min(low, value)
-                    high = Swift.max(high, value)
-                }
-                let count = Double(end - start)
-                let mean = sum / count
-                return Welford(count: end - start, mean: shift + mean, m2: Swift.max(0, squares - sum * mean),
-                               minimum: low, maximum: high)
-            }
+            Scalar.self == Float32.self
+                ? voxels.withMemoryRebound(to: Float32.self) { Self.slabs(of: $0, slab: slab) }
+                : Self.slabs(of: voxels, slab: slab)
         }
         let total = parts.reduce(into: Welford()) { $0.merge($1) }
         count = total.count
@@ -44,6 +31,29 @@ public struct VoxelStatistics: Hashable, Sendable, Codable {
         maximum = total.count > 0 ? total.maximum : .nan
         mean = total.count > 0 ? total.mean : .nan
         standardDeviation = total.count > 0 ? (total.m2 / Double(total.count)).squareRoot() : .nan
+    }
+
+    /// The statistics of each slab of `slab` voxels, in parallel.
+    private static func slabs<Scalar: VoxelScalar>(of voxels: UnsafeBufferPointer<Scalar>, slab: Int) -> [Welford] {
+        let slabs = (voxels.count + slab - 1) / slab
+        return ParallelLoop.map(slabs) { index -> Welford in
+            let start = index * slab, end = min(voxels.count, start + slab)
+            let shift = voxels[start].doubleValue
+            var sum = 0.0, squares = 0.0
+            var low = Double.infinity, high = -Double.infinity
+            for position in start..<end {
+                let value = voxels[position].doubleValue
+                let delta = value - shift
+                sum += delta
+                squares += delta * delta
+                low = Swift.min(low, value)
+                high = Swift.max(high, value)
+            }
+            let count = Double(end - start)
+            let mean = sum / count
+            return Welford(count: end - start, mean: shift + mean, m2: Swift.max(0, squares - sum * mean),
+                           minimum: low, maximum: high)
+        }
     }
 }
 
