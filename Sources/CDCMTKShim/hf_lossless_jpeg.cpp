@@ -84,6 +84,22 @@ struct BitReader {
     bool atMarker = false;
 
     void fill() {
+        // Most of a segment has no 0xFF byte: then load the whole bytes that fit from one 8-byte word at once,
+        // rather than one byte (and two tests) at a time. Stuffing, markers and the last bytes take the loop below.
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (count <= 55 && !atMarker && end - data >= 8) {
+            uint64_t word;
+            std::memcpy(&word, data, 8);
+            if (((~word - 0x0101010101010101ull) & word & 0x8080808080808080ull) == 0) {  // no byte is 0xFF
+                const int whole = (63 - count) >> 3;  // 1–7 bytes, since count <= 55
+                const uint64_t bytes = __builtin_bswap64(word);  // the first byte in the top bits
+                buffer |= (bytes >> (64 - 8 * whole)) << (64 - 8 * whole - count);
+                data += whole;
+                count += 8 * whole;
+                return;
+            }
+        }
+#endif
         while (count <= 56) {
             uint32_t byte = 0;
             if (!atMarker && data < end) {
