@@ -25,48 +25,63 @@ extension Volume {
     static func convert<Target: VoxelScalar>(
         _ input: UnsafeBufferPointer<Scalar>, scale: Double, into output: UnsafeMutablePointer<Target>
     ) {
-        guard Scalar.self == Float32.self else {
-            guard Target.self == Float32.self else { return convertRun(input, scale: scale, into: output) }
-            output.withMemoryRebound(to: Float32.self, capacity: input.count) { output in
-                if Scalar.self == Int16.self {
-                    input.withMemoryRebound(to: Int16.self) { convertRun($0, scale: scale, into: output) }
-                } else if Scalar.self == UInt8.self {
-                    input.withMemoryRebound(to: UInt8.self) { convertRun($0, scale: scale, into: output) }
-                } else {
-                    #if !(os(macOS) && arch(x86_64))
-                    if Scalar.self == Float16.self {
-                        input.withMemoryRebound(to: Float16.self) { convertRun($0, scale: scale, into: output) }
-                        return
-                    }
-                    #endif
-                    convertRun(input, scale: scale, into: output)
-                }
+        if Scalar.self == Float32.self {
+            input.withMemoryRebound(to: Float32.self) { convertFromFloat32($0, scale: scale, into: output) }
+        } else if Target.self == Float32.self {
+            output.withMemoryRebound(to: Float32.self, capacity: input.count) {
+                convertIntoFloat32(input, scale: scale, into: $0)
             }
-            return
-        }
-        input.withMemoryRebound(to: Float32.self) { input in
-            let count = input.count
-            if Target.self == Int16.self {
-                output.withMemoryRebound(to: Int16.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
-            } else if Target.self == UInt8.self {
-                output.withMemoryRebound(to: UInt8.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
-            } else if Target.self == Float32.self {
-                output.withMemoryRebound(to: Float32.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
-            } else {
-                #if !(os(macOS) && arch(x86_64))
-                if Target.self == Float16.self {
-                    output.withMemoryRebound(to: Float16.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
-                    return
-                }
-                #endif
-                convertRun(input, scale: scale, into: output)
-            }
+        } else {
+            convertRun(input, scale: scale, into: output)
         }
     }
 }
 
-/// The conversion loop, outside `Volume` so that a call with concrete types is specialized on them alone (inside
-/// the generic extension it kept `Volume`'s own parameter and stayed generic).
+// The dispatch and the loop are free functions: a call with concrete types is then specialized on them alone (in a
+// method of the generic `Volume` the loop kept `Volume`'s own parameter and stayed generic).
+
+/// Float32 into each stored type: the pipeline's casts.
+private func convertFromFloat32<Target: VoxelScalar>(
+    _ input: UnsafeBufferPointer<Float32>, scale: Double, into output: UnsafeMutablePointer<Target>
+) {
+    let count = input.count
+    if Target.self == Int16.self {
+        output.withMemoryRebound(to: Int16.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
+    } else if Target.self == UInt8.self {
+        output.withMemoryRebound(to: UInt8.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
+    } else if Target.self == Float32.self {
+        output.withMemoryRebound(to: Float32.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
+    } else {
+        #if !(os(macOS) && arch(x86_64))
+        if Target.self == Float16.self {
+            output.withMemoryRebound(to: Float16.self, capacity: count) { convertRun(input, scale: scale, into: $0) }
+            return
+        }
+        #endif
+        convertRun(input, scale: scale, into: output)
+    }
+}
+
+/// Each stored type into Float32: the shard reader's conversions.
+private func convertIntoFloat32<Source: VoxelScalar>(
+    _ input: UnsafeBufferPointer<Source>, scale: Double, into output: UnsafeMutablePointer<Float32>
+) {
+    if Source.self == Int16.self {
+        input.withMemoryRebound(to: Int16.self) { convertRun($0, scale: scale, into: output) }
+    } else if Source.self == UInt8.self {
+        input.withMemoryRebound(to: UInt8.self) { convertRun($0, scale: scale, into: output) }
+    } else {
+        #if !(os(macOS) && arch(x86_64))
+        if Source.self == Float16.self {
+            input.withMemoryRebound(to: Float16.self) { convertRun($0, scale: scale, into: output) }
+            return
+        }
+        #endif
+        convertRun(input, scale: scale, into: output)
+    }
+}
+
+/// The conversion loop, `Target(hounsfield: value × scale)` per voxel.
 private func convertRun<Source: VoxelScalar, Target: VoxelScalar>(
     _ input: UnsafeBufferPointer<Source>, scale: Double, into output: UnsafeMutablePointer<Target>
 ) {
