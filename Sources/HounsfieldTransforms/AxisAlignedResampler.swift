@@ -3,7 +3,9 @@ import HounsfieldCore
 /// Resampling between grids with the same direction: each output axis maps to one input axis by a continuous
 /// index `c(i)`, so interpolation is separable. Work goes slice by slice: an output slice needs 1 (nearest), 2
 /// (linear) or 4 (cubic B-spline) input planes, each resampled in-plane (x, then y) and combined along z. Memory is
-/// the output plus a few planes per worker (plus, for B-spline, one coefficient volume as in ITK).
+/// the output plus a few planes per worker (plus, for B-spline, one coefficient volume as in ITK). Because input
+/// planes are read one at a time, linear resampling can also read them from a `PlaneSource` (a series decoded slice
+/// by slice) instead of a volume, and the input is then never held whole.
 struct AxisAlignedResampler {
     enum Kernel { case nearest, linear, cubic }
 
@@ -66,13 +68,7 @@ struct AxisAlignedResampler {
     var outputMappings: [WindowMapping] = []
 
     func run() -> Volume<Float32> {
-        let source = input.geometry
-        let shift = source.direction.components(of: geometry.origin - source.origin)
-        func map(_ axis: Int, _ outputCount: Int, _ inputCount: Int) -> AxisMap {
-            AxisMap(outputCount: outputCount, inputCount: inputCount, shift: shift[axis],
-                    outputSpacing: geometry.spacing[axis], inputSpacing: source.spacing[axis], kernel: kernel)
-        }
-        let xs = map(0, size.x, input.size.x), ys = map(1, size.y, input.size.y), zs = map(2, size.z, input.size.z)
+        let (xs, ys, zs) = axisMaps(inputSize: input.size, inputGeometry: input.geometry)
         precondition(inputMapping == nil || kernel == .linear, "an input window is fused into linear resampling only")
         if kernel == .nearest {
             var output = gather(xs: xs, ys: ys, zs: zs)
@@ -84,11 +80,63 @@ struct AxisAlignedResampler {
                             geometry: geometry, fill: fill, inputMapping: inputMapping, outputMappings: outputMappings)
     }
 
-    /// The separable engine: output voxel = Σ wx · wy · wz · sample, with each axis's taps given.
+    /// Linear resampling of a volume that is read plane by plane from `source` instead of `input` (whose voxels
+    /// are not used; it may be empty). Each task asks the source for the planes its output slices need, in order,
+    /// into a buffer of its own, so the source's volume is never held whole. Same voxels as `run()` on the
+    /// volume the source makes. Throws the first error the source throws.
+    static func run(
+        planesOf source: any PlaneSource, size: GridSize, geometry: Geometry, fill: Float32,
+        inputMapping: WindowMapping?, outputMappings: [WindowMapping]
+    ) throws -> Volume<Float32> {
+        let resampler = AxisAlignedResampler(
+            input: Volume(voxels: [], size: GridSize(x: 0, y: 0, z: 0), geometry: source.geometry), size: size,
+            geometry: geometry, kernel: .linear, fill: fill, inputMapping: inputMapping, outputMappings: outputMappings)
+        let (xs, ys, zs) = resampler.axisMaps(inputSize: source.size, inputGeometry: source.geometry)
+        return try combine(
+            sampleSize: source.size, readsIntoBuffer: true,
+            plane: { z, buffer throws(any Error) in
+                try source.read(plane: z, into: buffer)
+                return UnsafePointer(buffer)
+            },
+            xs: xs, ys: ys, zs: zs, size: size, geometry: geometry, fill: fill, inputMapping: inputMapping,
+            outputMappings: outputMappings)
+    }
+
+    /// The taps of each output axis for an input of `inputSize` placed at `inputGeometry`.
+    private func axisMaps(inputSize: GridSize, inputGeometry source: Geometry) -> (AxisMap, AxisMap, AxisMap) {
+        let shift = source.direction.components(of: geometry.origin - source.origin)
+        func map(_ axis: Int, _ outputCount: Int, _ inputCount: Int) -> AxisMap {
+            AxisMap(outputCount: outputCount, inputCount: inputCount, shift: shift[axis],
+                    outputSpacing: geometry.spacing[axis], inputSpacing: source.spacing[axis], kernel: kernel)
+        }
+        return (map(0, size.x, inputSize.x), map(1, size.y, inputSize.y), map(2, size.z, inputSize.z))
+    }
+
+    /// The separable engine over samples in memory: output voxel = Σ wx · wy · wz · sample, with each axis's taps
+    /// given.
     static func combine(
         samples: [Float32], sampleSize: GridSize, xs: AxisMap, ys: AxisMap, zs: AxisMap, size: GridSize,
         geometry: Geometry, fill: Float32, inputMapping: WindowMapping? = nil, outputMappings: [WindowMapping] = []
     ) -> Volume<Float32> {
+        samples.withUnsafeBufferPointer { samples in
+            let inputPlane = sampleSize.voxelsPerSlice
+            return combine(
+                sampleSize: sampleSize, readsIntoBuffer: false,
+                plane: { z, _ in UnsafePointer(samples.baseAddress! + z * inputPlane) },
+                xs: xs, ys: ys, zs: zs, size: size, geometry: geometry, fill: fill, inputMapping: inputMapping,
+                outputMappings: outputMappings)
+        }
+    }
+
+    /// The separable engine: `plane(z, buffer)` gives input plane `z`, either where it already is or written into
+    /// `buffer` (a plane-sized buffer of the calling task, allocated when `readsIntoBuffer`). A failure stops the
+    /// other tasks at their next output slice and is thrown.
+    static func combine<Failure: Error>(
+        sampleSize: GridSize, readsIntoBuffer: Bool,
+        plane read: (Int, UnsafeMutablePointer<Float32>) throws(Failure) -> UnsafePointer<Float32>,
+        xs: AxisMap, ys: AxisMap, zs: AxisMap, size: GridSize,
+        geometry: Geometry, fill: Float32, inputMapping: WindowMapping?, outputMappings: [WindowMapping]
+    ) throws(Failure) -> Volume<Float32> {
         let inputPlane = sampleSize.voxelsPerSlice, outputPlane = size.voxelsPerSlice
         let (width, height, inputWidth, inputHeight) = (size.x, size.y, sampleSize.x, sampleSize.y)
         let xTaps = xs.taps, yTaps = ys.taps, taps = zs.taps
@@ -144,57 +192,67 @@ struct AxisAlignedResampler {
         // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
         let runs = min(size.z, ParallelLoop.defaultConcurrency * 4)
         let mappedFill = outputMappings.reduce(fill) { value, mapping in mapping(value) }
-        return samples.withUnsafeBufferPointer { samples in
-            Volume<Float32>(size: size, geometry: geometry) { output in
-                let slots = DisjointSlots(output)
-                ParallelLoop.forEach(runs) { run in
-                    var planes = PlaneCache(capacity: taps, planeSize: outputPlane, rowsSize: inputHeight * width)
-                    let scratch = UnsafeMutablePointer<Float32>.allocate(capacity: inputWidth)
-                    defer {
-                        planes.deallocate()
-                        scratch.deallocate()
+        let failure = ErrorSlot<Failure>()
+        let result = Volume<Float32>(size: size, geometry: geometry) { output in
+            let slots = DisjointSlots(output)
+            ParallelLoop.forEach(runs) { run in
+                var planes = PlaneCache(capacity: taps, planeSize: outputPlane, rowsSize: inputHeight * width)
+                let scratch = UnsafeMutablePointer<Float32>.allocate(capacity: inputWidth)
+                let buffer = UnsafeMutablePointer<Float32>.allocate(capacity: readsIntoBuffer ? inputPlane : 0)
+                defer {
+                    planes.deallocate()
+                    scratch.deallocate()
+                    buffer.deallocate()
+                }
+                for k in (run * size.z / runs)..<((run + 1) * size.z / runs) {
+                    guard failure.first == nil else { return }
+                    let out = slots.base + k * outputPlane
+                    guard zs.inside[k] else {
+                        out.update(repeating: mappedFill, count: outputPlane)
+                        continue
                     }
-                    for k in (run * size.z / runs)..<((run + 1) * size.z / runs) {
-                        let out = slots.base + k * outputPlane
-                        guard zs.inside[k] else {
-                            out.update(repeating: mappedFill, count: outputPlane)
+                    let needed = Array(zs.indices[(k * taps)..<((k + 1) * taps)])
+                    var sources: [(plane: UnsafeMutablePointer<Float32>, weight: Float32)] = []
+                    for t in 0..<taps where zs.weights[k * taps + t] != 0 {
+                        let plane = planes.plane(needed[t], keeping: needed) { z, rows, plane in
+                            do throws(Failure) {
+                                resamplePlane(try read(z, buffer), rows: rows, into: plane, scratch: scratch)
+                            } catch {
+                                failure.record(error)
+                            }
+                        }
+                        sources.append((plane, zs.weights[k * taps + t]))
+                    }
+                    // One pass over the output slice, whatever the number of planes.
+                    switch sources.count {
+                    case 1:
+                        let (a, wa) = sources[0]
+                        for index in 0..<outputPlane { out[index] = wa * a[index] }
+                    case 2:
+                        let (a, wa) = sources[0], (b, wb) = sources[1]
+                        for index in 0..<outputPlane { out[index] = wa * a[index] + wb * b[index] }
+                    default:
+                        out.update(repeating: 0, count: outputPlane)
+                        for (plane, weight) in sources {
+                            for index in 0..<outputPlane { out[index] += weight * plane[index] }
+                        }
+                    }
+                    for j in 0..<height {
+                        let target = out + j * width
+                        if !ys.inside[j] {
+                            target.update(repeating: fill, count: width)
                             continue
                         }
-                        let needed = Array(zs.indices[(k * taps)..<((k + 1) * taps)])
-                        var sources: [(plane: UnsafeMutablePointer<Float32>, weight: Float32)] = []
-                        for t in 0..<taps where zs.weights[k * taps + t] != 0 {
-                            let plane = planes.plane(needed[t], keeping: needed) { z, rows, plane in
-                                resamplePlane(samples.baseAddress! + z * inputPlane, rows: rows, into: plane, scratch: scratch)
-                            }
-                            sources.append((plane, zs.weights[k * taps + t]))
-                        }
-                        // One pass over the output slice, whatever the number of planes.
-                        switch sources.count {
-                        case 1:
-                            let (a, wa) = sources[0]
-                            for index in 0..<outputPlane { out[index] = wa * a[index] }
-                        case 2:
-                            let (a, wa) = sources[0], (b, wb) = sources[1]
-                            for index in 0..<outputPlane { out[index] = wa * a[index] + wb * b[index] }
-                        default:
-                            out.update(repeating: 0, count: outputPlane)
-                            for (plane, weight) in sources {
-                                for index in 0..<outputPlane { out[index] += weight * plane[index] }
-                            }
-                        }
-                        for j in 0..<height {
-                            let target = out + j * width
-                            if !ys.inside[j] {
-                                target.update(repeating: fill, count: width)
-                                continue
-                            }
-                            for i in 0..<width where !xs.inside[i] { target[i] = fill }
-                        }
-                        for mapping in outputMappings { mapping.apply(inPlace: out, count: outputPlane) }
+                        for i in 0..<width where !xs.inside[i] { target[i] = fill }
                     }
+                    for mapping in outputMappings { mapping.apply(inPlace: out, count: outputPlane) }
                 }
             }
+            // Every voxel must be initialized before the array is handed back, even on failure.
+            if failure.first != nil { output.initialize(repeating: fill) }
         }
+        if let error = failure.first { throw error }
+        return result
     }
 
     /// Nearest neighbour needs no arithmetic: each output voxel copies one input voxel.

@@ -177,6 +177,30 @@ public struct Resample: VolumeTransform, Hashable, Codable {
                      windowBefore: windowBefore, windowsAfter: windowsAfter)
     }
 
+    /// Linear resampling onto a grid with the source's direction reads its input one plane at a time, so it
+    /// takes the planes straight from `source`; nil for any other resampling.
+    public func apply(toPlanesOf source: any PlaneSource) throws -> Volume<Float32>? {
+        try apply(toPlanesOf: source, windowBefore: nil, windowsAfter: [])
+    }
+
+    /// Linear resampling reads planes (onto a grid with the input's direction).
+    public var readsPlanes: Bool { interpolation == .linear }
+
+    /// `apply(to:windowBefore:windowsAfter:)` on planes read from `source`, when this resampling reads planes
+    /// (linear, same direction); nil otherwise. Same voxels as on the volume the source makes.
+    func apply(
+        toPlanesOf source: any PlaneSource, windowBefore: Window?, windowsAfter: [Window]
+    ) throws -> Volume<Float32>? {
+        try Check.nonEmpty(source.size)
+        let (size, geometry) = try outputGrid(size: source.size, geometry: source.geometry)
+        guard interpolation == .linear, Self.sameDirection(source.geometry.direction, geometry.direction) else {
+            return nil
+        }
+        return try AxisAlignedResampler.run(
+            planesOf: source, size: size, geometry: geometry, fill: Float32(outsideValue),
+            inputMapping: try windowBefore?.mapping(), outputMappings: try windowsAfter.map { w throws(TransformError) in try w.mapping() })
+    }
+
     private func resample(
         _ volume: Volume<Float32>, interpolation: Interpolation, fill: Float32,
         windowBefore: Window? = nil, windowsAfter: [Window] = []

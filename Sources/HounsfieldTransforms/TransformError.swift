@@ -38,6 +38,10 @@ enum Check {
     }
 
     static func nonEmpty<Scalar>(_ volume: Volume<Scalar>) throws(TransformError) {
-        guard volume.size.x > 0, volume.size.y > 0, volume.size.z > 0 else { throw .emptyVolume(volume.size) }
+        try nonEmpty(volume.size)
+    }
+
+    static func nonEmpty(_ size: GridSize) throws(TransformError) {
+        guard size.x > 0, size.y > 0, size.z > 0 else { throw .emptyVolume(size) }
     }
 }

@@ -18,6 +18,18 @@ public protocol VolumeTransform: Sendable {
     /// the page faults of filling it.
     func apply(inPlace volume: inout Volume<Float32>) throws(TransformError)
 
+    /// Applies the transform to a volume that is read plane by plane from `source`, when the transform reads its
+    /// input that way: a linear resampling onto a grid with the same direction, or a chain that starts with one.
+    /// Returns nil otherwise (the default); the caller then makes the volume and calls ``apply(to:)``. The voxels
+    /// are those ``apply(to:)`` gives for the volume the source makes, bit for bit. Errors of the source are
+    /// thrown as they are; the transform's own are ``TransformError``.
+    func apply(toPlanesOf source: any PlaneSource) throws -> Volume<Float32>?
+
+    /// Whether ``apply(toPlanesOf:)`` reads planes, as far as the transform alone decides (a resampling onto a
+    /// reference grid with another direction still returns nil there). Callers use it to decide, before decoding,
+    /// whether to hand over a source of planes instead of a volume.
+    var readsPlanes: Bool { get }
+
     /// Applies the transform to a label map: spatial transforms use nearest-neighbour interpolation and fill with
     /// 0; intensity transforms leave labels alone (the default).
     func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32>
@@ -34,6 +46,12 @@ extension VolumeTransform {
     public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {
         volume = try apply(to: volume)
     }
+
+    /// Default: this transform needs its input whole.
+    public func apply(toPlanesOf source: any PlaneSource) throws -> Volume<Float32>? { nil }
+
+    /// Default: no.
+    public var readsPlanes: Bool { false }
 
     /// Default, for intensity transforms: the label unchanged.
     public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> { label }
@@ -66,6 +84,18 @@ public struct Compose: VolumeTransform {
         for step in steps.dropFirst() { try step.apply(inPlace: &volume) }
         return volume
     }
+
+    /// The first step (windows next to a resampling fused into it) reads the planes when it can; the others work
+    /// on its result in place. Nil when the first step needs its input whole.
+    public func apply(toPlanesOf source: any PlaneSource) throws -> Volume<Float32>? {
+        let steps = WindowedResample.fusing(transforms)
+        guard let first = steps.first, var volume = try first.apply(toPlanesOf: source) else { return nil }
+        for step in steps.dropFirst() { try step.apply(inPlace: &volume) }
+        return volume
+    }
+
+    /// Whether the first step (windows next to a resampling fused into it) reads planes.
+    public var readsPlanes: Bool { WindowedResample.fusing(transforms).first?.readsPlanes ?? false }
 
     /// Every step in place where it can, windows next to a resampling fused into it.
     public func apply(inPlace volume: inout Volume<Float32>) throws(TransformError) {

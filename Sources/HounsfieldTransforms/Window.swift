@@ -88,8 +88,13 @@ public struct Window: VolumeTransform, Hashable, Codable {
     /// The function applied to every voxel, for steps that fuse a window into their own loop (`WindowedResample`):
     /// one definition, so fused and unfused chains agree bit for bit.
     func mapping(for volume: Volume<Float32>) throws(TransformError) -> WindowMapping {
-        try validate()
         try Check.nonEmpty(volume)
+        return try mapping()
+    }
+
+    /// The same function, for a volume that is not in memory (its grid checked by the caller).
+    func mapping() throws(TransformError) -> WindowMapping {
+        try validate()
         let range = maximum - minimum
         let (scale, offset): (Double, Double) = switch output {
         case .hounsfield: (1, 0)

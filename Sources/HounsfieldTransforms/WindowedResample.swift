@@ -22,6 +22,12 @@ struct WindowedResample: VolumeTransform {
         try resample.apply(to: volume, windowBefore: windowBefore, windowsAfter: windowsAfter)
     }
 
+    var readsPlanes: Bool { resample.readsPlanes }
+
+    func apply(toPlanesOf source: any PlaneSource) throws -> Volume<Float32>? {
+        try resample.apply(toPlanesOf: source, windowBefore: windowBefore, windowsAfter: windowsAfter)
+    }
+
     /// The steps of a chain with every fusable run replaced by one `WindowedResample`. A window before is taken
     /// only with linear interpolation, where it costs nothing; otherwise it stays a step of its own (in place).
     static func fusing(_ transforms: [any VolumeTransform]) -> [any VolumeTransform] {

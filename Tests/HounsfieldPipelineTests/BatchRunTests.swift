@@ -93,3 +93,68 @@ final class SharedFlag: Sendable {
 }
 
 import Synchronization
+
+/// A series whose chain starts with a linear resampling is decoded slice by slice inside the transform stage
+/// (`SeriesProcessor.transformPlanes`), never whole. That must change nothing in what is written.
+@Suite("Streamed decoding")
+struct StreamedDecodingTests {
+    static let chains = ["window, 1.5 mm linear, minmax", "1 mm linear alone, int16", "window, 0.8 × 0.8 × 3 mm, zscore"]
+
+    static func configure(_ chain: String, _ configuration: inout RunConfiguration) {
+        switch chain {
+        case chains[1]:
+            configuration.preprocessing.window = nil
+            configuration.preprocessing.spacing = [1]
+            configuration.preprocessing.normalize = "none"
+            configuration.output.dtype = .int16
+        case chains[2]:
+            configuration.preprocessing.spacing = [0.8, 0.8, 3]
+            configuration.preprocessing.normalize = "zscore"
+        default:
+            break
+        }
+    }
+
+    @Test("the bytes of decoding first, for each encoding and chain",
+          arguments: [SyntheticTransferSyntax.explicit, .jpegLossless, .rle], chains)
+    func sameAsDecodingFirst(_ syntax: SyntheticTransferSyntax, _ chain: String) async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try SyntheticSeries(size: 40, slices: 9, spacing: Vector3(0.9, 0.9, 2), syntax: syntax, seed: 7).write(to: root.path)
+        var configuration = PipelineTestSupport.configuration(inputs: [root], output: nil)
+        Self.configure(chain, &configuration)
+        let processor = try SeriesProcessor(configuration: configuration)
+        let series = try #require(try await SeriesScanner().scan([root.path]).series.first)
+        #expect(try processor.streams(series))
+        let streamed = try #require(try await processor.transformPlanes(of: series))
+        let whole = try await processor.transform(try await processor.decode(series), of: series)
+        #expect(streamed.image == whole.image)
+        #expect(streamed.metadata == whole.metadata)
+        #expect(streamed.key == whole.key)
+    }
+
+    @Test("chains that need the volume whole, and tilted series, are decoded first as before")
+    func wholeWhereNeeded() async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try SyntheticSeries(size: 40, slices: 9, spacing: Vector3(0.9, 0.9, 2), seed: 3)
+            .write(to: root.appendingPathComponent("straight").path)
+        try SyntheticSeries(size: 40, slices: 9, spacing: Vector3(0.9, 0.9, 2), tiltDegrees: 12, seed: 4)
+            .write(to: root.appendingPathComponent("tilted").path)
+        let scan = try await SeriesScanner().scan([root.path])
+        #expect(scan.series.count == 2)
+        var bspline = PipelineTestSupport.configuration(inputs: [root], output: nil)
+        bspline.preprocessing.interpolation = .bspline
+        let linear = try SeriesProcessor(configuration: PipelineTestSupport.configuration(inputs: [root], output: nil))
+        for series in scan.series {
+            #expect(try SeriesProcessor(configuration: bspline).streams(series) == false)
+            #expect(try await SeriesProcessor(configuration: bspline).transformPlanes(of: series) == nil)
+            let tilted = series.layout.isTilted
+            #expect(try linear.streams(series) == !tilted)
+            // `process` takes whichever path applies; the result is that of decoding first either way.
+            let processed = try await linear.process(series)
+            let whole = try await linear.transform(try await linear.decode(series), of: series)
+            #expect(processed.image == whole.image)
+        }
+    }
+}

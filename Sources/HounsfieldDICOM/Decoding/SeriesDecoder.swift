@@ -24,7 +24,7 @@ enum SeriesDecoder {
                 let image = series.images[imageIndex]
                 do throws(DICOMError) {
                     try decode(image, slices: slicesOfImage[imageIndex], series: series, padding: padding,
-                               airValue: Float(airValue), into: slots.base, plane: plane)
+                               airValue: Float(airValue), plane: plane) { z in slots.base + z * plane }
                 } catch {
                     failure.record(error)
                 }
@@ -38,9 +38,21 @@ enum SeriesDecoder {
         return volume
     }
 
+    /// Decodes slice `z` alone into `buffer` (one plane), for readers that never hold the whole stack
+    /// (`SeriesPlanes`). Opens the slice's file each time: meant for series of one frame per file.
+    static func decodeSlice(
+        _ z: Int, of series: SeriesDescriptor, padding: PaddingPolicy, airValue: Double,
+        into buffer: UnsafeMutablePointer<Float32>
+    ) throws(DICOMError) {
+        let slice = series.slices[z]
+        try decode(series.images[slice.image], slices: [(slice.frame, z)], series: series, padding: padding,
+                   airValue: Float(airValue), plane: series.size.voxelsPerSlice) { _ in buffer }
+    }
+
+    /// Decodes the frames of one file; slice `z` goes to `destination(z)`.
     private static func decode(
         _ image: ImageHeader, slices: [(frame: Int, z: Int)], series: SeriesDescriptor, padding: PaddingPolicy,
-        airValue: Float, into volume: UnsafeMutablePointer<Float32>, plane: Int
+        airValue: Float, plane: Int, destination: (Int) -> UnsafeMutablePointer<Float32>
     ) throws(DICOMError) {
         let object = try image.source.open(headerOnly: false)
         let format = StoredValueFormat(image)
@@ -55,7 +67,7 @@ enum SeriesDecoder {
                     format.convert(
                         pixels.baseAddress! + frame * frameBytes, count: plane, slope: slice.rescaleSlope,
                         intercept: slice.rescaleIntercept, padding: padding == .air ? image.pixelPadding : nil,
-                        paddingValue: airValue, into: volume + z * plane)
+                        paddingValue: airValue, into: destination(z))
                 }
             }
         } catch let failure as NativeFailure {

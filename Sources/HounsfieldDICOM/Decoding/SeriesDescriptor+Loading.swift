@@ -1,5 +1,4 @@
 import HounsfieldCore
-import Synchronization
 
 extension SeriesDescriptor {
     /// Decodes the series into a volume of Hounsfield units on the grid that `plannedGrid(for:)` describes.
@@ -47,11 +46,4 @@ extension SeriesDescriptor {
             return StackResampler.orthogonalGrid(stack, layout: layout, grid: grid, fill: Float(options.airValue))
         }
     }
-}
-
-/// Set once from a cancellation handler, read by worker threads.
-final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    var isSet: Bool { flag.load(ordering: .relaxed) }
-    func set() { flag.store(true, ordering: .relaxed) }
 }

@@ -28,9 +28,12 @@ struct Pipeline: Sendable {
 
     struct Decoded: Sendable {
         var series: SeriesDescriptor
-        /// Taken (set to nil) when handed to the transform stage, so the chain may work in place.
+        /// Taken (set to nil) when handed to the transform stage, so the chain may work in place. Nil from the
+        /// start when the series is decoded by the transform stage as its chain reads it (`streams`).
         var volume: Volume<Float32>?
         var result: Result
+        /// Decoding is left to the transform stage (`SeriesProcessor.transformPlanes`).
+        var streams = false
     }
 
     struct Transformed: Sendable {
@@ -68,6 +71,12 @@ struct Pipeline: Sendable {
                         let item = series[index]
                         var result = Result(key: processor.key(for: item), status: .written)
                         let start = ContinuousClock.now
+                        // A chain that reads planes decodes the series itself, slice by slice, in the transform
+                        // stage: nothing to do here (a series that cannot be read so is decoded below).
+                        if (try? processor.streams(item)) == true {
+                            await decoded.send(Decoded(series: item, volume: nil, result: result, streams: true), bytes: 0)
+                            continue
+                        }
                         var attempt = 0
                         while true {
                             attempt += 1
@@ -110,10 +119,19 @@ struct Pipeline: Sendable {
                         if Task.isCancelled { continue }
                         let start = ContinuousClock.now
                         do {
-                            let volume = try await processor.transform(item.volume.take()!, of: item.series)
-                            result.seconds["transform"] = (ContinuousClock.now - start).inSeconds
+                            let volume: ProcessedVolume
+                            if item.streams {
+                                volume = try await decodeAndTransform(item.series, result: &result, metrics: metrics)
+                                result.seconds["decode_and_transform"] = (ContinuousClock.now - start).inSeconds
+                            } else {
+                                volume = try await processor.transform(item.volume.take()!, of: item.series)
+                                result.seconds["transform"] = (ContinuousClock.now - start).inSeconds
+                            }
                             metrics.stage("transform").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                             await transformed.send(Transformed(volume: volume, result: result), bytes: volume.image.byteCount)
+                        } catch let error as DICOMError {
+                            results.fail(result, stage: "decode", file: error.file, error: error.description, metrics: metrics)
+                            report(results, total: total, started: started)
                         } catch {
                             results.fail(result, stage: "transform", file: nil, error: "\(error)", metrics: metrics)
                             report(results, total: total, started: started)
@@ -155,6 +173,29 @@ struct Pipeline: Sendable {
             all.append(Result(key: processor.key(for: item), status: .cancelled, attempts: 0))
         }
         return all
+    }
+
+    /// A streamed series: decoded slice by slice as its chain reads it. Unreadable files are retried as in the
+    /// decode stage (the whole series again, after a pause); without planes after all, it is decoded whole.
+    private func decodeAndTransform(
+        _ series: SeriesDescriptor, result: inout Result, metrics: PipelineMetrics
+    ) async throws -> ProcessedVolume {
+        let processor = run.processor
+        var attempt = 0
+        while true {
+            attempt += 1
+            result.attempts = attempt
+            do {
+                if let volume = try await processor.transformPlanes(of: series) { return volume }
+                return try await processor.transform(try await processor.decode(series), of: series)
+            } catch let error as DICOMError {
+                guard case .unreadable = error, attempt <= run.configuration.execution.retries, !Task.isCancelled
+                else { throw error }
+                metrics.retries.increment()
+                run.logger.warning("retrying a series after an I/O error", metadata: ["key": "\(result.key)", "error": "\(error)"])
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
+        }
     }
 
     private func report(_ results: Collector, total: Int, started: ContinuousClock.Instant) {

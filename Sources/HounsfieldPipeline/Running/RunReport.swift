@@ -42,7 +42,9 @@ public struct RunReport: Codable, Sendable {
         public var slices: Int
         /// Output shape (z, y, x) when written or planned.
         public var shape: [Int]?
-        /// Wall-clock seconds per stage.
+        /// Wall-clock seconds per stage: `decode`, `transform`, `write`; a series decoded slice by slice as its
+        /// chain read it (a chain that starts with a linear resampling) has `decode_and_transform` instead of the
+        /// first two.
         public var seconds: [String: Double]
         /// Discovery's warnings about the series, as sentences.
         public var warnings: [String]

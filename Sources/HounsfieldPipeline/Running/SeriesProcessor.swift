@@ -110,12 +110,54 @@ public struct SeriesProcessor: Sendable {
                                seriesDescription: series.seriesDescription)
     }
 
-    /// Decode, then transform: the whole path of one series.
+    /// Whether ``transformPlanes(of:)`` will decode `series` as the chain reads it: the chain starts with a linear
+    /// resampling (windows around it included), and the series is a stack of one slice per file that needs no
+    /// tilt or spacing correction. Throws what decoding would throw for a `reject` policy.
+    public func streams(_ series: SeriesDescriptor) throws(DICOMError) -> Bool {
+        transform.readsPlanes ? try series.planes(loadOptions) != nil : false
+    }
+
+    /// Decoding and the chain in one pass, when the chain reads its input plane by plane: each task decodes the
+    /// slices its output slices need, as it needs them, so the decoded volume (the largest buffer of a series) is
+    /// never allocated. The voxels are those of ``transform(_:of:)`` after ``decode(_:)``, bit for bit. Returns nil,
+    /// having decoded nothing, when the chain or the series does not allow it (see ``streams(_:)``).
+    ///
+    /// Throws ``DICOMError`` (naming the file) when a slice cannot be decoded, ``TransformError`` for the chain.
+    /// Cancelling the calling task stops the work at the next slice.
+    public func transformPlanes(of series: SeriesDescriptor) async throws -> ProcessedVolume? {
+        let cancelled = CancellationFlag()
+        guard transform.readsPlanes,
+              let planes = try series.planes(loadOptions, isCancelled: { cancelled.isSet })
+        else { return nil }
+        let transform = self.transform
+        let configuration = self.configuration
+        let outcome = await withTaskCancellationHandler {
+            await ParallelLoop.offload { () -> Result<StoredImage?, any Error> in
+                Result {
+                    guard let working = try transform.apply(toPlanesOf: planes) else { return nil }
+                    return StoredImage.cast(working, to: configuration.output.dtype, scale: configuration.output.scale)
+                }
+            }
+        } onCancel: {
+            cancelled.set()
+        }
+        guard let image = try outcome.get() else { return nil }
+        return ProcessedVolume(key: key(for: series), image: image,
+                               metadata: metadata(for: series, decodedSize: planes.size, spacing: planes.geometry.spacing),
+                               seriesDescription: series.seriesDescription)
+    }
+
+    /// Decode, then transform: the whole path of one series (in one pass when the chain reads planes).
     public func process(_ series: SeriesDescriptor) async throws -> ProcessedVolume {
-        try await transform(try await decode(series), of: series)
+        if let volume = try await transformPlanes(of: series) { return volume }
+        return try await transform(try await decode(series), of: series)
     }
 
     func metadata(for series: SeriesDescriptor, decoded: Volume<Float32>) -> VolumeMetadata {
+        metadata(for: series, decodedSize: decoded.size, spacing: decoded.geometry.spacing)
+    }
+
+    func metadata(for series: SeriesDescriptor, decodedSize: GridSize, spacing: Vector3) -> VolumeMetadata {
         var window: ClosedRange<Double>?
         var normalization: String?
         for step in chain {
@@ -132,7 +174,7 @@ public struct SeriesProcessor: Sendable {
         }
         let study = series.studyInstanceUID ?? ""
         return VolumeMetadata(
-            originalSize: decoded.size, originalSpacing: decoded.geometry.spacing, transform: transformJSON,
+            originalSize: decodedSize, originalSpacing: spacing, transform: transformJSON,
             transformKey: transformKey, configurationKey: configurationKey, window: window,
             normalization: normalization,
             valueScale: configuration.output.dtype == .int16 || configuration.output.dtype == .uint8 ? configuration.output.scale : 1,
