@@ -188,14 +188,13 @@ struct AxisAlignedResampler {
             }
         }
 
-        // Contiguous runs of output slices per task, so neighbouring output slices reuse the input planes they
+        // Output slices in contiguous runs per thread, so neighbouring output slices reuse the input planes they
         // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
-        let runs = min(size.z, ParallelLoop.defaultConcurrency * 4)
         let mappedFill = outputMappings.reduce(fill) { value, mapping in mapping(value) }
         let failure = ErrorSlot<Failure>()
         let result = Volume<Float32>(size: size, geometry: geometry) { output in
             let slots = DisjointSlots(output)
-            ParallelLoop.forEach(runs) { run in
+            ParallelLoop.forEachContiguously(size.z) { next in
                 var planes = PlaneCache(capacity: taps, planeSize: outputPlane, rowsSize: inputHeight * width)
                 let scratch = UnsafeMutablePointer<Float32>.allocate(capacity: inputWidth)
                 let buffer = UnsafeMutablePointer<Float32>.allocate(capacity: readsIntoBuffer ? inputPlane : 0)
@@ -204,7 +203,7 @@ struct AxisAlignedResampler {
                     scratch.deallocate()
                     buffer.deallocate()
                 }
-                for k in (run * size.z / runs)..<((run + 1) * size.z / runs) {
+                while let k = next() {
                     guard failure.first == nil else { return }
                     let out = slots.base + k * outputPlane
                     guard zs.inside[k] else {
