@@ -196,9 +196,10 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         guard interpolation == .linear, Self.sameDirection(source.geometry.direction, geometry.direction) else {
             return nil
         }
+        let outputMappings = try windowsAfter.map { window throws(TransformError) in try window.mapping() }
         return try AxisAlignedResampler.run(
             planesOf: source, size: size, geometry: geometry, fill: Float32(outsideValue),
-            inputMapping: try windowBefore?.mapping(), outputMappings: try windowsAfter.map { w throws(TransformError) in try w.mapping() })
+            inputMapping: try windowBefore?.mapping(), outputMappings: outputMappings)
     }
 
     private func resample(

@@ -130,7 +130,8 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         /// Series decoded and transformed at once (each uses all cores inside).
         public var jobs: Int = 1
         /// Series decoded at once; nil means `jobs`. Decoding waits on storage more than transforms do, so a slow
-        /// network file system wants more decoders than transformers.
+        /// network file system wants more decoders than transformers. A series decoded as its chain reads it
+        /// (a chain that starts with a linear resampling) is decoded by its transform task: `transformJobs` counts.
         public var decodeJobs: Int?
         /// Series transformed at once; nil means `jobs`.
         public var transformJobs: Int?
