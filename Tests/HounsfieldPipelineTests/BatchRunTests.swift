@@ -157,4 +157,22 @@ struct StreamedDecodingTests {
             #expect(processed.image == whole.image)
         }
     }
+
+    @Test("a slice that disappears after the scan fails the streamed series with that file's name")
+    func vanishedSliceNamesTheFile() async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try SyntheticSeries(size: 40, slices: 9, spacing: Vector3(0.9, 0.9, 2), seed: 5).write(to: root.path)
+        let processor = try SeriesProcessor(configuration: PipelineTestSupport.configuration(inputs: [root], output: nil))
+        let series = try #require(try await SeriesScanner().scan([root.path]).series.first)
+        #expect(try processor.streams(series))
+        let victim = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()[4]
+        try FileManager.default.removeItem(at: root.appendingPathComponent(victim))
+        do {
+            _ = try await processor.transformPlanes(of: series)
+            Issue.record("a missing slice must fail the series")
+        } catch let error as DICOMError {
+            #expect(error.file?.hasSuffix(victim) == true, "\(error)")
+        }
+    }
 }
