@@ -68,7 +68,7 @@ struct AxisAlignedResampler {
     var outputMappings: [WindowMapping] = []
 
     func run() -> Volume<Float32> {
-        let (xs, ys, zs) = axisMaps(inputSize: input.size, inputGeometry: input.geometry)
+        let (xs, ys, zs) = Self.axisMaps(from: input.size, at: input.geometry, to: size, at: geometry, kernel: kernel)
         precondition(inputMapping == nil || kernel == .linear, "an input window is fused into linear resampling only")
         if kernel == .nearest {
             var output = gather(xs: xs, ys: ys, zs: zs)
@@ -80,18 +80,14 @@ struct AxisAlignedResampler {
                             geometry: geometry, fill: fill, inputMapping: inputMapping, outputMappings: outputMappings)
     }
 
-    /// Linear resampling of a volume that is read plane by plane from `source` instead of `input` (whose voxels
-    /// are not used; it may be empty). Each task asks the source for the planes its output slices need, in order,
+    /// Linear resampling of a volume that is read plane by plane from `source` instead of held in memory. Each task asks the source for the planes its output slices need, in order,
     /// into a buffer of its own, so the source's volume is never held whole. Same voxels as `run()` on the
     /// volume the source makes. Throws the first error the source throws.
     static func run(
         planesOf source: any PlaneSource, size: GridSize, geometry: Geometry, fill: Float32,
         inputMapping: WindowMapping?, outputMappings: [WindowMapping]
     ) throws -> Volume<Float32> {
-        let resampler = AxisAlignedResampler(
-            input: Volume(voxels: [], size: GridSize(x: 0, y: 0, z: 0), geometry: source.geometry), size: size,
-            geometry: geometry, kernel: .linear, fill: fill, inputMapping: inputMapping, outputMappings: outputMappings)
-        let (xs, ys, zs) = resampler.axisMaps(inputSize: source.size, inputGeometry: source.geometry)
+        let (xs, ys, zs) = axisMaps(from: source.size, at: source.geometry, to: size, at: geometry, kernel: .linear)
         return try combine(
             sampleSize: source.size, readsIntoBuffer: true,
             plane: { z, buffer throws(any Error) in
@@ -102,8 +98,11 @@ struct AxisAlignedResampler {
             outputMappings: outputMappings)
     }
 
-    /// The taps of each output axis for an input of `inputSize` placed at `inputGeometry`.
-    private func axisMaps(inputSize: GridSize, inputGeometry source: Geometry) -> (AxisMap, AxisMap, AxisMap) {
+    /// The taps of each output axis, from an input of `inputSize` placed at `source` to an output of `size` placed
+    /// at `geometry` (the same direction).
+    private static func axisMaps(
+        from inputSize: GridSize, at source: Geometry, to size: GridSize, at geometry: Geometry, kernel: Kernel
+    ) -> (AxisMap, AxisMap, AxisMap) {
         let shift = source.direction.components(of: geometry.origin - source.origin)
         func map(_ axis: Int, _ outputCount: Int, _ inputCount: Int) -> AxisMap {
             AxisMap(outputCount: outputCount, inputCount: inputCount, shift: shift[axis],

@@ -191,11 +191,8 @@ public struct Resample: VolumeTransform, Hashable, Codable {
     func apply(
         toPlanesOf source: any PlaneSource, windowBefore: Window?, windowsAfter: [Window]
     ) throws -> Volume<Float32>? {
-        try Check.nonEmpty(source.size)
-        let (size, geometry) = try outputGrid(size: source.size, geometry: source.geometry)
-        guard interpolation == .linear, Self.sameDirection(source.geometry.direction, geometry.direction) else {
-            return nil
-        }
+        let (size, geometry, axisAligned) = try checkedOutputGrid(size: source.size, geometry: source.geometry)
+        guard interpolation == .linear, axisAligned else { return nil }
         let outputMappings = try windowsAfter.map { window throws(TransformError) in try window.mapping() }
         return try AxisAlignedResampler.run(
             planesOf: source, size: size, geometry: geometry, fill: Float32(outsideValue),
@@ -206,9 +203,7 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         _ volume: Volume<Float32>, interpolation: Interpolation, fill: Float32,
         windowBefore: Window? = nil, windowsAfter: [Window] = []
     ) throws(TransformError) -> Volume<Float32> {
-        try Check.nonEmpty(volume)
-        let (size, geometry) = try outputGrid(size: volume.size, geometry: volume.geometry)
-        let axisAligned = Self.sameDirection(volume.geometry.direction, geometry.direction)
+        let (size, geometry, axisAligned) = try checkedOutputGrid(size: volume.size, geometry: volume.geometry)
         guard axisAligned || interpolation != .bspline else {
             throw .invalidParameter(
                 name: "interpolation", value: "bspline onto a grid with another direction",
@@ -236,6 +231,16 @@ public struct Resample: VolumeTransform, Hashable, Codable {
         var result = GeneralResampler.run(input, size: size, geometry: geometry, nearest: interpolation == .nearest, fill: fill)
         for window in windowsAfter { try window.apply(inPlace: &result) }
         return result
+    }
+
+    /// The output grid of a non-empty input, and whether it keeps the input's direction (the axis-aligned
+    /// resampler's case).
+    private func checkedOutputGrid(
+        size: GridSize, geometry: Geometry
+    ) throws(TransformError) -> (size: GridSize, geometry: Geometry, axisAligned: Bool) {
+        try Check.nonEmpty(size)
+        let (outputSize, outputGeometry) = try outputGrid(size: size, geometry: geometry)
+        return (outputSize, outputGeometry, Self.sameDirection(geometry.direction, outputGeometry.direction))
     }
 
     private func referenceGeometry(_ reference: ReferenceGrid) -> Geometry {
