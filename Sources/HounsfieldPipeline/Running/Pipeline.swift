@@ -57,8 +57,6 @@ struct Pipeline: Sendable {
         let started = ContinuousClock.now
         let total = series.count
         let series = self.series
-        let logger = run.logger
-        let retries = configuration.execution.retries
 
         await withTaskGroup(of: Void.self) { group in
             // Decode stage.
@@ -77,34 +75,17 @@ struct Pipeline: Sendable {
                             await decoded.send(Decoded(series: item, volume: nil, result: result, streams: true), bytes: 0)
                             continue
                         }
-                        var attempt = 0
-                        while true {
-                            attempt += 1
-                            do {
-                                let volume = try await processor.decode(item)
-                                result.seconds["decode"] = (ContinuousClock.now - start).inSeconds
-                                result.attempts = attempt
-                                metrics.stage("decode").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
-                                await decoded.send(Decoded(series: item, volume: volume, result: result),
-                                                   bytes: volume.voxels.count * 4)
-                                break
-                            } catch let error as DICOMError {
-                                // Unreadable files may be a network file system hiccup: retry a few times.
-                                if case .unreadable = error, attempt <= retries, !Task.isCancelled {
-                                    metrics.retries.increment()
-                                    logger.warning("retrying a series after an I/O error", metadata: ["key": "\(result.key)", "error": "\(error)"])
-                                    try? await Task.sleep(for: .milliseconds(200 * attempt))
-                                    continue
-                                }
-                                result.attempts = attempt
-                                results.fail(result, stage: "decode", file: error.file, error: error.description, metrics: metrics)
-                                report(results, total: total, started: started)
-                                break
-                            } catch {
-                                results.fail(result, stage: "decode", file: nil, error: "\(error)", metrics: metrics)
-                                report(results, total: total, started: started)
-                                break
+                        do {
+                            let volume = try await retryingUnreadableFiles(&result, metrics: metrics) {
+                                try await processor.decode(item)
                             }
+                            result.seconds["decode"] = (ContinuousClock.now - start).inSeconds
+                            metrics.stage("decode").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                            await decoded.send(Decoded(series: item, volume: volume, result: result),
+                                               bytes: volume.voxels.count * 4)
+                        } catch {
+                            results.fail(result, error: error, stage: "decode", metrics: metrics)
+                            report(results, total: total, started: started)
                         }
                     }
                     if decoders.decrement() == 0 { decoded.finish() }
@@ -121,7 +102,10 @@ struct Pipeline: Sendable {
                         do {
                             let volume: ProcessedVolume
                             if item.streams {
-                                volume = try await decodeAndTransform(item.series, result: &result, metrics: metrics)
+                                // `process` decodes slice by slice, or whole when the chain declines planes after all.
+                                volume = try await retryingUnreadableFiles(&result, metrics: metrics) {
+                                    try await processor.process(item.series)
+                                }
                                 result.seconds["decode_and_transform"] = (ContinuousClock.now - start).inSeconds
                             } else {
                                 volume = try await processor.transform(item.volume.take()!, of: item.series)
@@ -129,11 +113,8 @@ struct Pipeline: Sendable {
                             }
                             metrics.stage("transform").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                             await transformed.send(Transformed(volume: volume, result: result), bytes: volume.image.byteCount)
-                        } catch let error as DICOMError {
-                            results.fail(result, stage: "decode", file: error.file, error: error.description, metrics: metrics)
-                            report(results, total: total, started: started)
                         } catch {
-                            results.fail(result, stage: "transform", file: nil, error: "\(error)", metrics: metrics)
+                            results.fail(result, error: error, stage: "transform", metrics: metrics)
                             report(results, total: total, started: started)
                         }
                     }
@@ -175,19 +156,17 @@ struct Pipeline: Sendable {
         return all
     }
 
-    /// A streamed series: decoded slice by slice as its chain reads it. Unreadable files are retried as in the
-    /// decode stage (the whole series again, after a pause); without planes after all, it is decoded whole.
-    private func decodeAndTransform(
-        _ series: SeriesDescriptor, result: inout Result, metrics: PipelineMetrics
-    ) async throws -> ProcessedVolume {
-        let processor = run.processor
+    /// Runs `work` again, after a growing pause, when it fails on an unreadable file (a network file system
+    /// hiccup, say), up to `execution.retries` more times; `result.attempts` counts the tries.
+    private func retryingUnreadableFiles<Value>(
+        _ result: inout Result, metrics: PipelineMetrics, _ work: () async throws -> Value
+    ) async throws -> Value {
         var attempt = 0
         while true {
             attempt += 1
             result.attempts = attempt
             do {
-                if let volume = try await processor.transformPlanes(of: series) { return volume }
-                return try await processor.transform(try await processor.decode(series), of: series)
+                return try await work()
             } catch let error as DICOMError {
                 guard case .unreadable = error, attempt <= run.configuration.execution.retries, !Task.isCancelled
                 else { throw error }
@@ -228,6 +207,16 @@ struct Pipeline: Sendable {
             state.withLock {
                 $0.results.append(failed)
                 $0.failed += 1
+            }
+        }
+
+        /// Records `error` as the failure of `result`: a DICOM error is decoding's (whichever stage met it, since
+        /// a streamed series decodes in the transform stage) and names its file; any other error is `stage`'s.
+        func fail(_ result: Result, error: any Error, stage: String, metrics: PipelineMetrics) {
+            if let error = error as? DICOMError {
+                fail(result, stage: "decode", file: error.file, error: error.description, metrics: metrics)
+            } else {
+                fail(result, stage: stage, file: nil, error: "\(error)", metrics: metrics)
             }
         }
 
