@@ -69,9 +69,10 @@ let package = Package(
             dependencies: ["CHDF5"]
         ),
         .target(
-            // Shuffle, deflate (libdeflate), zstd and LZ4 on whole chunks, thread-safe.
+            // Shuffle, deflate (level 1 our own run-only encoder, the rest libdeflate), zstd and LZ4 on whole chunks,
+            // thread-safe.
             name: "CCodecs",
-            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("isal"), .linkedLibrary("zstd"), .linkedLibrary("lz4")]
+            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("zstd"), .linkedLibrary("lz4")]
         ),
         .systemLibrary(
             name: "CTurboJPEG",

@@ -11,8 +11,7 @@ PACKAGES=(
   libturbojpeg0-dev # baseline JPEG fast path, preview images
   libhdf5-dev       # HDF5 shards
   hdf5-tools        # h5dump / h5ls for checking shards
-  libdeflate-dev    # zlib-compatible compression for shards at levels 2-9, and all decompression
-  libisal-dev       # ISA-L igzip: the gzip filter at level 1, ~2.5x libdeflate (docs/decisions.md 26)
+  libdeflate-dev    # deflate for shards at levels 2-9, Adler-32, and all decompression (level 1 is our own encoder)
   libzstd-dev       # the zstd shard codec (HDF5 filter 32015)
   liblz4-dev        # the LZ4 shard codec (HDF5 filter 32004)
   hdf5-filter-plugin # lets h5dump and other HDF5 tools read LZ4 shards (HDF5_PLUGIN_PATH)

@@ -1,7 +1,7 @@
 #include "hf_codecs.h"
+#include "hf_deflate_runs.h"
 
 #include <libdeflate.h>
-#include <isa-l/igzip_lib.h>
 #include <lz4.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,30 +141,6 @@ static _Thread_local struct libdeflate_decompressor *inflater;
 static _Thread_local ZSTD_CCtx *zstd_compressor;
 static _Thread_local ZSTD_DCtx *zstd_decompressor;
 
-static _Thread_local uint8_t *isal_level_buffer;
-
-// Level 1 is ISA-L's igzip, level 1: about 2.5× libdeflate's level 1 on shuffled CT floats for a ratio about 2%
-// lower (docs/decisions.md 26). It writes a standard zlib stream, which every zlib and HDF5 reads. Returns 0 when
-// the output does not fit, so the caller falls back to libdeflate.
-static size_t isal_zlib_compress(const void *src, size_t bytes, void *dst, size_t capacity) {
-    if (bytes > UINT32_MAX || capacity > UINT32_MAX) return 0;
-    if (!isal_level_buffer) isal_level_buffer = malloc(ISAL_DEF_LVL1_DEFAULT);
-    if (!isal_level_buffer) return 0;
-    struct isal_zstream stream;
-    isal_deflate_stateless_init(&stream);
-    stream.next_in = (uint8_t *)src;
-    stream.avail_in = (uint32_t)bytes;
-    stream.next_out = dst;
-    stream.avail_out = (uint32_t)capacity;
-    stream.level = 1;
-    stream.level_buf = isal_level_buffer;
-    stream.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
-    stream.gzip_flag = IGZIP_ZLIB;
-    stream.end_of_stream = 1;
-    stream.flush = NO_FLUSH;
-    return isal_deflate_stateless(&stream) == COMP_OK ? stream.total_out : 0;
-}
-
 static struct libdeflate_compressor *deflater(int level) {
     if (level < 0) level = 0;
     if (level > 12) level = 12;
@@ -231,11 +207,13 @@ size_t hf_compress_bound(int codec, size_t bytes) {
     }
 }
 
-size_t hf_compress(int codec, int level, const void *src, size_t bytes, void *dst, size_t capacity) {
+size_t hf_compress(int codec, int level, const void *src, size_t bytes, size_t planes, void *dst, size_t capacity) {
     switch (codec) {
     case HF_CODEC_DEFLATE: {
+        // Level 1 is the run-only encoder (hf_deflate_runs.c, docs/decisions.md 37): on shuffled CT it is faster
+        // than any general level 1 and compresses better. If its output does not fit, libdeflate tries.
         if (level == 1) {
-            size_t n = isal_zlib_compress(src, bytes, dst, capacity);
+            size_t n = hf_deflate_runs_zlib(src, bytes, planes > 1 ? bytes / planes : bytes, dst, capacity);
             if (n) return n;
         }
         struct libdeflate_compressor *c = deflater(level);

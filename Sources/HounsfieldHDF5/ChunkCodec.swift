@@ -61,7 +61,7 @@ struct ChunkCodec: Sendable {
         let capacity = min(hf_compress_bound(codec.id, raw.count), raw.count)
         var written = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            written = hf_compress(codec.id, codec.level, shuffled.baseAddress, raw.count, buffer.baseAddress, capacity)
+            written = hf_compress(codec.id, codec.level, shuffled.baseAddress, raw.count, elementSize, buffer.baseAddress, capacity)
             count = written
         }
         if written == 0 {

@@ -1,4 +1,5 @@
-// Chunk codecs for HDF5 shards: HDF5's byte shuffle (filter 2), deflate in zlib format (filter 1, via libdeflate),
+// Chunk codecs for HDF5 shards: HDF5's byte shuffle (filter 2), deflate in zlib format (filter 1: level 1 our own
+// run-only encoder, other levels and all reading libdeflate),
 // zstd (filter 32015) and LZ4 in the framing of HDF5's LZ4 filter (32004). Each function works on one whole chunk
 // held in memory, is thread-safe, and keeps its codec state per thread, so chunks compress on all cores while
 // HDF5 (one global lock) only stores the finished bytes.
@@ -27,9 +28,10 @@ void hf_unshuffle(const uint8_t *src, uint8_t *dst, size_t bytes, size_t element
 
 /// The largest output `hf_compress` can produce for `bytes` of input.
 size_t hf_compress_bound(int codec, size_t bytes);
-/// Compresses `bytes` of `src` into `dst`. Returns the compressed size, or 0 when the codec failed or the result
-/// would not fit in `capacity` (the caller then stores the chunk unfiltered).
-size_t hf_compress(int codec, int level, const void *src, size_t bytes, void *dst, size_t capacity);
+/// Compresses `bytes` of `src` into `dst`. `planes` is the shuffle's element size when `src` is shuffled (its byte
+/// planes differ, and deflate level 1 codes each apart), 1 otherwise. Returns the compressed size, or 0 when the
+/// codec failed or the result would not fit in `capacity` (the caller then stores the chunk unfiltered).
+size_t hf_compress(int codec, int level, const void *src, size_t bytes, size_t planes, void *dst, size_t capacity);
 /// Decompresses exactly `expected` bytes into `dst`. Returns 0 on success, -1 when the input is corrupt, truncated or
 /// does not decompress to `expected` bytes.
 int hf_decompress(int codec, const void *src, size_t bytes, void *dst, size_t expected);
