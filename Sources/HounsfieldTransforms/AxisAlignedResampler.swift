@@ -16,6 +16,9 @@ struct AxisAlignedResampler {
         var indices: [Int] = []
         var weights: [Float32] = []
         var inside: [Bool] = []
+        /// The output indices whose point lies outside the input (usually none, or a few at the edges): filling
+        /// goes through these instead of testing every voxel of every row.
+        var outside: [Int] { inside.indices.filter { !inside[$0] } }
 
         /// `shift` is the output origin's offset from the input origin along this axis, in mm; the index is
         /// `(shift + outputSpacing · i) · (1 / inputSpacing)`, a point then the inverse spacing, in ITK's order.
@@ -190,6 +193,7 @@ struct AxisAlignedResampler {
         // Output slices in contiguous runs per thread, so neighbouring output slices reuse the input planes they
         // share (each input plane is resampled in-plane about once, not once per output slice that touches it).
         let mappedFill = outputMappings.reduce(fill) { value, mapping in mapping(value) }
+        let outsideColumns = xs.outside
         let failure = ErrorSlot<Failure>()
         let result = Volume<Float32>(size: size, geometry: geometry) { output in
             let slots = DisjointSlots(output)
@@ -241,7 +245,7 @@ struct AxisAlignedResampler {
                             target.update(repeating: fill, count: width)
                             continue
                         }
-                        for i in 0..<width where !xs.inside[i] { target[i] = fill }
+                        for i in outsideColumns { target[i] = fill }
                     }
                     for mapping in outputMappings { mapping.apply(inPlace: out, count: outputPlane) }
                 }
