@@ -13,16 +13,17 @@
 #include "hf_deflate_runs.h"
 
 #include <libdeflate.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum {
     BLOCK_BYTES = 1 << 17,      // input per deflate block: adapts codes to local statistics, headers stay negligible
     MIN_RUN = 3,                // deflate's shortest match
+    MAX_RUN = 258,              // and longest
     RUN_START = 5,              // the shortest run coded as a match: shorter ones cost about what their literals do,
                                 // and each token costs time (5 instead of 3: plane 2 of the shuffle ~40% faster,
                                 // the output 0.1% smaller)
-    MAX_RUN = 258,              // and longest
     LITLEN_SYMBOLS = 286,       // 0–255 literals, 256 end of block, 257–285 lengths
     END_OF_BLOCK = 256,
     MAX_CODE_BITS = 15,
@@ -166,9 +167,9 @@ static inline void put_bits(bit_writer *w, uint64_t value, unsigned count) {
 
 static inline void flush_bits(bit_writer *w) {
     memcpy(w->next, &w->bits, 8);  // little-endian x86-64 and arm64
-    unsigned whole = w->count >> 3;
+    unsigned whole = w->count >> 3;  // ≤ 7: callers flush before 64 bits
     w->next += whole;
-    w->bits = whole ? w->bits >> (whole * 8) : w->bits;
+    w->bits >>= whole * 8;
     w->count &= 7;
 }
 
@@ -376,7 +377,8 @@ static int write_dynamic(bit_writer *out, const uint8_t *limit, const uint8_t *s
     // A local writer: the compiler keeps it in registers, where bytes stored through `out->next` could otherwise
     // alias it and force a reload after every flush.
     bit_writer local = *out, *w = &local;
-    if (w->next + 1024 > limit) return -1;  // the header: at most 288 code lengths of ≤ 14 bits and 19 × 3 bits
+    // the header: at most 288 code lengths of ≤ 14 bits and 19 × 3 bits
+    if ((size_t)(limit - w->next) < 1024) return -1;
     write_header(w, header, final);
     uint64_t literal_code[256];
     uint8_t literal_length[256];
@@ -439,11 +441,8 @@ typedef struct {
 static _Thread_local parse_storage *storage;
 
 size_t hf_deflate_runs_zlib(const void *source, size_t bytes, size_t segment, void *destination, size_t capacity) {
-    static int slots_built;  // idempotent: racing threads write the same values
-    if (!__atomic_load_n(&slots_built, __ATOMIC_ACQUIRE)) {
-        build_length_slots();
-        __atomic_store_n(&slots_built, 1, __ATOMIC_RELEASE);
-    }
+    static pthread_once_t slots_built = PTHREAD_ONCE_INIT;
+    pthread_once(&slots_built, build_length_slots);
     if (!storage) storage = malloc(sizeof *storage);
     if (!storage || capacity < 32) return 0;
 #if defined(__x86_64__)
@@ -483,7 +482,7 @@ size_t hf_deflate_runs_zlib(const void *source, size_t bytes, size_t segment, vo
             written = write_dynamic(&w, limit, src, start, &parse, &header, length, code, final);
         if (written != 0) {  // stored was smaller, or the estimate was wrong and the block did not fit
             w = before;
-            if (w.next + stored_bytes + 8 > limit) return 0;
+            if ((size_t)(limit - w.next) < stored_bytes + 8) return 0;
             write_stored(&w, src, start, stop, final);
         }
         start = stop;
