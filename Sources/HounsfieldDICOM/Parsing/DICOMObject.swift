@@ -3,40 +3,147 @@ import CDCMTKShim
 
 /// One parsed DICOM object, owned by the thread that opened it. The only Swift type that touches the native shim's
 /// dataset handle; everything above works with `ImageHeader` values.
+///
+/// Files in little endian with a preamble — nearly every CT file — are read by `LittleEndianParser`, without
+/// DCMTK; everything else (big endian, deflated, no preamble, damaged or unusual encodings), and the decoding of
+/// compressed pixel data, goes to DCMTK through the shim (decision 39).
 final class DICOMObject {
-    private let handle: OpaquePointer
-
-    private init(handle: OpaquePointer) { self.handle = handle }
-
-    deinit { hf_dataset_close(handle) }
-
-    /// Parses a file. `headerOnly` stops before Pixel Data, which keeps discovery cheap.
-    static func open(file path: String, headerOnly: Bool) throws(NativeFailure) -> DICOMObject {
-        var error = hf_error()
-        var handle: OpaquePointer?
-        let status = hf_dataset_open_file(path, headerOnly ? 1 : 0, &handle, &error)
-        guard status == HF_OK, let handle else { throw NativeFailure(status: status, error: error) }
-        return DICOMObject(handle: handle)
+    /// Which parser reads an object.
+    enum Reader: Sendable {
+        /// `LittleEndianParser` where it can, DCMTK otherwise.
+        case automatic
+        /// DCMTK always (tests compare the two).
+        case dcmtk
     }
 
-    /// Parses bytes held in memory (an upload, a C-STORE payload).
-    static func open(bytes: [UInt8], headerOnly: Bool) throws(NativeFailure) -> DICOMObject {
+    private enum Backing {
+        case native(LittleEndianDataSet)
+        case shim(OpaquePointer)
+    }
+
+    private let backing: Backing
+    /// Where the object came from: a natively read object hands its pixels to the shim when they need its checks.
+    private let source: ImageSource
+
+    private init(_ backing: Backing, source: ImageSource) {
+        self.backing = backing
+        self.source = source
+    }
+
+    deinit {
+        if case .shim(let handle) = backing { hf_dataset_close(handle) }
+    }
+
+    /// Parses `source`. `headerOnly` stops before Pixel Data, which keeps discovery cheap.
+    static func open(_ source: ImageSource, headerOnly: Bool, reader: Reader = .automatic) throws(NativeFailure)
+        -> DICOMObject
+    {
+        if reader == .automatic {
+            let dataSet = switch source {
+            case .file(let path): LittleEndianDataSet.read(file: path, headerOnly: headerOnly)
+            case .memory(_, let bytes): LittleEndianDataSet.read(bytes: bytes, headerOnly: headerOnly)
+            }
+            if let dataSet { return DICOMObject(.native(dataSet), source: source) }
+        }
         var error = hf_error()
         var handle: OpaquePointer?
-        let status = bytes.withUnsafeBytes { raw in
-            hf_dataset_open_buffer(raw.baseAddress, raw.count, headerOnly ? 1 : 0, &handle, &error)
+        let status = switch source {
+        case .file(let path): hf_dataset_open_file(path, headerOnly ? 1 : 0, &handle, &error)
+        case .memory(_, let bytes):
+            bytes.withUnsafeBytes { raw in
+                hf_dataset_open_buffer(raw.baseAddress, raw.count, headerOnly ? 1 : 0, &handle, &error)
+            }
         }
         guard status == HF_OK, let handle else { throw NativeFailure(status: status, error: error) }
-        return DICOMObject(handle: handle)
+        return DICOMObject(.shim(handle), source: source)
+    }
+
+    /// Whether `LittleEndianParser` read the object (false: DCMTK did).
+    var isReadNatively: Bool {
+        if case .native = backing { true } else { false }
     }
 
     /// Whether the object started with the 128-byte preamble and "DICM".
-    var hasPreamble: Bool { hf_dataset_has_preamble(handle) != 0 }
+    var hasPreamble: Bool {
+        switch backing {
+        case .native: true  // the parser reads only files with one
+        case .shim(let handle): hf_dataset_has_preamble(handle) != 0
+        }
+    }
 
     /// The transfer syntax UID the data set was encoded in.
-    var transferSyntaxUID: String { String(cString: hf_dataset_transfer_syntax(handle)) }
+    var transferSyntaxUID: String {
+        switch backing {
+        case .native(let dataSet): dataSet.transferSyntaxUID
+        case .shim(let handle): String(cString: hf_dataset_transfer_syntax(handle))
+        }
+    }
 
     func string(_ path: DICOMPath) -> String? {
+        switch backing {
+        case .native(let dataSet): dataSet.string(path)
+        case .shim(let handle): Self.string(path, in: handle)
+        }
+    }
+
+    func string(_ tag: DICOMTag) -> String? { string(DICOMPath(tag)) }
+
+    func numbers(_ path: DICOMPath) -> [Double]? {
+        switch backing {
+        case .native(let dataSet): dataSet.numbers(path)
+        case .shim(let handle): Self.numbers(path, in: handle)
+        }
+    }
+
+    func numbers(_ tag: DICOMTag) -> [Double]? { numbers(DICOMPath(tag)) }
+
+    func number(_ tag: DICOMTag) -> Double? { numbers(tag)?.first }
+
+    func integer(_ tag: DICOMTag) -> Int? { number(tag).flatMap { $0.isFinite ? Int(exactly: $0.rounded()) : nil } }
+
+    func itemCount(_ path: DICOMPath) -> Int? {
+        switch backing {
+        case .native(let dataSet): dataSet.itemCount(path)
+        case .shim(let handle): Self.itemCount(path, in: handle)
+        }
+    }
+
+    /// Decodes all frames and hands the native-byte-order samples to `body`; the bytes are valid only inside it.
+    func withDecodedPixels<Result>(
+        rows: Int, columns: Int, frames: Int, bitsAllocated: Int, samplesPerPixel: Int,
+        _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result {
+        switch backing {
+        case .native(let dataSet):
+            // Uncompressed pixels are used where they lie. A layout the shim refuses, or too few bytes, goes to the
+            // shim, which says why in the words it uses for every file.
+            let bytesPerSample = bitsAllocated / 8
+            if samplesPerPixel == 1, [1, 2, 4].contains(bytesPerSample), rows > 0, columns > 0, frames > 0,
+               let result = try dataSet.withPixels(length: rows * columns * frames * bytesPerSample, body)
+            {
+                return result
+            }
+            return try DICOMObject.open(source, headerOnly: false, reader: .dcmtk).withDecodedPixels(
+                rows: rows, columns: columns, frames: frames, bitsAllocated: bitsAllocated,
+                samplesPerPixel: samplesPerPixel, body)
+        case .shim(let handle):
+            var layout = hf_pixel_layout(
+                rows: UInt32(rows), columns: UInt32(columns), frames: UInt32(frames),
+                bits_allocated: UInt32(bitsAllocated), samples_per_pixel: UInt32(samplesPerPixel))
+            var pixels: UnsafeRawPointer?
+            var length = 0
+            var error = hf_error()
+            let status = hf_dataset_decode_pixels(handle, &layout, &pixels, &length, &error)
+            guard status == HF_OK, let pixels else { throw NativeFailure(status: status, error: error) }
+            return try body(UnsafeRawBufferPointer(start: pixels, count: length))
+        }
+    }
+}
+
+// MARK: Values through the shim
+
+extension DICOMObject {
+    private static func string(_ path: DICOMPath, in handle: OpaquePointer) -> String? {
         path.components.withUnsafeBufferPointer { components in
             var buffer = [CChar](repeating: 0, count: 256)
             let length = hf_dataset_get_string(handle, components.baseAddress, Int32(components.count), &buffer, 256)
@@ -50,9 +157,7 @@ final class DICOMObject {
         }
     }
 
-    func string(_ tag: DICOMTag) -> String? { string(DICOMPath(tag)) }
-
-    func numbers(_ path: DICOMPath) -> [Double]? {
+    private static func numbers(_ path: DICOMPath, in handle: OpaquePointer) -> [Double]? {
         path.components.withUnsafeBufferPointer { components in
             var values = [Double](repeating: 0, count: 16)
             let count = hf_dataset_get_numbers(handle, components.baseAddress, Int32(components.count), &values, 16)
@@ -65,33 +170,11 @@ final class DICOMObject {
         }
     }
 
-    func numbers(_ tag: DICOMTag) -> [Double]? { numbers(DICOMPath(tag)) }
-
-    func number(_ tag: DICOMTag) -> Double? { numbers(tag)?.first }
-
-    func integer(_ tag: DICOMTag) -> Int? { number(tag).flatMap { $0.isFinite ? Int(exactly: $0.rounded()) : nil } }
-
-    func itemCount(_ path: DICOMPath) -> Int? {
+    private static func itemCount(_ path: DICOMPath, in handle: OpaquePointer) -> Int? {
         path.components.withUnsafeBufferPointer { components in
             let count = hf_dataset_item_count(handle, components.baseAddress, Int32(components.count))
             return count >= 0 ? Int(count) : nil
         }
-    }
-
-    /// Decodes all frames and hands the native-byte-order samples to `body`; the bytes are valid only inside it.
-    func withDecodedPixels<Result>(
-        rows: Int, columns: Int, frames: Int, bitsAllocated: Int, samplesPerPixel: Int,
-        _ body: (UnsafeRawBufferPointer) throws -> Result
-    ) throws -> Result {
-        var layout = hf_pixel_layout(
-            rows: UInt32(rows), columns: UInt32(columns), frames: UInt32(frames),
-            bits_allocated: UInt32(bitsAllocated), samples_per_pixel: UInt32(samplesPerPixel))
-        var pixels: UnsafeRawPointer?
-        var length = 0
-        var error = hf_error()
-        let status = hf_dataset_decode_pixels(handle, &layout, &pixels, &length, &error)
-        guard status == HF_OK, let pixels else { throw NativeFailure(status: status, error: error) }
-        return try body(UnsafeRawBufferPointer(start: pixels, count: length))
     }
 }
 

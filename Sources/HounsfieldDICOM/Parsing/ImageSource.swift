@@ -18,12 +18,9 @@ public enum ImageSource: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { name }
 
-    func open(headerOnly: Bool) throws(DICOMError) -> DICOMObject {
+    func open(headerOnly: Bool, reader: DICOMObject.Reader = .automatic) throws(DICOMError) -> DICOMObject {
         do {
-            switch self {
-            case .file(let path): return try DICOMObject.open(file: path, headerOnly: headerOnly)
-            case .memory(_, let bytes): return try DICOMObject.open(bytes: bytes, headerOnly: headerOnly)
-            }
+            return try DICOMObject.open(self, headerOnly: headerOnly, reader: reader)
         } catch {
             throw DICOMError(error, file: name)
         }
