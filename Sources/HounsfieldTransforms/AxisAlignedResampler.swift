@@ -161,9 +161,8 @@ struct AxisAlignedResampler {
                         // The common tap counts unrolled: a generic inner loop costs linear a third of its speed.
                         switch xTaps {
                         case 2:
-                            for i in 0..<width {
-                                target[i] = weights[2 * i] * row[indices[2 * i]] + weights[2 * i + 1] * row[indices[2 * i + 1]]
-                            }
+                            Self.resampleRow(row, twoTaps: indices.baseAddress!, weights.baseAddress!, count: width,
+                                             into: target)
                         case 4:
                             for i in 0..<width {
                                 let a = weights[4 * i] * row[indices[4 * i]] + weights[4 * i + 1] * row[indices[4 * i + 1]]
@@ -255,6 +254,19 @@ struct AxisAlignedResampler {
         }
         if let error = failure.first { throw error }
         return result
+    }
+
+    /// One input row resampled along x with two taps per output voxel (linear). A function of its own with plain
+    /// pointers: written inline in `combine`'s closure, the loop reloaded its base pointers from the stack for every
+    /// voxel. Same arithmetic, so the same bits.
+    @inline(never)
+    private static func resampleRow(
+        _ row: UnsafePointer<Float32>, twoTaps indices: UnsafePointer<Int>, _ weights: UnsafePointer<Float32>,
+        count: Int, into target: UnsafeMutablePointer<Float32>
+    ) {
+        for i in 0..<count {
+            target[i] = weights[2 * i] * row[indices[2 * i]] + weights[2 * i + 1] * row[indices[2 * i + 1]]
+        }
     }
 
     /// Nearest neighbour needs no arithmetic: each output voxel copies one input voxel.
