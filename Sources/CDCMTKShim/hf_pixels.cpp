@@ -237,6 +237,16 @@ extern "C" hf_status hf_dataset_decode_pixels(hf_dataset *dataset, const hf_pixe
     }
 }
 
+extern "C" hf_status hf_decode_lossless_jpeg_frame(const void *bytes, size_t length, uint32_t rows, uint32_t columns,
+                                                   uint16_t *out, hf_error *error) {
+    if (bytes == nullptr || out == nullptr) return hf::fail(error, HF_ERR_ARGUMENT, "missing argument");
+    const hf_status status =
+        hf::decodeLosslessJPEG(static_cast<const uint8_t *>(bytes), length, rows, columns, out, error);
+    // A declined frame is counted when hf_dataset_decode_pixels hands it to DCMTK.
+    if (status == HF_OK) losslessJPEGDecoded.fetch_add(1, std::memory_order_relaxed);
+    return status;
+}
+
 extern "C" void hf_lossless_jpeg_counts(uint64_t *decoded, uint64_t *declined) {
     if (decoded != nullptr) *decoded = losslessJPEGDecoded.load(std::memory_order_relaxed);
     if (declined != nullptr) *declined = losslessJPEGDeclined.load(std::memory_order_relaxed);

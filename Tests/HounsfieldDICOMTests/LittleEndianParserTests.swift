@@ -53,18 +53,30 @@ struct LittleEndianParserTests {
         #expect(try pixels(native) == (try pixels(dcmtk)))
     }
 
-    @Test("synthetic series in every syntax: same headers and pixels", arguments: SyntheticTransferSyntax.allCases)
+    @Test("synthetic series in every syntax: same headers and pixels (lossless JPEG through our decoder directly)",
+          arguments: SyntheticTransferSyntax.allCases)
     func synthetic(_ syntax: SyntheticTransferSyntax) throws {
         let folder = TestSupport.temporaryFolder("parser-\(syntax.rawValue)")
         defer { TestSupport.remove(folder) }
         let files = try TestSupport.small(syntax, slices: 3).write(to: folder)
         let expectsNative = [.explicit, .implicit, .jpegLossless, .jpegLS, .rle, .j2k].contains(syntax)
+        let decodesNatively = [.explicit, .implicit, .jpegLossless].contains(syntax)
         for file in files {
             let source = ImageSource.file(file)
             let native = try source.open(headerOnly: true)
             let dcmtk = try source.open(headerOnly: true, reader: .dcmtk)
             #expect(native.isReadNatively == expectsNative)
             #expect(Self.describe(native, source) == Self.describe(dcmtk, source))
+
+            let image = ImageHeader(reading: native, from: source)
+            let whole = try source.open(headerOnly: false)
+            #expect(whole.isReadNatively == decodesNatively)
+            func pixels(_ object: DICOMObject) throws -> [UInt8] {
+                try object.withDecodedPixels(
+                    rows: image.rows, columns: image.columns, frames: image.frames.count,
+                    bitsAllocated: image.bitsAllocated, samplesPerPixel: image.samplesPerPixel) { Array($0) }
+            }
+            #expect(try pixels(whole) == (try pixels(try source.open(headerOnly: false, reader: .dcmtk))))
         }
     }
 

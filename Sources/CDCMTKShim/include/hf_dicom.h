@@ -92,6 +92,13 @@ typedef struct hf_pixel_layout {
 hf_status hf_dataset_decode_pixels(hf_dataset *dataset, const hf_pixel_layout *layout, const void **pixels,
                                    size_t *length, hf_error *error);
 
+/// Decodes one lossless JPEG frame (process 14, one component, 9–16 bits) held in `bytes` into `out` (rows × columns
+/// native 16-bit samples) with our own decoder, for callers that split the frames themselves. HF_ERR_UNSUPPORTED
+/// means the decoder does not take this frame (see `hf_lossless_jpeg_counts`): decode the object through
+/// `hf_dataset_decode_pixels`, which hands such frames to DCMTK.
+hf_status hf_decode_lossless_jpeg_frame(const void *bytes, size_t length, uint32_t rows, uint32_t columns,
+                                        uint16_t *out, hf_error *error);
+
 /// Lossless JPEG frames decoded since the process started: by our own decoder, and left to DCMTK because ours does
 /// not take them (restart intervals that end mid-row, point transform, 8-bit, damaged data, …). Diagnostics and
 /// tests read these.

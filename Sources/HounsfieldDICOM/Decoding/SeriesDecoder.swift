@@ -54,11 +54,11 @@ enum SeriesDecoder {
         _ image: ImageHeader, slices: [(frame: Int, z: Int)], series: SeriesDescriptor, padding: PaddingPolicy,
         airValue: Float, plane: Int, destination: (Int) -> UnsafeMutablePointer<Float32>
     ) throws(DICOMError) {
-        // Compressed pixels are decoded by the shim; reading them natively first would read the file twice.
-        let isUncompressed = LittleEndianParser.Encoding(transferSyntax: image.transferSyntaxUID).map {
-            $0 != .encapsulated
-        } ?? false
-        let object = try image.source.open(headerOnly: false, reader: isUncompressed ? .automatic : .dcmtk)
+        // Other compressed pixels are decoded by the shim from the file; reading them natively first would read
+        // the file twice.
+        let reader: DICOMObject.Reader =
+            LittleEndianDataSet.decodesPixels(ofTransferSyntax: image.transferSyntaxUID) ? .automatic : .dcmtk
+        let object = try image.source.open(headerOnly: false, reader: reader)
         let format = StoredValueFormat(image)
         let frameBytes = plane * format.bytesPerSample
         do {

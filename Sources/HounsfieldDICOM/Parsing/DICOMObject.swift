@@ -115,13 +115,21 @@ final class DICOMObject {
     ) throws -> Result {
         switch backing {
         case .native(let dataSet):
-            // Uncompressed pixels are used where they lie. A layout the shim refuses, or too few bytes, goes to the
-            // shim, which says why in the words it uses for every file.
+            // Uncompressed pixels are used where they lie, and a lossless JPEG frame goes straight to the shim's
+            // decoder. A layout the shim refuses, too few bytes, or a frame our decoder does not take goes through
+            // the shim's whole path, which decodes it with DCMTK or says why not in the words it uses for every file.
             let bytesPerSample = bitsAllocated / 8
-            if samplesPerPixel == 1, [1, 2, 4].contains(bytesPerSample), rows > 0, columns > 0, frames > 0,
-               let result = try dataSet.withPixels(length: rows * columns * frames * bytesPerSample, body)
-            {
-                return result
+            if samplesPerPixel == 1, [1, 2, 4].contains(bytesPerSample), rows > 0, columns > 0, frames > 0 {
+                if !dataSet.isLosslessJPEG,
+                   let result = try dataSet.withPixels(length: rows * columns * frames * bytesPerSample, body)
+                {
+                    return result
+                }
+                if dataSet.isLosslessJPEG, frames == 1, bytesPerSample == 2,
+                   let samples = Self.decodeLosslessJPEG(dataSet, rows: rows, columns: columns)
+                {
+                    return try samples.withUnsafeBytes(body)
+                }
             }
             return try DICOMObject.open(source, headerOnly: false, reader: .dcmtk).withDecodedPixels(
                 rows: rows, columns: columns, frames: frames, bitsAllocated: bitsAllocated,
@@ -141,6 +149,23 @@ final class DICOMObject {
 }
 
 // MARK: Values through the shim
+
+extension DICOMObject {
+    /// The samples of a single-frame lossless JPEG object, or nil when our decoder does not take the frame.
+    private static func decodeLosslessJPEG(_ dataSet: LittleEndianDataSet, rows: Int, columns: Int) -> [UInt16]? {
+        let count = rows * columns
+        let samples = [UInt16](unsafeUninitializedCapacity: count) { out, initialized in
+            let decoded = dataSet.withCompressedFrame { frame in
+                var error = hf_error()
+                return hf_decode_lossless_jpeg_frame(
+                    frame.baseAddress, frame.count, UInt32(rows), UInt32(columns), out.baseAddress, &error) == HF_OK
+            }
+            // The decoder writes every sample when it succeeds.
+            initialized = decoded == true ? count : 0
+        }
+        return samples.isEmpty ? nil : samples
+    }
+}
 
 extension DICOMObject {
     private static func string(_ path: DICOMPath, in handle: OpaquePointer) -> String? {

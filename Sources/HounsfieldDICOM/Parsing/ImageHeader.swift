@@ -25,7 +25,8 @@ public struct ImageHeader: Sendable {
     /// ImageType (0008,0008) split at `\`, trimmed and upper-cased (`ORIGINAL`, `PRIMARY`, `LOCALIZER`, …); empty when
     /// absent.
     public var imageType: [String]
-    /// The transfer syntax UID the data set was encoded in, as DCMTK read it.
+    /// The transfer syntax UID the data set was encoded in: as the file meta information states it, or as DCMTK
+    /// detected it for objects the little-endian parser leaves to DCMTK.
     public var transferSyntaxUID: String
     /// Whether the file starts with the 128-byte preamble and `DICM`; objects without one are read too.
     public var hasPreamble: Bool

@@ -60,13 +60,25 @@ final class LittleEndianDataSet {
             }
         }.get()
         if !headerOnly {
-            // Compressed pixel data is decoded by the native shim, which reads the file itself.
-            guard parsed.encoding != .encapsulated, let pixels = parsed.pixelData, !pixels.encapsulated else {
-                throw .declined("pixels to be decoded by the shim")
-            }
+            // Other compressed pixel data is decoded by the shim, which reads the file itself.
+            guard let pixels = parsed.pixelData, pixels.encapsulated == (parsed.encoding == .encapsulated),
+                  decodesPixels(ofTransferSyntax: parsed.transferSyntaxUID)
+            else { throw .declined("pixels to be decoded by the shim") }
         }
         return LittleEndianDataSet(bytes: bytes, parsed: parsed)
     }
+
+    /// Whether pixels in this transfer syntax are read from a `LittleEndianDataSet`: uncompressed little endian,
+    /// and lossless JPEG (process 14), whose frames go to the shim's own decoder without DCMTK's parse.
+    static func decodesPixels(ofTransferSyntax uid: String) -> Bool {
+        switch uid {
+        case "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70": true
+        default: false
+        }
+    }
+
+    /// Whether the pixel data is encapsulated lossless JPEG (then read with `withCompressedFrame`).
+    var isLosslessJPEG: Bool { parsed.pixelData?.encapsulated == true }
 
     /// Reads `length` bytes from the start of the file; fewer only at its end or on an error.
     private static func read(_ descriptor: Int32, into buffer: UnsafeMutableRawPointer, length: Int) -> Int {
@@ -159,6 +171,18 @@ final class LittleEndianDataSet {
         return try bytes.withUnsafeBytes { raw in
             try body(UnsafeRawBufferPointer(rebasing: raw[pixels.offset..<pixels.offset + length]))
         }
+    }
+
+    /// The compressed bytes of a single-frame object's one frame: its fragments after the Basic Offset Table,
+    /// where they lie when there is one, joined when there are several. Nil without fragments.
+    func withCompressedFrame<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
+        let fragments = parsed.fragments.dropFirst()
+        guard let first = fragments.first else { return nil }
+        if fragments.count == 1 {
+            return try bytes.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[first])) }
+        }
+        let joined = fragments.flatMap { bytes[$0] }
+        return try joined.withUnsafeBytes(body)
     }
 
     // MARK: Decoding values

@@ -27,8 +27,11 @@ struct LittleEndianParser {
         var elements: [DataElement]
         var transferSyntaxUID: String
         var encoding: Encoding
-        /// The Pixel Data element at the top level, if the parse reached it.
+        /// The Pixel Data element at the top level, if the parse reached it (for encapsulated data: where its
+        /// fragments start, and their length with their item headers).
         var pixelData: (offset: Int, length: Int, encapsulated: Bool)?
+        /// The values of encapsulated pixel data's items: the Basic Offset Table first, then the fragments.
+        var fragments: [Range<Int>]
     }
 
     /// How a transfer syntax encodes its data set, for the syntaxes this parser reads.
@@ -61,6 +64,7 @@ struct LittleEndianParser {
     private let stopsAtPixelData: Bool
     private var position = 0
     private var pixelData: (offset: Int, length: Int, encapsulated: Bool)?
+    private var fragments: [Range<Int>] = []
 
     /// Parses `bytes` (the whole object when `isComplete`, else a prefix of it).
     static func parse(
@@ -95,7 +99,7 @@ struct LittleEndianParser {
         guard let encoding = Encoding(transferSyntax: uid) else { throw .declined("transfer syntax \(uid)") }
         let elements = try readItemContent(end: nil, implicit: encoding == .implicitLittleEndian, depth: 0)
         return Result(meta: meta, elements: elements, transferSyntaxUID: uid, encoding: encoding,
-                      pixelData: pixelData)
+                      pixelData: pixelData, fragments: fragments)
     }
 
     // MARK: Items and elements
@@ -156,9 +160,10 @@ struct LittleEndianParser {
         if length == Self.undefinedLength {
             if topLevel, tag == Self.pixelDataTag {
                 guard !implicit else { throw .declined("encapsulated pixel data in implicit VR") }
-                pixelData = (position, 0, true)
+                let offset = position
                 try skipFragments()
-                return DataElement(tag: tag, vr: vr, offset: pixelData!.offset, length: 0, items: [])
+                pixelData = (offset, position - offset, true)
+                return DataElement(tag: tag, vr: vr, offset: offset, length: 0, items: [])
             }
             // A sequence; an unknown element of undefined length is one too (implicit VR inside, PS3.5 6.2.2).
             guard vr == .SQ || vr == .UN else { throw .declined("undefined length for VR \(vr)") }
@@ -204,7 +209,8 @@ struct LittleEndianParser {
         return items
     }
 
-    /// Steps over the fragments of encapsulated pixel data, up to its sequence delimiter.
+    /// Steps over the items of encapsulated pixel data, up to its sequence delimiter, noting where each one's value
+    /// lies.
     private mutating func skipFragments() throws(ParserStop) {
         while true {
             let tag = try uint32Tag()
@@ -214,6 +220,7 @@ struct LittleEndianParser {
                 throw .declined("malformed encapsulated pixel data")
             }
             try require(Int(length))
+            fragments.append(position..<position + Int(length))
             position += Int(length)
         }
     }
