@@ -5,8 +5,8 @@ import CDCMTKShim
 /// dataset handle; everything above works with `ImageHeader` values.
 ///
 /// Files in little endian with a preamble — nearly every CT file — are read by `LittleEndianParser`, without
-/// DCMTK; everything else (big endian, deflated, no preamble, damaged or unusual encodings), and the decoding of
-/// compressed pixel data, goes to DCMTK through the shim (decision 39).
+/// DCMTK; everything else (big endian, deflated, no preamble, damaged or unusual encodings) goes to DCMTK through the
+/// shim, and so does compressed pixel data other than single-frame lossless JPEG (decision 39).
 final class DICOMObject {
     /// Which parser reads an object.
     enum Reader: Sendable {
@@ -119,7 +119,7 @@ final class DICOMObject {
             // decoder. A layout the shim refuses, too few bytes, or a frame our decoder does not take goes through
             // the shim's whole path, which decodes it with DCMTK or says why not in the words it uses for every file.
             let bytesPerSample = bitsAllocated / 8
-            if samplesPerPixel == 1, [1, 2, 4].contains(bytesPerSample), rows > 0, columns > 0, frames > 0 {
+            if samplesPerPixel == 1, [8, 16, 32].contains(bitsAllocated), rows > 0, columns > 0, frames > 0 {
                 if !dataSet.isLosslessJPEG,
                    let result = try dataSet.withPixels(length: rows * columns * frames * bytesPerSample, body)
                 {

@@ -23,7 +23,8 @@ final class LittleEndianDataSet {
     private static let headerReadSize = 16 * 1024
 
     /// Parses a file, or returns nil where DCMTK should read it (see `LittleEndianParser`). `headerOnly` reads
-    /// until Pixel Data; otherwise the whole file is read, and nil unless its pixels are uncompressed.
+    /// until Pixel Data; otherwise the whole file is read, and nil unless its pixels are read here
+    /// (`decodesPixels(ofTransferSyntax:)`).
     static func read(file path: String, headerOnly: Bool) -> LittleEndianDataSet? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
