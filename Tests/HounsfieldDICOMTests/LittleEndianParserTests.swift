@@ -91,6 +91,39 @@ struct LittleEndianParserTests {
         #expect(Self.describe(native, source) == Self.describe(fromFile, source))
     }
 
+    /// A header longer than the parser's first read (as with the large private blocks some scanners write) makes it
+    /// read further, and the result is still DCMTK's.
+    @Test("a header longer than the first read is read in full", arguments: [40_000, 300_000])
+    func longHeader(_ privateBytes: Int) throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestSupport.testdata("syntax-set/CT_small.dcm"))))
+        let pixelData = try #require(bytes.firstRange(of: [0xE0, 0x7F, 0x10, 0x00, 0x4F]))  // (7FE0,0010) O…
+        // A private block just before Pixel Data: creator (7FDF,0010) LO, then (7FDF,1000) OB of privateBytes bytes.
+        var block: [UInt8] = [0xDF, 0x7F, 0x10, 0x00, 0x4C, 0x4F, 0x04, 0x00] + Array("TEST".utf8)
+        block += [0xDF, 0x7F, 0x00, 0x10, 0x4F, 0x42, 0, 0]
+        block += withUnsafeBytes(of: UInt32(privateBytes).littleEndian, Array.init)
+        block += (0..<privateBytes).map { UInt8(truncatingIfNeeded: $0 * 7) }
+        bytes.insert(contentsOf: block, at: pixelData.lowerBound)
+        let folder = TestSupport.temporaryFolder("long-header-\(privateBytes)")
+        defer { TestSupport.remove(folder) }
+        let path = folder + "/long.dcm"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let source = ImageSource.file(path)
+        let native = try source.open(headerOnly: true)
+        #expect(native.isReadNatively)
+        #expect(Self.describe(native, source) == Self.describe(try source.open(headerOnly: true, reader: .dcmtk), source))
+        let image = ImageHeader(reading: native, from: source)
+        #expect(image.rows == 128 && image.columns == 128)
+        let whole = try source.open(headerOnly: false)
+        #expect(whole.isReadNatively)
+        func pixels(_ object: DICOMObject) throws -> [UInt8] {
+            try object.withDecodedPixels(
+                rows: image.rows, columns: image.columns, frames: 1, bitsAllocated: image.bitsAllocated,
+                samplesPerPixel: 1) { Array($0) }
+        }
+        #expect(try pixels(whole) == (try pixels(try source.open(headerOnly: false, reader: .dcmtk))))
+    }
+
     /// Damaged headers: random bytes changed, or the object cut anywhere. The parser must never crash, and when it
     /// still reads the object and so does DCMTK, both must agree.
     @Test("damaged headers never crash it, and what it reads DCMTK reads alike", arguments: [
