@@ -45,12 +45,7 @@ struct LittleEndianParserTests {
         let image = ImageHeader(reading: header, from: source)
         guard image.isImage else { return }
         let dcmtk = try source.open(headerOnly: false, reader: .dcmtk)
-        func pixels(_ object: DICOMObject) throws -> [UInt8] {
-            try object.withDecodedPixels(
-                rows: image.rows, columns: image.columns, frames: image.frames.count,
-                bitsAllocated: image.bitsAllocated, samplesPerPixel: image.samplesPerPixel) { Array($0) }
-        }
-        #expect(try pixels(native) == (try pixels(dcmtk)))
+        #expect(try Self.pixels(native, image) == (try Self.pixels(dcmtk, image)))
     }
 
     @Test("synthetic series in every syntax: same headers and pixels (lossless JPEG through our decoder directly)",
@@ -71,12 +66,8 @@ struct LittleEndianParserTests {
             let image = ImageHeader(reading: native, from: source)
             let whole = try source.open(headerOnly: false)
             #expect(whole.isReadNatively == decodesNatively)
-            func pixels(_ object: DICOMObject) throws -> [UInt8] {
-                try object.withDecodedPixels(
-                    rows: image.rows, columns: image.columns, frames: image.frames.count,
-                    bitsAllocated: image.bitsAllocated, samplesPerPixel: image.samplesPerPixel) { Array($0) }
-            }
-            #expect(try pixels(whole) == (try pixels(try source.open(headerOnly: false, reader: .dcmtk))))
+            #expect(try Self.pixels(whole, image)
+                == (try Self.pixels(try source.open(headerOnly: false, reader: .dcmtk), image)))
         }
     }
 
@@ -116,12 +107,8 @@ struct LittleEndianParserTests {
         #expect(image.rows == 128 && image.columns == 128)
         let whole = try source.open(headerOnly: false)
         #expect(whole.isReadNatively)
-        func pixels(_ object: DICOMObject) throws -> [UInt8] {
-            try object.withDecodedPixels(
-                rows: image.rows, columns: image.columns, frames: 1, bitsAllocated: image.bitsAllocated,
-                samplesPerPixel: 1) { Array($0) }
-        }
-        #expect(try pixels(whole) == (try pixels(try source.open(headerOnly: false, reader: .dcmtk))))
+        #expect(try Self.pixels(whole, image)
+            == (try Self.pixels(try source.open(headerOnly: false, reader: .dcmtk), image)))
     }
 
     /// Damaged headers: random bytes changed, or the object cut anywhere. The parser must never crash, and when it
@@ -169,6 +156,13 @@ struct LittleEndianParserTests {
         #expect(LittleEndianDataSet.integer("-7") == -7)
         #expect(LittleEndianDataSet.integer("-") == nil)
         #expect(LittleEndianDataSet.integer("x1") == nil)
+    }
+
+    /// The decoded samples of every frame of `object`, laid out as `image` says.
+    static func pixels(_ object: DICOMObject, _ image: ImageHeader) throws -> [UInt8] {
+        try object.withDecodedPixels(
+            rows: image.rows, columns: image.columns, frames: image.frames.count,
+            bitsAllocated: image.bitsAllocated, samplesPerPixel: image.samplesPerPixel) { Array($0) }
     }
 
     /// Everything `ImageHeader` reads, as text: two readers agree when these agree.

@@ -120,15 +120,16 @@ final class DICOMObject {
             // the shim's whole path, which decodes it with DCMTK or says why not in the words it uses for every file.
             let bytesPerSample = bitsAllocated / 8
             if samplesPerPixel == 1, [8, 16, 32].contains(bitsAllocated), rows > 0, columns > 0, frames > 0 {
-                if !dataSet.isLosslessJPEG,
-                   let result = try dataSet.withPixels(length: rows * columns * frames * bytesPerSample, body)
+                if dataSet.isLosslessJPEG {
+                    if frames == 1, bytesPerSample == 2,
+                       let samples = Self.decodeLosslessJPEG(dataSet, rows: rows, columns: columns)
+                    {
+                        return try samples.withUnsafeBytes(body)
+                    }
+                } else if let result = try dataSet.withPixels(
+                    length: rows * columns * frames * bytesPerSample, body)
                 {
                     return result
-                }
-                if dataSet.isLosslessJPEG, frames == 1, bytesPerSample == 2,
-                   let samples = Self.decodeLosslessJPEG(dataSet, rows: rows, columns: columns)
-                {
-                    return try samples.withUnsafeBytes(body)
                 }
             }
             return try DICOMObject.open(source, headerOnly: false, reader: .dcmtk).withDecodedPixels(
@@ -148,7 +149,7 @@ final class DICOMObject {
     }
 }
 
-// MARK: Values through the shim
+// MARK: Lossless JPEG through the shim's decoder
 
 extension DICOMObject {
     /// The samples of a single-frame lossless JPEG object, or nil when our decoder does not take the frame.
@@ -166,6 +167,8 @@ extension DICOMObject {
         return samples.isEmpty ? nil : samples
     }
 }
+
+// MARK: Values through the shim
 
 extension DICOMObject {
     private static func string(_ path: DICOMPath, in handle: OpaquePointer) -> String? {

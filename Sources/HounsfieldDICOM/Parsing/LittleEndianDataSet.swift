@@ -93,10 +93,10 @@ final class LittleEndianDataSet {
         return count
     }
 
-    /// The first `length` bytes of a file, or nil if it holds fewer (it shrank) or cannot be read.
+    /// The first `length` (≥ 1) bytes of a file, or nil if it holds fewer (it shrank) or cannot be read.
     private static func readPrefix(of descriptor: Int32, length: Int) -> [UInt8]? {
         let bytes = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
-            count = length == 0 ? 0 : read(descriptor, into: buffer.baseAddress!, length: length)
+            count = read(descriptor, into: buffer.baseAddress!, length: length)
         }
         return bytes.count == length ? bytes : nil
     }
@@ -232,37 +232,48 @@ final class LittleEndianDataSet {
     /// A DS value as DCMTK reads it: leading spaces skipped, then the longest decimal number at the start
     /// (`"1.5mm"` is 1.5); nil when there is none.
     static func decimal(_ text: String) -> Double? {
-        let utf8 = Array(text.utf8.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D })
-        var end = 0
-        func digits() -> Int {
-            let start = end
-            while end < utf8.count, (0x30...0x39).contains(utf8[end]) { end += 1 }
-            return end - start
-        }
-        if end < utf8.count, utf8[end] == 0x2B || utf8[end] == 0x2D { end += 1 }
-        var mantissa = digits()
+        let utf8 = withoutLeadingWhiteSpace(text)
+        var end = endOfSign(utf8)
+        let integerEnd = endOfDigits(utf8, from: end)
+        var mantissa = integerEnd - end
+        end = integerEnd
         if end < utf8.count, utf8[end] == 0x2E {
-            end += 1
-            mantissa += digits()
+            let fractionEnd = endOfDigits(utf8, from: end + 1)
+            mantissa += fractionEnd - end - 1
+            end = fractionEnd
         }
         guard mantissa > 0 else { return nil }
         if end < utf8.count, utf8[end] == 0x65 || utf8[end] == 0x45 {
-            let beforeExponent = end
-            end += 1
-            if end < utf8.count, utf8[end] == 0x2B || utf8[end] == 0x2D { end += 1 }
-            if digits() == 0 { end = beforeExponent }
+            let exponentStart = endOfSign(utf8, from: end + 1)
+            let exponentEnd = endOfDigits(utf8, from: exponentStart)
+            if exponentEnd > exponentStart { end = exponentEnd }  // "1e" is 1
         }
         return Double(String(decoding: utf8[..<end], as: UTF8.self))
     }
 
     /// An IS value as DCMTK reads it (`sscanf("%d")`): leading spaces skipped, a sign, then digits; `"1A"` is 1.
     static func integer(_ text: String) -> Double? {
-        let utf8 = Array(text.utf8.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D })
-        var end = 0
-        if end < utf8.count, utf8[end] == 0x2B || utf8[end] == 0x2D { end += 1 }
-        let digitsStart = end
-        while end < utf8.count, (0x30...0x39).contains(utf8[end]) { end += 1 }
+        let utf8 = withoutLeadingWhiteSpace(text)
+        let digitsStart = endOfSign(utf8)
+        let end = endOfDigits(utf8, from: digitsStart)
         guard end > digitsStart, let value = Int(String(decoding: utf8[..<end], as: UTF8.self)) else { return nil }
         return Double(Int32(truncatingIfNeeded: value))
+    }
+
+    /// The bytes of `text` after the white space C's number parsers skip.
+    private static func withoutLeadingWhiteSpace(_ text: String) -> [UInt8] {
+        Array(text.utf8.drop { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D })
+    }
+
+    /// Past a `+` or `-` at `start`, if there is one.
+    private static func endOfSign(_ utf8: [UInt8], from start: Int = 0) -> Int {
+        start < utf8.count && (utf8[start] == 0x2B || utf8[start] == 0x2D) ? start + 1 : start
+    }
+
+    /// Past the decimal digits from `start`.
+    private static func endOfDigits(_ utf8: [UInt8], from start: Int) -> Int {
+        var end = start
+        while end < utf8.count, (0x30...0x39).contains(utf8[end]) { end += 1 }
+        return end
     }
 }

@@ -167,8 +167,9 @@ struct LittleEndianParser {
             }
             // A sequence; an unknown element of undefined length is one too (implicit VR inside, PS3.5 6.2.2).
             guard vr == .SQ || vr == .UN else { throw .declined("undefined length for VR \(vr)") }
+            let offset = position
             let items = try readItems(end: nil, implicit: implicit || vr == .UN, depth: depth + 1)
-            return DataElement(tag: tag, vr: vr, offset: position, length: 0, items: items)
+            return DataElement(tag: tag, vr: vr, offset: offset, length: 0, items: items)
         }
 
         let offset = position

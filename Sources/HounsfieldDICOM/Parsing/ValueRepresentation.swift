@@ -62,11 +62,11 @@ extension ValueRepresentation {
     /// PixelPaddingValue and PixelPaddingRangeLimit are `US or SS` in the standard; like DCMTK, they are read as
     /// `US` here, and `ImageHeader` turns the bit pattern back into a negative value when pixels are signed.
     static let ofAttributesRead: [UInt32: ValueRepresentation] = {
-        var table: [DICOMTag: ValueRepresentation] = [
+        let table: [DICOMTag: ValueRepresentation] = [
             .mediaStorageSOPClassUID: .UI, .imageType: .CS, .sopClassUID: .UI, .sopInstanceUID: .UI,
             .modality: .CS, .seriesDescription: .LO, .sliceThickness: .DS, .spacingBetweenSlices: .DS,
             .echoNumbers: .IS, .triggerTime: .DS, .gantryDetectorTilt: .DS, .studyInstanceUID: .UI,
-            .seriesInstanceUID: .UI, .seriesNumber: .IS, .acquisitionNumber: .IS, .instanceNumber: .IS,
+            .seriesInstanceUID: .UI, .acquisitionNumber: .IS, .instanceNumber: .IS,
             .imagePositionPatient: .DS, .imageOrientationPatient: .DS, .frameOfReferenceUID: .UI,
             .temporalPositionIdentifier: .IS, .samplesPerPixel: .US, .photometricInterpretation: .CS,
             .numberOfFrames: .IS, .rows: .US, .columns: .US, .pixelSpacing: .DS, .bitsAllocated: .US,
@@ -76,8 +76,6 @@ extension ValueRepresentation {
             .planeOrientationSequence: .SQ, .pixelMeasuresSequence: .SQ, .pixelValueTransformationSequence: .SQ,
             .frameContentSequence: .SQ, .temporalPositionIndex: .UL, .pixelData: .OW,
         ]
-        table[.windowCenter] = .DS
-        table[.windowWidth] = .DS
         return Dictionary(uniqueKeysWithValues: table.map { ($0.key.value, $0.value) })
     }()
 }
