@@ -3,9 +3,9 @@ import Synchronization
 
 /// Runs CPU-bound loops on all cores through Dispatch's thread pool, outside Swift's cooperative pool, so seconds of
 /// decoding or resampling never starve async tasks.
-public enum ParallelLoop {
+package enum ParallelLoop {
     /// The number of cores this process may use.
-    public static var defaultConcurrency: Int { max(1, System.activeProcessorCount) }
+    package static var defaultConcurrency: Int { max(1, HostMachine.activeProcessorCount) }
 
     /// Calls `body` for every index in `0..<count` on up to `concurrency` threads, and returns when all calls have
     /// finished. Indices are handed out one at a time, so uneven work (a compressed slice next to a raw one)
@@ -14,7 +14,7 @@ public enum ParallelLoop {
     /// `body` runs on several threads at once: it must touch only state that belongs to its index (a slice, a slot)
     /// or state that is itself synchronized. This is the contract of every data-parallel loop; the compiler cannot
     /// check it for closures over unsafe buffers, so it is stated here once.
-    public static func forEach(_ count: Int, concurrency: Int = defaultConcurrency, _ body: (Int) -> Void) {
+    package static func forEach(_ count: Int, concurrency: Int = defaultConcurrency, _ body: (Int) -> Void) {
         guard count > 0 else { return }
         let workers = max(1, min(concurrency, count))
         if workers == 1 {
@@ -43,7 +43,7 @@ public enum ParallelLoop {
     /// and a few large blocks leave one thread alone with the last block (80 ms of one idle core on a 512×512×300
     /// resampling). Each thread starts on an equal share; one that finishes takes the second half of the largest
     /// share still left, so a share is only ever split when a thread would otherwise wait.
-    public static func forEachContiguously(
+    package static func forEachContiguously(
         _ count: Int, concurrency: Int = defaultConcurrency, _ worker: (_ next: () -> Int?) -> Void
     ) {
         guard count > 0 else { return }
@@ -66,7 +66,7 @@ public enum ParallelLoop {
     }
 
     /// Maps every index in `0..<count` concurrently and returns the results in index order.
-    public static func map<Result>(
+    package static func map<Result>(
         _ count: Int, concurrency: Int = defaultConcurrency, _ transform: (Int) -> Result
     ) -> [Result] {
         guard count > 0 else { return [] }
@@ -80,7 +80,7 @@ public enum ParallelLoop {
 
     /// Runs blocking work on a Dispatch thread and resumes the caller when it is done, so an async caller never
     /// blocks a thread of the cooperative pool.
-    public static func offload<Result: Sendable, Failure: Error>(
+    package static func offload<Result: Sendable, Failure: Error>(
         _ work: @escaping @Sendable () throws(Failure) -> Result
     ) async throws(Failure) -> Result {
         let outcome: Swift.Result<Result, Failure> = await withCheckedContinuation { continuation in
@@ -145,21 +145,21 @@ private final class ContiguousShares: Sendable {
 /// `@unchecked Sendable` is safe here because (1) every iteration writes disjoint elements — the index it was given,
 /// or a range derived only from it — so no two threads touch the same memory, and (2) the buffer's owner keeps it
 /// alive and untouched until `DispatchQueue.concurrentPerform` returns, which happens only after every iteration.
-public struct DisjointSlots<Element>: @unchecked Sendable {
+package struct DisjointSlots<Element>: @unchecked Sendable {
     /// The first element; offset it by an index the iteration owns.
-    public let base: UnsafeMutablePointer<Element>
+    package let base: UnsafeMutablePointer<Element>
     /// The number of elements in the buffer.
-    public let count: Int
+    package let count: Int
 
     /// Wraps `buffer`, which the caller keeps alive (and touches no other way) until the loop returns.
-    public init(_ buffer: UnsafeMutableBufferPointer<Element>) {
+    package init(_ buffer: UnsafeMutableBufferPointer<Element>) {
         // An empty buffer may have no base address; nothing is ever read or written through it then.
         base = buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!
         count = buffer.count
     }
 
     /// The element at `index`, which must be one the calling iteration owns; not bounds-checked.
-    @inlinable public subscript(index: Int) -> Element {
+    @inlinable package subscript(index: Int) -> Element {
         get { base[index] }
         nonmutating set { base[index] = newValue }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HounsfieldCore
 @testable import HounsfieldDICOM
+import HounsfieldSynthesis
 import Testing
 
 /// The native little-endian parser reads exactly what DCMTK reads, or declines and leaves the file to DCMTK.

@@ -145,9 +145,11 @@ struct IntensityJob: AsyncParsableCommand {
         let copySeconds = time {
             let copy = volume.voxels.withUnsafeBufferPointer { input in
                 Volume<Float32>(size: volume.size, geometry: volume.geometry) { output in
-                    let slots = DisjointSlots(output), plane = volume.size.voxelsPerSlice
-                    ParallelLoop.forEach(volume.size.z) { k in
-                        (slots.base + k * plane).update(from: input.baseAddress! + k * plane, count: plane)
+                    // Slices go to disjoint ranges of `output`, one per iteration.
+                    let base = Int(bitPattern: output.baseAddress), plane = volume.size.voxelsPerSlice
+                    DispatchQueue.concurrentPerform(iterations: volume.size.z) { k in
+                        (UnsafeMutablePointer<Float32>(bitPattern: base)! + k * plane)
+                            .update(from: input.baseAddress! + k * plane, count: plane)
                     }
                 }
             }

@@ -64,7 +64,7 @@ struct ShardJob: AsyncParsableCommand {
         }
 
         // Random patch origins, the same for every reader (h5py reads them from volume.json).
-        var random = SplitMix64(seed: 7)
+        var random = SeededGenerator(seed: 7)
         let edge = (0..<3).map { min(patch, shape[$0]) }
         let origins = (0..<patches).map { _ in (0..<3).map { Int(random.next() % UInt64(shape[$0] - edge[$0] + 1)) } }
         var reads: [[String: Any]] = []
@@ -87,6 +87,19 @@ struct ShardJob: AsyncParsableCommand {
             "spacing": volume.geometry.spacing.array,
         ]
         try JSONSerialization.data(withJSONObject: description).write(to: URL(fileURLWithPath: "\(work)/volume.json"))
-        try printJSON(["shape": shape, "raw_bytes": rawBytes, "writes": writes, "reads": reads, "threads": ParallelLoop.defaultConcurrency])
+        try printJSON(["shape": shape, "raw_bytes": rawBytes, "writes": writes, "reads": reads, "threads": ProcessInfo.processInfo.activeProcessorCount])
+    }
+}
+
+/// SplitMix64: a seeded generator, so the patch origins are the same in every run.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

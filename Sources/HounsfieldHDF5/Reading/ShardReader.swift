@@ -24,9 +24,9 @@ public final class ShardReader {
     /// Opens a published shard. Throws ``ShardError/invalidRequest(_:)`` for a `.partial` file,
     /// ``ShardError/malformed(path:reason:)`` when the file is not a Hounsfield shard, and
     /// ``ShardError/unsupportedVersion(path:version:)`` when it was written by a newer format.
-    public init(url: URL, concurrency: Int = ParallelLoop.defaultConcurrency) throws(ShardError) {
+    public init(url: URL, concurrency: Int? = nil) throws(ShardError) {
         self.url = url
-        self.concurrency = max(1, concurrency)
+        self.concurrency = max(1, concurrency ?? ParallelLoop.defaultConcurrency)
         let path = url.path
         if path.hasSuffix(".partial") {
             throw .invalidRequest("\(path) is an unpublished shard (still being written, or left by a crash); read the published .h5 files only")

@@ -27,7 +27,7 @@ public struct ShardWriterOptions: Sendable, Hashable {
     public init(
         compression: ShardCompression = .default, chunks: ChunkLayout = .default, maxShardBytes: Int = 2 << 30,
         maxVolumesPerShard: Int = .max, worker: String? = nil, resume: Bool = false, previews: PreviewOptions? = nil,
-        concurrency: Int = ParallelLoop.defaultConcurrency
+        concurrency: Int? = nil
     ) {
         self.compression = compression
         self.chunks = chunks
@@ -36,7 +36,7 @@ public struct ShardWriterOptions: Sendable, Hashable {
         self.worker = worker
         self.resume = resume
         self.previews = previews
-        self.concurrency = concurrency
+        self.concurrency = max(1, concurrency ?? ParallelLoop.defaultConcurrency)
     }
 
     func validate() throws(ShardError) {

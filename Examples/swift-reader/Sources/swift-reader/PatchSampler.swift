@@ -15,8 +15,8 @@ struct PatchSampler {
     let mode: SamplingOptions.Mode
     let patchSize: [Int]
     let slabSlices: Int
-    // SplitMix64 is Hounsfield's seeded generator; any `RandomNumberGenerator` would do.
-    private var generator: SplitMix64
+    // Any seeded `RandomNumberGenerator` would do.
+    private var generator: SeededGenerator
 
     /// `shapes` are the volumes' (z, y, x) shapes, as the manifest lists them.
     init(shapes: [[Int]], sampling: SamplingOptions) {
@@ -24,7 +24,7 @@ struct PatchSampler {
         mode = sampling.mode
         patchSize = sampling.patchSize
         slabSlices = sampling.slabSlices
-        generator = SplitMix64(seed: sampling.seed)
+        generator = SeededGenerator(seed: sampling.seed)
     }
 
     mutating func next() -> Draw {
@@ -36,5 +36,18 @@ struct PatchSampler {
         let size = zip(wanted, shape).map { min($0, $1) }
         let start = zip(shape, size).map { Int.random(in: 0...($0 - $1), using: &generator) }
         return Draw(volume: volume, start: start, size: size, paddedSize: wanted)
+    }
+}
+
+/// SplitMix64 (Steele, Lea and Flood 2014): small, fast and seeded, so a run's draws can be repeated.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

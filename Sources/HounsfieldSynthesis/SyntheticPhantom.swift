@@ -1,5 +1,6 @@
 import Foundation
 import HounsfieldCore
+import HounsfieldDICOM
 
 /// A body-like CT phantom defined in patient space (LPS, mm), so it can be sampled on any grid — tilted slices
 /// included — and the sampled values are known exactly for tests.

@@ -1,5 +1,6 @@
 import Foundation
 import HounsfieldCore
+import HounsfieldDICOM
 
 /// A realistic synthetic CT series written as real DICOM files through DCMTK: for tests, demos and benchmarks,
 /// so nothing binary needs to be checked in.
