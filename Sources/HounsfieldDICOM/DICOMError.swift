@@ -15,6 +15,9 @@ public enum DICOMError: Error, Hashable, Sendable, CustomStringConvertible {
     case decodeFailed(file: String, reason: String)
     /// A whole series was refused under the chosen policy (tilt or spacing `reject`) or cannot form a volume.
     case seriesRejected(series: String, reason: String)
+    /// The work on a series was cancelled (a shutdown, a deadline, a caller that stopped waiting): nothing is wrong
+    /// with the series, and a later run processes it.
+    case cancelled(series: String)
 
     public var description: String {
         if let file { return "\(file): \(reason)" }
@@ -38,6 +41,8 @@ public enum DICOMError: Error, Hashable, Sendable, CustomStringConvertible {
             "cannot decode pixel data (\(reason)); the compressed data is probably corrupt"
         case .seriesRejected(let series, let reason):
             "series \(series): \(reason)"
+        case .cancelled(let series):
+            "series \(series): cancelled before it was read whole; a later run processes it"
         }
     }
 
@@ -47,7 +52,7 @@ public enum DICOMError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unreadable(let file, _), .notDICOM(let file, _), .malformed(let file, _), .noPixelData(let file, _),
             .unsupported(let file, _), .decodeFailed(let file, _):
             file
-        case .seriesRejected:
+        case .seriesRejected, .cancelled:
             nil
         }
     }

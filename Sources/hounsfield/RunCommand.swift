@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Hounsfield
 import Logging
+import ServiceLifecycle
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -11,8 +12,9 @@ struct RunCommand: AsyncParsableCommand {
         discussion: """
             Flags override the configuration file (--config). Writes shards, manifest.jsonl, configuration.json and
             report.json into --output. Exit status: 0 when every selected series was written, 3 when some failed
-            (the others are written), 2 when the configuration or the inputs are unusable (nothing done), 130 when
-            interrupted (complete volumes are published; rerun with --resume).
+            (the others are written), 2 when the configuration or the inputs are unusable or no series was found
+            (nothing done), 130 when stopped by SIGTERM or Ctrl-C (the series in flight finish, complete volumes are
+            published; rerun with --resume).
             Static split across processes: --shard-index/--shard-count, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT,
             or JOB_COMPLETION_INDEX with HOUNSFIELD_SHARD_COUNT (Kubernetes indexed Jobs).
             """
@@ -81,43 +83,63 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Salt for hashing identifiers in outputs (keep it fixed for one dataset).")
     var salt: String?
 
+    @Option(help: "Seconds a shutdown (SIGTERM, Ctrl-C) may take to finish the series in flight before they are abandoned; the open shard is published either way.")
+    var shutdownTimeout: Double = 120
+
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let decodeJobs, decodeJobs < 1 { throw ValidationError("--decode-jobs must be at least 1") }
+        if let transformJobs, transformJobs < 1 { throw ValidationError("--transform-jobs must be at least 1") }
+        if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
+        if let shardIndex, shardIndex < 0 { throw ValidationError("--shard-index must be 0 or more (the first part is 0)") }
+        if shardIndex != nil, shardCount == nil, StaticSplit.scheduler(environment: ProcessInfo.processInfo.environment).count == nil {
+            throw ValidationError("--shard-index needs --shard-count (or SLURM_ARRAY_TASK_COUNT / HOUNSFIELD_SHARD_COUNT)")
+        }
+        guard shutdownTimeout >= 0 else { throw ValidationError("--shutdown-timeout must be 0 or more seconds") }
+    }
 
     func run() async throws {
         logging.bootstrap()
         let configuration: RunConfiguration
+        let batch: BatchRun
         do {
             configuration = try effectiveConfiguration()
             try configuration.validate()
-        } catch {
-            FileHandle.standardError.write(Data("hounsfield run: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
-        let display = RunDisplay()
-        var batch: BatchRun
-        do {
             batch = try BatchRun(configuration: configuration, logger: Logger(label: "hounsfield.run"))
         } catch {
             FileHandle.standardError.write(Data("hounsfield run: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        batch.progress = display.update
-        batch.planned = display.planned
-        let work = Task { try await batch.run(dryRun: dryRun) }
-        let interrupts = InterruptHandler { work.cancel() }
-        let report: RunReport
-        do {
-            report = try await work.value
-        } catch {
-            display.finish()
+        let display = RunDisplay()
+        var observed = batch
+        observed.progress = display.update
+        observed.planned = display.planned
+        let service = BatchRunService(observed, dryRun: dryRun) {
+            FileHandle.standardError.write(Data("\nstopping: finishing the series in flight and publishing the open shard\n".utf8))
+        }
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "hounsfield.run.lifecycle"))
+        group.maximumGracefulShutdownDuration = .milliseconds(Int64(shutdownTimeout * 1000))
+        try await ServiceGroup(configuration: group).run()
+        display.finish()
+        switch service.result {
+        case .success(let report):
+            print(RunSummary(report).rendered)
+            if report.cancelled { throw ExitCode(130) }
+            if report.series.isEmpty {
+                FileHandle.standardError.write(Data("hounsfield run: \(RunSummary.nothingFound(report, inputs: configuration.inputs))\n".utf8))
+                throw ExitCode(2)
+            }
+            if (report.counts["failed"] ?? 0) > 0 { throw ExitCode(3) }
+        case .failure(let error):
             FileHandle.standardError.write(Data("hounsfield run: \(error)\n".utf8))
             throw ExitCode(2)
+        case nil:
+            throw ExitCode(130)
         }
-        interrupts.stop()
-        display.finish()
-        print(RunSummary(report).rendered)
-        if report.cancelled { throw ExitCode(130) }
-        if (report.counts["failed"] ?? 0) > 0 { throw ExitCode(3) }
     }
 
     /// The configuration file (if any), then the flags, then the scheduler's environment.
@@ -143,14 +165,10 @@ struct RunCommand: AsyncParsableCommand {
         if resume { c.execution.resume = true }
         if previews { c.output.previews = true }
         if let salt { c.privacy.salt = salt }
-        let environment = ProcessInfo.processInfo.environment
-        let index = shardIndex ?? environment["SLURM_ARRAY_TASK_ID"].flatMap(Int.init)
-            ?? environment["JOB_COMPLETION_INDEX"].flatMap(Int.init)
-        let count = shardCount ?? environment["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init)
-            ?? environment["HOUNSFIELD_SHARD_COUNT"].flatMap(Int.init)
-        if let index { c.execution.shardIndex = index }
-        if let count { c.execution.shardCount = count }
-        if c.execution.shardCount > 1 && c.execution.worker == nil { c.execution.worker = "s\(c.execution.shardIndex)" }
+        let scheduler = StaticSplit.scheduler(environment: ProcessInfo.processInfo.environment)
+        if let index = shardIndex ?? scheduler.index { c.execution.shardIndex = index }
+        if let count = shardCount ?? scheduler.count { c.execution.shardCount = count }
+        if c.execution.shardCount > 1 && c.execution.writerName == nil { c.execution.writerName = "s\(c.execution.shardIndex)" }
         return c
     }
 }
@@ -158,25 +176,3 @@ struct RunCommand: AsyncParsableCommand {
 extension Window.Preset: ExpressibleByArgument {}
 extension Resample.Interpolation: ExpressibleByArgument {}
 extension ShardElementType: ExpressibleByArgument {}
-
-/// Turns SIGINT and SIGTERM into a cancellation of the run (once); the run then publishes complete volumes and
-/// writes its report instead of dying mid-shard.
-final class InterruptHandler {
-    private let sources: [any DispatchSourceSignal]
-
-    init(_ cancel: @escaping @Sendable () -> Void) {
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("\ninterrupted: finishing the current shard (interrupt again to abort)\n".utf8))
-                signal(number, SIG_DFL)
-                cancel()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    func stop() { sources.forEach { $0.cancel() } }
-}

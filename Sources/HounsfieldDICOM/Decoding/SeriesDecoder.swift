@@ -18,7 +18,7 @@ enum SeriesDecoder {
             ParallelLoop.forEach(series.images.count, concurrency: concurrency) { imageIndex in
                 guard failure.first == nil else { return }
                 if isCancelled() {
-                    failure.record(.seriesRejected(series: series.key, reason: "cancelled"))
+                    failure.record(.cancelled(series: series.key))
                     return
                 }
                 let image = series.images[imageIndex]

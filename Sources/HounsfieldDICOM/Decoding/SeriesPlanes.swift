@@ -17,9 +17,9 @@ public struct SeriesPlanes: PlaneSource {
     public var geometry: Geometry { series.geometry }
 
     /// Decodes plane `z`. Throws ``DICOMError`` naming the file when it cannot be decoded, or
-    /// ``DICOMError/seriesRejected(series:reason:)`` ("cancelled") once `isCancelled` says so.
+    /// ``DICOMError/cancelled(series:)`` once `isCancelled` says so.
     public func read(plane z: Int, into plane: UnsafeMutablePointer<Float32>) throws {
-        if isCancelled() { throw DICOMError.seriesRejected(series: series.key, reason: "cancelled") }
+        if isCancelled() { throw DICOMError.cancelled(series: series.key) }
         try SeriesDecoder.decodeSlice(z, of: series, padding: options.padding, airValue: options.airValue, into: plane)
     }
 }

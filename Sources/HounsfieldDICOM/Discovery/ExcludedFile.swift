@@ -44,7 +44,7 @@ public struct ExcludedFile: Hashable, Sendable, Codable {
         case .unreadable: .unreadable
         case .malformed: .malformed
         case .noPixelData: .noImage
-        case .unsupported, .decodeFailed, .seriesRejected: .unsupported
+        case .unsupported, .decodeFailed, .seriesRejected, .cancelled: .unsupported
         }
         self.init(file: error.file ?? "", kind: kind, reason: error.reason)
     }

@@ -48,15 +48,20 @@ public final class ShardWriter {
     public func isPublished(_ key: String) -> Bool { publishedKeys.contains(key) }
 
     /// Writes one volume. Its shard is published (and its manifest line written) when the shard rotates or on
-    /// `finish()`.
-    public func write<Image: ShardScalar>(_ image: Volume<Image>, key: String, metadata: VolumeMetadata = .init()) throws(ShardError) {
+    /// `finish()`. Returns the manifest line it will have (shard, checksum), which is durable only once
+    /// ``published`` holds it.
+    @discardableResult
+    public func write<Image: ShardScalar>(
+        _ image: Volume<Image>, key: String, metadata: VolumeMetadata = .init()
+    ) throws(ShardError) -> ManifestEntry {
         try write(image, label: Volume<UInt8>?.none, key: key, metadata: metadata)
     }
 
-    /// Writes one volume and its label map (same grid).
+    /// Writes one volume and its label map (same grid). Returns the manifest line it will have.
+    @discardableResult
     public func write<Image: ShardScalar, Label: ShardScalar>(
         _ image: Volume<Image>, label: Volume<Label>?, key: String, metadata: VolumeMetadata = .init()
-    ) throws(ShardError) {
+    ) throws(ShardError) -> ManifestEntry {
         guard !finished else { throw .invalidRequest("this shard writer is finished; make a new one") }
         guard OutputFolder.isValidKey(key) else {
             throw .invalidRequest("volume key '\(key)' is invalid: use 1-128 of A-Z a-z 0-9 _ . -")
@@ -92,13 +97,15 @@ public final class ShardWriter {
         }
         shard.bytes += bytes
         shard.keys.insert(key)
-        shard.entries.append(ManifestEntry(
+        let entry = ManifestEntry(
             key: key, shard: shard.name, path: "/\(ShardFormat.volumesGroup)/\(key)/image",
             labelPath: label == nil ? nil : "/\(ShardFormat.volumesGroup)/\(key)/label",
             shape: [image.size.z, image.size.y, image.size.x], dtype: Image.shardElementType,
             spacing: image.geometry.spacing.array, origin: image.geometry.origin.array,
             direction: image.geometry.direction.rowMajor, checksum: stored.checksum, bytes: bytes,
-            sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings))
+            sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings)
+        shard.entries.append(entry)
+        return entry
     }
 
     /// Publishes the open shard, appends its manifest lines, and rebuilds `index.html` when previews are on.

@@ -88,7 +88,7 @@ extension RunConfiguration.Execution {
         resume = try c.decodeIfPresent(Bool.self, forKey: .resume) ?? resume
         shardIndex = try c.decodeIfPresent(Int.self, forKey: .shardIndex) ?? shardIndex
         shardCount = try c.decodeIfPresent(Int.self, forKey: .shardCount) ?? shardCount
-        worker = try c.decodeIfPresent(String.self, forKey: .worker)
+        writerName = try c.decodeIfPresent(String.self, forKey: .writerName)
     }
 }
 

@@ -145,12 +145,14 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var shardIndex: Int = 0
         /// How many processes share the work; each takes the series whose hashed identity falls to its `shardIndex`.
         public var shardCount: Int = 1
-        /// Worker name for shard files (several processes, one folder); nil for a single process.
-        public var worker: String?
+        /// A name that this process's shard, manifest and report files carry (`shard-NAME-00000.h5`,
+        /// `manifest-NAME.jsonl`, `report-NAME.json`), so several processes can write into one folder without
+        /// touching each other's files; nil for a single process. A static split names each part `sINDEX`.
+        public var writerName: String?
         /// The defaults: one job, two retries, one process, no resume, memory limit a quarter of physical memory.
         public init() {}
         enum CodingKeys: String, CodingKey {
-            case jobs, decodeJobs = "decode_jobs", transformJobs = "transform_jobs", memoryLimit = "memory_limit", retries, resume, shardIndex = "shard_index", shardCount = "shard_count", worker
+            case jobs, decodeJobs = "decode_jobs", transformJobs = "transform_jobs", memoryLimit = "memory_limit", retries, resume, shardIndex = "shard_index", shardCount = "shard_count", writerName = "writer_name"
         }
     }
 
@@ -220,8 +222,8 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         guard execution.shardCount >= 1, (0..<execution.shardCount).contains(execution.shardIndex) else {
             throw .invalid(path: "execution.shard_index", reason: "must be in 0..<shard_count (\(execution.shardCount))")
         }
-        if let worker = execution.worker, !OutputFolder.isValidWorker(worker) {
-            throw .invalid(path: "execution.worker", reason: "use letters, digits, '_' and '.' (no '-')")
+        if let name = execution.writerName, !OutputFolder.isValidWorker(name) {
+            throw .invalid(path: "execution.writer_name", reason: "use letters, digits, '_' and '.' (no '-')")
         }
         if let pattern = filters.seriesDescription, (try? Regex(pattern)) == nil {
             throw .invalid(path: "filters.series_description", reason: "'\(pattern)' is not a valid regular expression")

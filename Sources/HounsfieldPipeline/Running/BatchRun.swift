@@ -3,10 +3,9 @@ import HounsfieldCore
 import HounsfieldDICOM
 import HounsfieldHDF5
 import Logging
-import Synchronization
 
-/// A batch run: find the series under the inputs, select them, and stream them through decode → transform → shard
-/// writer, with bounded channels between the stages. One failing series is recorded and the run goes on.
+/// A batch run: every series under the inputs, through a ``PipelineService`` fed with one work item, into the
+/// output folder; the service's events become `report.json`. One failing series is recorded and the run goes on.
 public struct BatchRun: Sendable {
     /// The configuration the run follows, validated.
     public let configuration: RunConfiguration
@@ -14,6 +13,8 @@ public struct BatchRun: Sendable {
     public let output: URL
     /// The per-series work, shared with the per-study ``Preprocessor``.
     public let processor: SeriesProcessor
+    /// This process's share when several split the work statically.
+    public var split: StaticSplit
     /// Where the run logs what it does.
     public var logger: Logger
     /// Called after each finished series, from any thread.
@@ -31,14 +32,53 @@ public struct BatchRun: Sendable {
         self.configuration = configuration
         self.output = URL(fileURLWithPath: folder)
         self.logger = logger
+        split = StaticSplit(index: configuration.execution.shardIndex, count: configuration.execution.shardCount)
     }
 
     /// Runs (or, with `dryRun`, only plans) and returns the report; also writes `report.json` into the output folder
-    /// unless it is a dry run.
+    /// unless it is a dry run. Graceful shutdown (a `ServiceGroup`'s SIGTERM) and cancellation end the run early,
+    /// with complete volumes published and the report written (`cancelled` true).
     public func run(dryRun: Bool = false) async throws(RunError) -> RunReport {
         let started = Date()
         let clock = ContinuousClock.now
         guard !configuration.inputs.isEmpty else { throw .inputs("no inputs: give files or folders to read") }
+        for input in configuration.inputs where !FileManager.default.fileExists(atPath: input) {
+            throw .inputs("\(input): no such file or folder")
+        }
+        if dryRun { return try await plan(started: started, clock: clock) }
+
+        let (items, continuation) = AsyncStream<WorkItem>.makeStream()
+        continuation.yield(.paths(configuration.inputs))
+        continuation.finish()
+        let service = try PipelineService(configuration: configuration, input: items, split: split, logger: logger,
+                                          progress: progress)
+        let planned = self.planned
+        let outcome = await withTaskGroup(of: RunError?.self) { group -> (sink: RunReportSink, error: RunError?) in
+            group.addTask {
+                do { try await service.run() } catch let error as RunError { return error } catch { return .output("\(error)") }
+                return nil
+            }
+            var sink = RunReportSink()
+            while let event = await service.events.receive() {
+                if case .discovered(let discovery) = event { planned?(discovery.planned, discovery.resumed) }
+                sink.record(event)
+            }
+            var failure: RunError?
+            for await error in group where error != nil { failure = error }
+            return (sink, failure)
+        }
+        if let error = outcome.error { throw error }
+        if let discovery = outcome.sink.discoveries.first, let error = discovery.error { throw .inputs(error) }
+        let final = outcome.sink.report(
+            configuration: configuration, output: output, started: started,
+            seconds: (ContinuousClock.now - clock).inSeconds, dryRun: false,
+            cancelled: Task.isCancelled || outcome.sink.hasCancelledSeries)
+        write(final)
+        return final
+    }
+
+    /// `--dry-run`: the series found, what would be done with each, and the estimated output size.
+    private func plan(started: Date, clock: ContinuousClock.Instant) async throws(RunError) -> RunReport {
         let scan: ScanResult
         do {
             scan = try await SeriesScanner(options: ScanOptions(spacing: configuration.loading.spacing), logger: logger)
@@ -46,99 +86,35 @@ public struct BatchRun: Sendable {
         } catch {
             throw .inputs(error.description)
         }
-        var outcomes: [String: RunReport.SeriesOutcome] = [:]
-        var selected: [SeriesDescriptor] = []
-        for series in scan.series.sorted(by: { processor.key(for: $0) < processor.key(for: $1) }) {
-            let key = processor.key(for: series)
-            var outcome = RunReport.SeriesOutcome(
-                key: key, description: series.seriesDescription, modality: series.modality, status: .planned,
-                slices: series.slices.count, seconds: [:], warnings: series.warnings.map(\.message), attempts: 0)
-            if let reason = processor.rejection(of: series) {
-                outcome.status = .filtered
-                outcome.reason = reason
-            } else if !belongsToThisShard(series) {
-                outcome.status = .otherShard
-            } else {
-                selected.append(series)
-            }
-            outcomes[key] = outcome
+        let decision = SeriesSelection(processor: processor, split: split).select(scan.series, item: "") { _ in false }
+        var sink = RunReportSink()
+        sink.record(.discovered(.init(
+            item: "", files: scan.fileCount, series: scan.series.count, planned: decision.planned.count, resumed: 0,
+            excluded: scan.excluded.map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: nil, seconds: 0)))
+        var estimated = 0
+        var planned = decision.skipped
+        for plan in decision.planned {
+            var report = plan.report
+            report.shape = estimatedShape(plan.series)
+            estimated += report.shape!.reduce(1, *) * configuration.output.dtype.size
+            planned.append(report)
         }
-        let excluded = scan.excluded.map { RunReport.Excluded(file: $0.file, reason: $0.reason) }
-
-        if dryRun {
-            var estimated = 0
-            for series in selected {
-                let shape = estimatedShape(series)
-                outcomes[processor.key(for: series)]?.shape = shape
-                estimated += shape.reduce(1, *) * configuration.output.dtype.size
-            }
-            return report(outcomes, excluded: excluded, started: started, seconds: (ContinuousClock.now - clock).inSeconds,
-                          dryRun: true, cancelled: false, bytes: 0, estimated: estimated, shards: [])
-        }
-
-        let writer: ShardWriter
-        do {
-            try recordConfiguration()
-            writer = try ShardWriter(directory: output, options: writerOptions(), logger: logger)
-        } catch let error as RunError {
-            throw error
-        } catch {
-            throw .output(String(describing: error))
-        }
-        var pending: [SeriesDescriptor] = []
-        for series in selected {
-            let key = processor.key(for: series)
-            if writer.isPublished(key) { outcomes[key]?.status = .resumed } else { pending.append(series) }
-        }
-        planned?(pending.count, selected.count - pending.count)
-
-        let results = await Pipeline(run: self, series: pending, writer: WriterBox(writer)).run()
-        var bytes = 0
-        for result in results {
-            outcomes[result.key]?.status = result.status
-            outcomes[result.key]?.stage = result.stage
-            outcomes[result.key]?.file = result.file
-            outcomes[result.key]?.error = result.error
-            outcomes[result.key]?.shape = result.shape
-            outcomes[result.key]?.seconds = result.seconds
-            outcomes[result.key]?.attempts = result.attempts
-            bytes += result.bytes
-        }
-        let cancelled = Task.isCancelled
-        var publishFailure: String?
-        do { try writer.finish() } catch {
-            logger.error("could not publish the last shard", metadata: ["error": "\(error)"])
-            publishFailure = "\(error)"
-        }
-        // A series counts as written only once its shard is published: one whose shard never was (a failed
-        // publication, here or at a rotation) is reported as failed, so a resume processes it again.
-        let publishedKeys = Set(writer.published.map(\.key))
-        for (key, outcome) in outcomes where outcome.status == .written && !publishedKeys.contains(key) {
-            outcomes[key]?.status = .failed
-            outcomes[key]?.stage = "write"
-            outcomes[key]?.error = publishFailure.map { "its shard could not be published: \($0)" } ?? "its shard was not published"
-        }
-        let shards = Array(Set(writer.published.map(\.shard))).sorted()
-        let final = report(outcomes, excluded: excluded, started: started, seconds: (ContinuousClock.now - clock).inSeconds,
-                           dryRun: false, cancelled: cancelled, bytes: bytes, estimated: nil, shards: shards)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        if let data = try? encoder.encode(final) {
-            let name = configuration.execution.worker.map { "report-\($0).json" } ?? "report.json"
-            try? data.write(to: output.appendingPathComponent(name), options: .atomic)
-        }
-        return final
+        sink.fill(planned)
+        return sink.report(configuration: configuration, output: output, started: started,
+                           seconds: (ContinuousClock.now - clock).inSeconds, dryRun: true, cancelled: false,
+                           estimated: estimated)
     }
 
-    // MARK: - Planning
-
-    /// Static split for `--shard-index/--shard-count`: by the hash of the series identity, so every process agrees
-    /// without talking and the split does not depend on listing order.
-    func belongsToThisShard(_ series: SeriesDescriptor) -> Bool {
-        let count = configuration.execution.shardCount
-        guard count > 1 else { return true }
-        let value = UInt64(processor.hash(series.key).prefix(15), radix: 16) ?? 0
-        return Int(value % UInt64(count)) == configuration.execution.shardIndex
+    /// `report.json` (or `report-NAME.json` for a named writer), replaced atomically.
+    private func write(_ report: RunReport) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let name = configuration.execution.writerName.map { "report-\($0).json" } ?? "report.json"
+        do {
+            try encoder.encode(report).write(to: output.appendingPathComponent(name), options: .atomic)
+        } catch {
+            logger.error("could not write the report", metadata: ["file": "\(output.appendingPathComponent(name).path)", "error": "\(error)"])
+        }
     }
 
     /// The output shape (z, y, x) a series will have: the planned grid, resampled to the chain's spacing if any.
@@ -148,7 +124,7 @@ public struct BatchRun: Sendable {
         var geometry = grid?.geometry ?? series.geometry
         // Resampling and crop-or-pad fix the grid without touching voxels; the other spatial steps (crop to the
         // body, nnU-Net's resampling) depend on the data or on dataset choices, and leave the estimate as it is.
-        for step in (try? configuration.transformChain()) ?? [] {
+        for step in processor.chain {
             switch step {
             case .resample(let resample):
                 if let (newSize, newGeometry) = try? resample.outputGrid(size: size, geometry: geometry) {
@@ -162,64 +138,4 @@ public struct BatchRun: Sendable {
         }
         return [size.z, size.y, size.x]
     }
-
-    func writerOptions() throws(RunError) -> ShardWriterOptions {
-        do {
-            return ShardWriterOptions(
-                compression: try ShardCompression(parsing: configuration.output.compression),
-                chunks: try ChunkLayout(parsing: configuration.output.chunks),
-                maxShardBytes: try ByteSize.parse(configuration.output.shardSize),
-                maxVolumesPerShard: configuration.output.shardVolumes ?? .max,
-                worker: configuration.execution.worker, resume: configuration.execution.resume,
-                previews: configuration.output.previews ? PreviewOptions() : nil)
-        } catch {
-            throw .configuration(.invalid(path: "output", reason: "\(error)"))
-        }
-    }
-
-    /// `configuration.json` in the output folder: the processing part of the configuration, its key, and the
-    /// configuration as a file that `--config` and `ConfigurationFile` read back (salt left out). A resumed run (or
-    /// another worker) with a different key is refused: one folder holds one preprocessing.
-    func recordConfiguration() throws(RunError) {
-        let path = output.appendingPathComponent("configuration.json")
-        if let data = FileManager.default.contents(atPath: path.path),
-           let recorded = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let key = recorded["configuration_key"] as? String, key != configuration.key {
-            throw .output("\(output.path) holds output of another configuration (key \(key.prefix(12))…, this run's is \(configuration.key.prefix(12))…); use a new folder or the same configuration")
-        }
-        do {
-            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-            let processing = try JSONSerialization.jsonObject(with: configuration.processingJSON)
-            let recorded = try JSONSerialization.jsonObject(with: configuration.recordedJSON)
-            let object: [String: Any] = ["configuration_key": configuration.key, "processing": processing,
-                                         "configuration": recorded, "software_version": ShardFormat.softwareVersion]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: path, options: .atomic)
-        } catch {
-            throw .output("cannot write \(path.path): \(error.localizedDescription)")
-        }
-    }
-
-    func report(_ outcomes: [String: RunReport.SeriesOutcome], excluded: [RunReport.Excluded], started: Date,
-                seconds: Double, dryRun: Bool, cancelled: Bool, bytes: Int, estimated: Int?, shards: [String]) -> RunReport {
-        let series = outcomes.values.sorted { $0.key < $1.key }
-        var counts: [String: Int] = [:]
-        for outcome in series { counts[outcome.status.rawValue, default: 0] += 1 }
-        counts["excluded_files"] = excluded.count
-        return RunReport(
-            tool: ShardFormat.softwareVersion, configurationKey: configuration.key, output: output.path,
-            started: ISO8601DateFormatter().string(from: started), seconds: seconds, dryRun: dryRun, cancelled: cancelled,
-            counts: counts, bytesWritten: bytes, estimatedBytes: estimated, series: series, excluded: excluded,
-            shards: shards, execution: configuration.execution)
-    }
-}
-
-/// The shard writer, handed to the sink stage's Dispatch work.
-///
-/// `@unchecked Sendable` is safe because exactly one task (the sink loop in `Pipeline.run`) uses it, one write at a
-/// time: each use is an awaited `ParallelLoop.offload`, so no two threads ever touch the writer at once, and the
-/// run reads its results only after the sink loop has ended.
-final class WriterBox: @unchecked Sendable {
-    let writer: ShardWriter
-    init(_ writer: ShardWriter) { self.writer = writer }
 }

@@ -2,11 +2,11 @@ import Foundation
 import HounsfieldCore
 import HounsfieldDICOM
 
-/// One study in, processed tensors out, in memory: the call an inference service makes. It runs the same
-/// `SeriesProcessor` as `hounsfield run`, so the voxels are byte-identical to what the batch pipeline writes for the
-/// same configuration.
+/// One study in, processed tensors out, in memory: the call an inference service makes. It selects with the same
+/// ``SeriesSelection`` and runs the same ``SeriesProcessor/process(_:)-(SeriesPlan)`` as the pipeline's stages, so
+/// the voxels are byte-identical to what `hounsfield run` writes for the same configuration.
 public struct Preprocessor: Sendable {
-    /// The per-series work, shared with ``BatchRun``.
+    /// The per-series work, shared with ``BatchRun`` and ``PipelineService``.
     public let processor: SeriesProcessor
 
     /// Validates `configuration` and builds its chain once; throws ``ConfigurationError/invalid(path:reason:)`` naming
@@ -27,9 +27,10 @@ public struct Preprocessor: Sendable {
 
     private func process(_ scan: ScanResult) async throws -> [ProcessedVolume] {
         var volumes: [ProcessedVolume] = []
-        for series in scan.series where processor.rejection(of: series) == nil {
-            volumes.append(try await processor.process(series))
+        // In key order, as the service processes them.
+        for plan in SeriesSelection(processor: processor).select(scan.series, item: "", isPublished: { _ in false }).planned {
+            volumes.append(try await processor.process(plan))
         }
-        return volumes.sorted { $0.key < $1.key }
+        return volumes
     }
 }

@@ -94,8 +94,8 @@ public enum StoredImage: Sendable, Hashable {
         }
     }
 
-    /// Writes itself with a shard writer.
-    func write(to writer: ShardWriter, key: String, metadata: VolumeMetadata) throws(ShardError) {
+    /// Writes itself with a shard writer; returns its manifest line to be.
+    func write(to writer: ShardWriter, key: String, metadata: VolumeMetadata) throws(ShardError) -> ManifestEntry {
         switch self {
         case .float32(let v): try writer.write(v, key: key, metadata: metadata)
         case .float16(let v): try writer.write(v, key: key, metadata: metadata)

@@ -66,6 +66,8 @@ public struct RunReport: Codable, Sendable {
     public var dryRun: Bool
     /// Whether the run was cancelled (Ctrl-C) before it finished.
     public var cancelled: Bool
+    /// Files read by discovery (every input, recursively).
+    public var filesRead: Int = 0
     /// Series per status (`written`, `failed`, …), and `excluded_files`.
     public var counts: [String: Int]
     /// Bytes of voxels written, uncompressed.
@@ -91,6 +93,7 @@ public struct RunReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case tool, configurationKey = "configuration_key", output, started, seconds, dryRun = "dry_run", cancelled
+        case filesRead = "files_read"
         case counts, bytesWritten = "bytes_written", estimatedBytes = "estimated_bytes", series, excluded, shards
         case execution
     }

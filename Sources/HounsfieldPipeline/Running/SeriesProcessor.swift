@@ -77,7 +77,7 @@ public struct SeriesProcessor: Sendable {
     }
 
     /// Salted SHA-256 (hex) of an identifier.
-    func hash(_ identifier: String) -> String {
+    public func hash(_ identifier: String) -> String {
         var hasher = SHA256()
         hasher.update(data: Data(configuration.privacy.salt.utf8))
         hasher.update(data: Data([0]))
@@ -149,8 +149,16 @@ public struct SeriesProcessor: Sendable {
 
     /// Decode, then transform: the whole path of one series (in one pass when the chain reads planes).
     public func process(_ series: SeriesDescriptor) async throws -> ProcessedVolume {
-        if let volume = try await transformPlanes(of: series) { return volume }
-        return try await transform(try await decode(series), of: series)
+        try await process(SeriesSelection(processor: self).plan(series))
+    }
+
+    /// The whole path of a planned series: in one pass when the plan says it streams, else decoded whole, then
+    /// transformed. The pipeline's stages run these same calls, so the per-study API and the service give the same
+    /// bytes.
+    public func process(_ plan: SeriesPlan) async throws -> ProcessedVolume {
+        // A streaming plan whose planes are declined after all (the series changed on disk) is decoded whole.
+        if plan.streams, let volume = try await transformPlanes(of: plan.series) { return volume }
+        return try await transform(try await decode(plan.series), of: plan.series)
     }
 
     func metadata(for series: SeriesDescriptor, decoded: Volume<Float32>) -> VolumeMetadata {

@@ -1,0 +1,125 @@
+import Foundation
+import HounsfieldCore
+import HounsfieldDICOM
+import HounsfieldHDF5
+import Logging
+import ServiceLifecycle
+
+/// The pipeline as a long-running service: it takes ``WorkItem``s from any `AsyncSequence`, discovers their series,
+/// and streams each through decode → transform → write into the output folder's shards, reporting every step on
+/// ``events``. `hounsfield run` feeds it one item and reads the events into `report.json`; a distributed worker
+/// feeds it study folders as it leases them; the daemon feeds it studies as they complete.
+///
+/// **Bounded end to end.** The input is read only when the first stage has room: a source that produces faster
+/// than the pipeline works waits in its own `next()`, it does not queue without limit. Between the stages, channels
+/// are bounded by count and by bytes (a quarter of `execution.memory_limit` each, whole volumes travelling), and the
+/// event channel by count: read ``events``, or the service waits for you.
+///
+/// **Shutdown.** On graceful shutdown (SIGTERM or SIGINT through a `ServiceGroup`, or `triggerGracefulShutdown()`)
+/// the service stops taking items, reports the series not yet started as `cancelled`, finishes the series in flight,
+/// publishes the open shard and returns. Cancellation (a `ServiceGroup`'s shutdown deadline, or the caller's)
+/// reaches every stage and channel: work in hand is abandoned, and complete volumes are still published, so a shard
+/// is never left half-written — an unfinished one stays `.partial`, which no reader opens. A series cut short is
+/// `cancelled`, not `failed`: `--resume` processes it.
+public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Sendable where Input.Element == WorkItem {
+    /// What happens, in order: discoveries, outcomes, publications, finished items. Ends when ``run()`` returns.
+    public let events: BoundedChannel<PipelineEvent>
+    /// The configuration, validated.
+    public let configuration: RunConfiguration
+    /// The per-series work: one chain, built once for the service's life.
+    public let processor: SeriesProcessor
+    /// This process's share of a static split.
+    public let split: StaticSplit
+    private let input: Input
+    private let output: URL
+    private let logger: Logger
+    private let progress: (@Sendable (RunProgress) -> Void)?
+
+    /// A service that reads `input` and writes into `configuration.output.folder`. Throws
+    /// ``RunError/configuration(_:)`` when the configuration is invalid or names no output folder. Nothing is read
+    /// or written before ``run()``.
+    ///
+    /// `progress` is called after each series' outcome, from any thread.
+    public init(
+        configuration: RunConfiguration, input: Input, split: StaticSplit = .whole,
+        logger: Logger = Logger(label: "hounsfield.pipeline"), progress: (@Sendable (RunProgress) -> Void)? = nil
+    ) throws(RunError) {
+        guard let folder = configuration.output.folder else {
+            throw .configuration(.invalid(path: "output.folder", reason: "give an output folder (--output)"))
+        }
+        do { processor = try SeriesProcessor(configuration: configuration) } catch { throw .configuration(error) }
+        self.configuration = configuration
+        self.input = input
+        self.split = split
+        self.output = URL(fileURLWithPath: folder)
+        self.logger = logger
+        self.progress = progress
+        events = BoundedChannel(capacity: 1024)
+    }
+
+    /// Prepares the output folder (refusing one that holds another configuration's output), then runs until the
+    /// input ends, graceful shutdown, or cancellation. Throws ``RunError/output(_:)`` when the output folder cannot
+    /// be prepared; failures of single series are outcomes, never thrown.
+    public func run() async throws {
+        defer { events.finish() }
+        let writer: ShardWriter
+        do {
+            try OutputPreparation(configuration: configuration, output: output).recordConfiguration()
+            writer = try ShardWriter(directory: output, options: configuration.writerOptions(), logger: logger)
+        } catch let error as RunError {
+            throw error
+        } catch {
+            throw RunError.output(String(describing: error))
+        }
+        let draining = CancellationFlag()
+        await withGracefulShutdownHandler {
+            await runStages(writer: WriterBox(writer), draining: draining)
+        } onGracefulShutdown: {
+            draining.set()
+        }
+    }
+
+    private func runStages(writer: WriterBox, draining: CancellationFlag) async {
+        let execution = configuration.execution
+        let decodeJobs = execution.decodeJobs ?? execution.jobs
+        let transformJobs = execution.transformJobs ?? execution.jobs
+        // Each volume channel may hold a quarter of the budget; the rest is the volumes inside the stages.
+        let budget = (execution.memoryLimit.flatMap { try? ByteSize.parse($0) }) ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
+        let plans = BoundedChannel<SeriesPlan>(capacity: decodeJobs)
+        let decoded = BoundedChannel<DecodedSeries>(capacity: transformJobs + 1, byteLimit: max(1, budget / 4))
+        let transformed = BoundedChannel<TransformedSeries>(capacity: transformJobs + 1, byteLimit: max(1, budget / 4))
+        let metrics = PipelineMetrics()
+        let collector = OutcomeCollector(events: events, metrics: metrics, progress: progress)
+        let retry = RetryPolicy(retries: execution.retries)
+        let discover = DiscoverStage(
+            selection: SeriesSelection(processor: processor, split: split), collector: collector, logger: logger,
+            alreadyPublished: writer.writer.publishedKeys)
+        let decode = DecodeStage(processor: processor, retry: retry, collector: collector, metrics: metrics,
+                                 logger: logger, draining: draining)
+        let transform = TransformStage(processor: processor, retry: retry, collector: collector, metrics: metrics, logger: logger)
+        let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger)
+        let input = self.input
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await discover.run(input.cancelOnGracefulShutdown(), to: plans, draining: draining)
+                plans.finish()
+            }
+            let decoders = SharedCount(decodeJobs)
+            for _ in 0..<decodeJobs {
+                group.addTask {
+                    await decode.run(from: plans, to: decoded)
+                    if decoders.decrement() == 0 { decoded.finish() }
+                }
+            }
+            let transformers = SharedCount(transformJobs)
+            for _ in 0..<transformJobs {
+                group.addTask {
+                    await transform.run(from: decoded, to: transformed)
+                    if transformers.decrement() == 0 { transformed.finish() }
+                }
+            }
+            group.addTask { _ = await write.run(from: transformed) }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import HounsfieldDICOM
+
+/// A selected series on its way through the stages, with what was decided about it once, at selection: its key,
+/// the item it came from, and whether it streams (is decoded slice by slice as its chain reads it, inside the
+/// transform stage) or is decoded whole first.
+public struct SeriesPlan: Sendable {
+    /// The series as discovered.
+    public var series: SeriesDescriptor
+    /// Its output key.
+    public var key: String
+    /// The work item it came from.
+    public var item: String
+    /// Whether the transform stage decodes it as the chain reads it (``SeriesProcessor/streams(_:)``); the decode
+    /// stage then passes it on untouched.
+    public var streams: Bool
+    /// What the report says of the series so far (status, stage times and attempts are filled in on the way).
+    var report: RunReport.SeriesOutcome
+}

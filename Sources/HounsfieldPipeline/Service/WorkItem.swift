@@ -1,0 +1,33 @@
+import HounsfieldDICOM
+
+/// One unit of work for a ``PipelineService``: files or folders to discover series in, or DICOM objects held in
+/// memory. Every source feeds the service with these: `hounsfield run` one item for its inputs, a distributed worker
+/// one item per leased study folder, the daemon one per completed study.
+///
+/// The identifier comes back on every event the item causes, so a source can tell when its own item is finished
+/// (``PipelineEvent/itemFinished(_:)``) without tracking series keys.
+public struct WorkItem: Sendable, Identifiable {
+    /// What the item reads.
+    public enum Source: Sendable {
+        /// Files and folders (searched recursively, symbolic links followed) to discover series in.
+        case paths([String])
+        /// DICOM objects in memory, each with a name that reports and errors use (an upload, an association).
+        case buffers([(name: String, bytes: [UInt8])])
+    }
+
+    /// Chosen by the source; unique among the items it sends (a lease id, a study folder, a request id).
+    public var id: String
+    /// What the item reads.
+    public var source: Source
+
+    /// An item reading `source`, known to the source as `id`.
+    public init(id: String, source: Source) {
+        self.id = id
+        self.source = source
+    }
+
+    /// Files and folders, with the paths joined as the identifier.
+    public static func paths(_ paths: [String]) -> WorkItem {
+        WorkItem(id: paths.joined(separator: "\n"), source: .paths(paths))
+    }
+}

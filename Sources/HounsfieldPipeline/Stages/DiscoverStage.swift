@@ -1,0 +1,72 @@
+import Foundation
+import HounsfieldCore
+import HounsfieldDICOM
+import Logging
+import Synchronization
+
+/// The entry stage: reads one work item at a time from the source, discovers its series (headers only), selects
+/// them (filters, static split, what the output already holds) and sends the selected ones on, in key order. It
+/// asks the source for the next item only once the previous item's series are all in the decode channel, so a
+/// fast source waits instead of queueing.
+final class DiscoverStage: Sendable {
+    let selection: SeriesSelection
+    let collector: OutcomeCollector
+    let logger: Logger
+    /// Keys the output folder held when the service started.
+    let alreadyPublished: Set<String>
+    /// Keys planned during this service's life: a series that comes again (the same folder twice, a repeated study)
+    /// is not processed twice.
+    private let planned = Mutex<Set<String>>([])
+
+    init(selection: SeriesSelection, collector: OutcomeCollector, logger: Logger, alreadyPublished: Set<String>) {
+        self.selection = selection
+        self.collector = collector
+        self.logger = logger
+        self.alreadyPublished = alreadyPublished
+    }
+
+    func run<Items: AsyncSequence>(_ items: Items, to output: BoundedChannel<SeriesPlan>, draining: CancellationFlag) async
+    where Items.Element == WorkItem {
+        do {
+            for try await item in items {
+                if draining.isSet || Task.isCancelled { break }
+                await process(item, to: output, draining: draining)
+            }
+        } catch {
+            logger.error("the work source failed; no more items are taken", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func process(_ item: WorkItem, to output: BoundedChannel<SeriesPlan>, draining: CancellationFlag) async {
+        let start = ContinuousClock.now
+        let scanner = SeriesScanner(options: ScanOptions(spacing: selection.processor.configuration.loading.spacing), logger: logger)
+        var scan: ScanResult?
+        var failure: String?
+        switch item.source {
+        case .paths(let paths):
+            do { scan = try await scanner.scan(paths) } catch { failure = error.description }
+        case .buffers(let buffers):
+            scan = await scanner.scan(buffers: buffers)
+        }
+        let series = scan?.series ?? []
+        let alreadyPublished = self.alreadyPublished
+        let decision = planned.withLock { seen in
+            let decision = selection.select(series, item: item.id) { alreadyPublished.contains($0) || seen.contains($0) }
+            seen.formUnion(decision.planned.map(\.key))
+            return decision
+        }
+        let discovery = PipelineEvent.Discovery(
+            item: item.id, files: scan?.fileCount ?? 0, series: series.count, planned: decision.planned.count,
+            resumed: decision.skipped.filter { $0.status == .resumed }.count,
+            excluded: (scan?.excluded ?? []).map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: failure,
+            seconds: (ContinuousClock.now - start).inSeconds)
+        await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned.count)
+        for plan in decision.planned {
+            if draining.isSet || Task.isCancelled {
+                await collector.notStarted(plan)
+            } else if await !output.send(plan, bytes: 0) {
+                await collector.notStarted(plan)
+            }
+        }
+    }
+}

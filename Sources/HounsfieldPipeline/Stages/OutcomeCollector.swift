@@ -1,0 +1,102 @@
+import Synchronization
+
+/// Where every stage files what became of a series. It turns outcomes into ``PipelineEvent``s on the service's
+/// event channel (in order: an item's discovery, its outcomes, then `itemFinished` after its last series), keeps
+/// the counts that progress reports, and feeds the metrics.
+final class OutcomeCollector: Sendable {
+    let events: BoundedChannel<PipelineEvent>
+    private let metrics: PipelineMetrics
+    private let progress: (@Sendable (RunProgress) -> Void)?
+    private let started = ContinuousClock.now
+    private let state = Mutex(State())
+
+    private struct State {
+        /// Planned series of each item that have no outcome yet.
+        var remaining: [String: Int] = [:]
+        var planned = 0
+        var done = 0
+        var failed = 0
+        var bytes = 0
+        var voxels = 0
+    }
+
+    init(events: BoundedChannel<PipelineEvent>, metrics: PipelineMetrics, progress: (@Sendable (RunProgress) -> Void)?) {
+        self.events = events
+        self.metrics = metrics
+        self.progress = progress
+    }
+
+    /// An item was discovered: `planned` of its series go on to the stages, `skipped` do not.
+    func discovered(_ discovery: PipelineEvent.Discovery, skipped: [RunReport.SeriesOutcome], planned: Int) async {
+        state.withLock {
+            $0.remaining[discovery.item, default: 0] += planned
+            $0.planned += planned
+        }
+        await events.send(.discovered(discovery), bytes: 0)
+        for report in skipped {
+            await events.send(.outcome(.init(item: discovery.item, report: report, bytes: 0)), bytes: 0)
+        }
+        if planned == 0 { await events.send(.itemFinished(discovery.item), bytes: 0) }
+    }
+
+    /// A series was written into the open shard `shard`.
+    func written(_ plan: SeriesPlan, report: RunReport.SeriesOutcome, shard: String, checksum: String, bytes: Int) async {
+        var report = report
+        report.status = .written
+        metrics.written.increment()
+        metrics.bytes.increment(by: bytes)
+        let voxels = (report.shape ?? [0]).reduce(1, *)
+        metrics.voxels.increment(by: voxels)
+        await finish(plan, .init(item: plan.item, report: report, shard: shard, checksum: checksum, bytes: bytes)) {
+            $0.bytes += bytes
+            $0.voxels += voxels
+        }
+    }
+
+    /// A series failed, or was cancelled (`failure.isCancellation`).
+    func failed(_ plan: SeriesPlan, report: RunReport.SeriesOutcome, _ failure: StageFailure) async {
+        var report = report
+        if failure.isCancellation {
+            report.status = .cancelled
+        } else {
+            report.status = .failed
+            report.stage = failure.stage
+            report.file = failure.file
+            report.error = failure.message
+            metrics.failed.increment()
+            metrics.failure(stage: failure.stage).increment()
+        }
+        let counts = !failure.isCancellation
+        await finish(plan, .init(item: plan.item, report: report, bytes: 0)) { if counts { $0.failed += 1 } }
+    }
+
+    /// A series was never started: the service was shutting down.
+    func notStarted(_ plan: SeriesPlan) async {
+        var report = plan.report
+        report.status = .cancelled
+        report.attempts = 0
+        await finish(plan, .init(item: plan.item, report: report, bytes: 0)) { _ in }
+    }
+
+    /// A shard was published.
+    func published(_ publication: PipelineEvent.ShardPublication) async {
+        await events.send(.published(publication), bytes: 0)
+    }
+
+    private func finish(
+        _ plan: SeriesPlan, _ outcome: PipelineEvent.SeriesOutcome, _ update: (inout State) -> Void
+    ) async {
+        let (itemDone, snapshot) = state.withLock { state -> (Bool, RunProgress) in
+            update(&state)
+            state.done += 1
+            let left = (state.remaining[plan.item] ?? 1) - 1
+            state.remaining[plan.item] = left > 0 ? left : nil
+            return (left <= 0, RunProgress(
+                done: state.done, total: state.planned, failed: state.failed, bytesWritten: state.bytes,
+                voxelsWritten: state.voxels, elapsed: (ContinuousClock.now - started).inSeconds))
+        }
+        await events.send(.outcome(outcome), bytes: 0)
+        if itemDone { await events.send(.itemFinished(plan.item), bytes: 0) }
+        progress?(snapshot)
+    }
+}

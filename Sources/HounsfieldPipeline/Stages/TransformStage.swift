@@ -1,0 +1,42 @@
+import Logging
+
+/// The second stage: runs the transform chain and the cast, decoding streamed series as the chain reads them.
+/// Runs as `transform_jobs` tasks sharing one input channel; each uses every core inside.
+struct TransformStage: Sendable {
+    let processor: SeriesProcessor
+    let retry: RetryPolicy
+    let collector: OutcomeCollector
+    let metrics: PipelineMetrics
+    let logger: Logger
+
+    func run(from input: BoundedChannel<DecodedSeries>, to output: BoundedChannel<TransformedSeries>) async {
+        while var item = await input.receive() {
+            var report = item.report
+            let plan = item.plan
+            if Task.isCancelled {
+                await collector.failed(plan, report: report, StageFailure(CancellationError(), stage: "transform"))
+                continue
+            }
+            let start = ContinuousClock.now
+            do {
+                let volume: ProcessedVolume
+                if let decoded = item.volume.take() {
+                    volume = try await processor.transform(decoded, of: plan.series)
+                    report.seconds["transform"] = (ContinuousClock.now - start).inSeconds
+                } else {
+                    volume = try await retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: logger) {
+                        try await processor.process(plan)
+                    }
+                    report.seconds["decode_and_transform"] = (ContinuousClock.now - start).inSeconds
+                }
+                metrics.stage("transform").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                let bytes = volume.image.byteCount
+                if await !output.send(TransformedSeries(plan: plan, report: report, volume: volume), bytes: bytes) {
+                    await collector.failed(plan, report: report, StageFailure(CancellationError(), stage: "transform"))
+                }
+            } catch {
+                await collector.failed(plan, report: report, StageFailure(error, stage: "transform"))
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import HounsfieldCore
+import HounsfieldHDF5
+import Logging
+
+/// The last stage: one task that writes each volume into the open shard (HDF5 serialises every call anyway; the
+/// chunks are compressed on every core inside), reports it, and reports each shard as it is published — at a
+/// rotation, and when the input ends.
+struct WriteStage: Sendable {
+    let writer: WriterBox
+    let collector: OutcomeCollector
+    let metrics: PipelineMetrics
+    let logger: Logger
+
+    /// Writes until the input ends, then publishes the open shard. Returns why the last shard could not be
+    /// published, if it could not.
+    func run(from input: BoundedChannel<TransformedSeries>) async -> String? {
+        let writer = self.writer
+        while let item = await input.receive() {
+            var report = item.report
+            let volume = item.volume
+            if Task.isCancelled {
+                await collector.failed(item.plan, report: report, StageFailure(CancellationError(), stage: "write"))
+                continue
+            }
+            let start = ContinuousClock.now
+            let before = writer.publishedCount
+            do {
+                let entry = try await ParallelLoop.offload { () throws(ShardError) -> ManifestEntry in
+                    try volume.image.write(to: writer.writer, key: volume.key, metadata: volume.metadata)
+                }
+                report.seconds["write"] = (ContinuousClock.now - start).inSeconds
+                report.shape = [volume.size.z, volume.size.y, volume.size.x]
+                metrics.stage("write").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
+                // A rotation before this volume published the previous shard.
+                await announce(writer.publications(since: before))
+                await collector.written(item.plan, report: report, shard: entry.shard, checksum: entry.checksum,
+                                        bytes: volume.image.byteCount)
+            } catch {
+                await announce(writer.publications(since: before))
+                await collector.failed(item.plan, report: report, StageFailure(error, stage: "write"))
+            }
+        }
+        let before = writer.publishedCount
+        var failure: String?
+        do { try writer.writer.finish() } catch {
+            logger.error("could not publish the last shard", metadata: ["error": "\(error)"])
+            failure = "\(error)"
+        }
+        await announce(writer.publications(since: before))
+        return failure
+    }
+
+    private func announce(_ publications: [PipelineEvent.ShardPublication]) async {
+        for publication in publications { await collector.published(publication) }
+    }
+}
+
+/// The shard writer, handed to the write stage's Dispatch work.
+///
+/// `@unchecked Sendable` is safe because exactly one task (``WriteStage/run(from:)``) uses it, one call at a time:
+/// each write is an awaited `ParallelLoop.offload`, so no two threads ever touch the writer at once, and the
+/// service reads `published` only after that task has ended.
+final class WriterBox: @unchecked Sendable {
+    let writer: ShardWriter
+    init(_ writer: ShardWriter) { self.writer = writer }
+
+    var publishedCount: Int { writer.published.count }
+
+    /// The shards published since the writer had published `count` manifest lines, in order.
+    func publications(since count: Int) -> [PipelineEvent.ShardPublication] {
+        var result: [PipelineEvent.ShardPublication] = []
+        for entry in writer.published.dropFirst(count) {
+            if result.last?.shard == entry.shard { result[result.count - 1].keys.append(entry.key) } else {
+                result.append(.init(shard: entry.shard, keys: [entry.key]))
+            }
+        }
+        return result
+    }
+}
