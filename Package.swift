@@ -148,7 +148,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HounsfieldPipelineTests",
-            dependencies: ["HounsfieldPipeline", "Hounsfield"]
+            dependencies: [
+                "HounsfieldPipeline", "Hounsfield",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

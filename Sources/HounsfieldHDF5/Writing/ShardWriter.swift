@@ -44,6 +44,16 @@ public final class ShardWriter {
         try prepareFolder()
     }
 
+    /// Whether a shard is open: volumes written but not yet published.
+    public var hasOpenShard: Bool { current != nil }
+
+    /// Publishes the open shard now, if there is one, instead of at its rotation: a service whose input has gone
+    /// quiet makes what it wrote durable (and readable) without waiting for more. The next write opens a new shard.
+    public func publishOpenShard() throws(ShardError) {
+        guard !finished else { return }
+        try publishCurrent()
+    }
+
     /// Whether a volume with this key is already in the folder: a resuming run skips it.
     public func isPublished(_ key: String) -> Bool { publishedKeys.contains(key) }
 

@@ -51,21 +51,21 @@ public struct BatchRun: Sendable {
         continuation.yield(.paths(configuration.inputs))
         continuation.finish()
         let service = try PipelineService(configuration: configuration, input: items, split: split, logger: logger,
-                                          progress: progress)
+                                          progress: progress, keepsRecord: true)
         let planned = self.planned
         let outcome = await withTaskGroup(of: RunError?.self) { group -> (sink: RunReportSink, error: RunError?) in
             group.addTask {
                 do { try await service.run() } catch let error as RunError { return error } catch { return .output("\(error)") }
                 return nil
             }
-            var sink = RunReportSink()
-            while let event = await service.events.receive() {
+            // The events drive the display; the report comes from the service's own record, which a cancellation
+            // cannot cut short.
+            for await event in service.events {
                 if case .discovered(let discovery) = event { planned?(discovery.planned, discovery.resumed) }
-                sink.record(event)
             }
             var failure: RunError?
             for await error in group where error != nil { failure = error }
-            return (sink, failure)
+            return (service.record ?? RunReportSink(), failure)
         }
         if let error = outcome.error { throw error }
         if let discovery = outcome.sink.discoveries.first, let error = discovery.error { throw .inputs(error) }

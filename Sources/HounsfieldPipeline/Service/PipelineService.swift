@@ -4,6 +4,7 @@ import HounsfieldDICOM
 import HounsfieldHDF5
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// The pipeline as a long-running service: it takes ``WorkItem``s from any `AsyncSequence`, discovers their series,
 /// and streams each through decode → transform → write into the output folder's shards, reporting every step on
@@ -34,15 +35,24 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
     private let output: URL
     private let logger: Logger
     private let progress: (@Sendable (RunProgress) -> Void)?
+    private let keepsRecord: Bool
+    private let publishWhenIdle: Duration?
+    private let collected = Mutex<RunReportSink?>(nil)
 
     /// A service that reads `input` and writes into `configuration.output.folder`. Throws
     /// ``RunError/configuration(_:)`` when the configuration is invalid or names no output folder. Nothing is read
     /// or written before ``run()``.
     ///
-    /// `progress` is called after each series' outcome, from any thread.
+    /// `progress` is called after each series' outcome, from any thread. With `keepsRecord`, the service also
+    /// keeps every event in ``record`` (a batch run's report, complete even when the run is cancelled); a service
+    /// that runs for weeks leaves it off. With `publishWhenIdle`, the open shard is published once nothing was
+    /// written for that long, so what a quiet source sent becomes durable without waiting for the shard to fill
+    /// (a worker, the daemon); without it (a batch run) shards rotate by size and count only, so the same input
+    /// gives the same shards.
     public init(
         configuration: RunConfiguration, input: Input, split: StaticSplit = .whole,
-        logger: Logger = Logger(label: "hounsfield.pipeline"), progress: (@Sendable (RunProgress) -> Void)? = nil
+        logger: Logger = Logger(label: "hounsfield.pipeline"), progress: (@Sendable (RunProgress) -> Void)? = nil,
+        keepsRecord: Bool = false, publishWhenIdle: Duration? = nil
     ) throws(RunError) {
         guard let folder = configuration.output.folder else {
             throw .configuration(.invalid(path: "output.folder", reason: "give an output folder (--output)"))
@@ -54,8 +64,13 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         self.output = URL(fileURLWithPath: folder)
         self.logger = logger
         self.progress = progress
+        self.keepsRecord = keepsRecord
+        self.publishWhenIdle = publishWhenIdle
         events = BoundedChannel(capacity: 1024)
     }
+
+    /// Every event of the run, once ``run()`` has returned (nil without `keepsRecord`).
+    public var record: RunReportSink? { collected.withLock { $0 } }
 
     /// Prepares the output folder (refusing one that holds another configuration's output), then runs until the
     /// input ends, graceful shutdown, or cancellation. Throws ``RunError/output(_:)`` when the output folder cannot
@@ -87,9 +102,11 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let budget = (execution.memoryLimit.flatMap { try? ByteSize.parse($0) }) ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
         let plans = BoundedChannel<SeriesPlan>(capacity: decodeJobs)
         let decoded = BoundedChannel<DecodedSeries>(capacity: transformJobs + 1, byteLimit: max(1, budget / 4))
-        let transformed = BoundedChannel<TransformedSeries>(capacity: transformJobs + 1, byteLimit: max(1, budget / 4))
+        // One more place than volumes, for an idle publication request.
+        let transformed = BoundedChannel<WriteRequest>(
+            capacity: transformJobs + (publishWhenIdle == nil ? 1 : 2), byteLimit: max(1, budget / 4))
         let metrics = PipelineMetrics()
-        let collector = OutcomeCollector(events: events, metrics: metrics, progress: progress)
+        let collector = OutcomeCollector(events: events, metrics: metrics, progress: progress, keepsRecord: keepsRecord)
         let retry = RetryPolicy(retries: execution.retries)
         let discover = DiscoverStage(
             selection: SeriesSelection(processor: processor, split: split), collector: collector, logger: logger,
@@ -97,7 +114,9 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let decode = DecodeStage(processor: processor, retry: retry, collector: collector, metrics: metrics,
                                  logger: logger, draining: draining)
         let transform = TransformStage(processor: processor, retry: retry, collector: collector, metrics: metrics, logger: logger)
-        let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger)
+        let activity = WriterActivity(idleAfter: publishWhenIdle ?? .seconds(3600))
+        let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger, activity: activity)
+        let publishWhenIdle = self.publishWhenIdle
         let input = self.input
 
         await withTaskGroup(of: Void.self) { group in
@@ -120,6 +139,11 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                 }
             }
             group.addTask { _ = await write.run(from: transformed) }
+            if publishWhenIdle != nil {
+                group.addTask { await IdlePublisher(activity: activity).run(into: transformed) }
+            }
         }
+        await collector.abandonOutstanding()
+        collected.withLock { $0 = collector.recorded }
     }
 }

@@ -60,7 +60,7 @@ final class DiscoverStage: Sendable {
             resumed: decision.skipped.filter { $0.status == .resumed }.count,
             excluded: (scan?.excluded ?? []).map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: failure,
             seconds: (ContinuousClock.now - start).inSeconds)
-        await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned.count)
+        await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned)
         for plan in decision.planned {
             if draining.isSet || Task.isCancelled {
                 await collector.notStarted(plan)

@@ -3,14 +3,21 @@ import Synchronization
 /// Where every stage files what became of a series. It turns outcomes into ``PipelineEvent``s on the service's
 /// event channel (in order: an item's discovery, its outcomes, then `itemFinished` after its last series), keeps
 /// the counts that progress reports, and feeds the metrics.
+///
+/// It can also keep the whole record itself (`keepsRecord`): a cancelled task can no longer send events, so a
+/// batch run builds its report from this record, which every outcome reaches even under cancellation. A
+/// long-running service leaves it off, so its memory does not grow with the work done.
 final class OutcomeCollector: Sendable {
     let events: BoundedChannel<PipelineEvent>
     private let metrics: PipelineMetrics
     private let progress: (@Sendable (RunProgress) -> Void)?
     private let started = ContinuousClock.now
     private let state = Mutex(State())
+    private let record: Mutex<RunReportSink?>
 
     private struct State {
+        /// Planned series without an outcome yet, by key.
+        var outstanding: [String: SeriesPlan] = [:]
         /// Planned series of each item that have no outcome yet.
         var remaining: [String: Int] = [:]
         var planned = 0
@@ -20,23 +27,34 @@ final class OutcomeCollector: Sendable {
         var voxels = 0
     }
 
-    init(events: BoundedChannel<PipelineEvent>, metrics: PipelineMetrics, progress: (@Sendable (RunProgress) -> Void)?) {
+    init(events: BoundedChannel<PipelineEvent>, metrics: PipelineMetrics, progress: (@Sendable (RunProgress) -> Void)?,
+         keepsRecord: Bool) {
         self.events = events
         self.metrics = metrics
         self.progress = progress
+        record = Mutex(keepsRecord ? RunReportSink() : nil)
     }
 
-    /// An item was discovered: `planned` of its series go on to the stages, `skipped` do not.
-    func discovered(_ discovery: PipelineEvent.Discovery, skipped: [RunReport.SeriesOutcome], planned: Int) async {
+    /// The record of every event so far, when kept.
+    var recorded: RunReportSink? { record.withLock { $0 } }
+
+    /// An item was discovered: `planned` go on to the stages, `skipped` do not.
+    func discovered(_ discovery: PipelineEvent.Discovery, skipped: [RunReport.SeriesOutcome], planned: [SeriesPlan]) async {
         state.withLock {
-            $0.remaining[discovery.item, default: 0] += planned
-            $0.planned += planned
+            $0.remaining[discovery.item, default: 0] += planned.count
+            $0.planned += planned.count
+            for plan in planned { $0.outstanding[plan.key] = plan }
         }
-        await events.send(.discovered(discovery), bytes: 0)
-        for report in skipped {
-            await events.send(.outcome(.init(item: discovery.item, report: report, bytes: 0)), bytes: 0)
-        }
-        if planned == 0 { await events.send(.itemFinished(discovery.item), bytes: 0) }
+        await emit(.discovered(discovery))
+        for report in skipped { await emit(.outcome(.init(item: discovery.item, report: report, bytes: 0))) }
+        if planned.isEmpty { await emit(.itemFinished(discovery.item)) }
+    }
+
+    /// Reports every planned series still without an outcome as `cancelled`: the service ended (cancelled) with
+    /// them in a channel or a stage.
+    func abandonOutstanding() async {
+        let left = state.withLock { Array($0.outstanding.values) }
+        for plan in left.sorted(by: { $0.key < $1.key }) { await notStarted(plan) }
     }
 
     /// A series was written into the open shard `shard`.
@@ -80,13 +98,21 @@ final class OutcomeCollector: Sendable {
 
     /// A shard was published.
     func published(_ publication: PipelineEvent.ShardPublication) async {
-        await events.send(.published(publication), bytes: 0)
+        await emit(.published(publication))
+    }
+
+    private func emit(_ event: PipelineEvent) async {
+        record.withLock { $0?.record(event) }
+        await events.send(event, bytes: 0)
     }
 
     private func finish(
         _ plan: SeriesPlan, _ outcome: PipelineEvent.SeriesOutcome, _ update: (inout State) -> Void
     ) async {
-        let (itemDone, snapshot) = state.withLock { state -> (Bool, RunProgress) in
+        let first: (Bool, RunProgress)? = state.withLock { state in
+            // One outcome per series: a late second one (a stage that met a cancellation after the series was
+            // abandoned) is dropped.
+            guard state.outstanding.removeValue(forKey: plan.key) != nil else { return nil }
             update(&state)
             state.done += 1
             let left = (state.remaining[plan.item] ?? 1) - 1
@@ -95,8 +121,9 @@ final class OutcomeCollector: Sendable {
                 done: state.done, total: state.planned, failed: state.failed, bytesWritten: state.bytes,
                 voxelsWritten: state.voxels, elapsed: (ContinuousClock.now - started).inSeconds))
         }
-        await events.send(.outcome(outcome), bytes: 0)
-        if itemDone { await events.send(.itemFinished(plan.item), bytes: 0) }
+        guard let (itemDone, snapshot) = first else { return }
+        await emit(.outcome(outcome))
+        if itemDone { await emit(.itemFinished(plan.item)) }
         progress?(snapshot)
     }
 }

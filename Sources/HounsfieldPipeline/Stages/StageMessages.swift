@@ -15,3 +15,10 @@ struct TransformedSeries: Sendable {
     var report: RunReport.SeriesOutcome
     var volume: ProcessedVolume
 }
+
+/// What the write stage receives: a volume to write, or a request to publish the open shard because the input
+/// has gone quiet (``PipelineService``'s `publishWhenIdle`).
+enum WriteRequest: Sendable {
+    case volume(TransformedSeries)
+    case publishIfIdle
+}

@@ -9,7 +9,7 @@ struct TransformStage: Sendable {
     let metrics: PipelineMetrics
     let logger: Logger
 
-    func run(from input: BoundedChannel<DecodedSeries>, to output: BoundedChannel<TransformedSeries>) async {
+    func run(from input: BoundedChannel<DecodedSeries>, to output: BoundedChannel<WriteRequest>) async {
         while var item = await input.receive() {
             var report = item.report
             let plan = item.plan
@@ -31,7 +31,7 @@ struct TransformStage: Sendable {
                 }
                 metrics.stage("transform").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                 let bytes = volume.image.byteCount
-                if await !output.send(TransformedSeries(plan: plan, report: report, volume: volume), bytes: bytes) {
+                if await !output.send(.volume(TransformedSeries(plan: plan, report: report, volume: volume)), bytes: bytes) {
                     await collector.failed(plan, report: report, StageFailure(CancellationError(), stage: "transform"))
                 }
             } catch {

@@ -10,12 +10,19 @@ struct WriteStage: Sendable {
     let collector: OutcomeCollector
     let metrics: PipelineMetrics
     let logger: Logger
+    /// When the last volume was written (or the last shard published), for ``IdlePublisher``.
+    let activity: WriterActivity
 
     /// Writes until the input ends, then publishes the open shard. Returns why the last shard could not be
     /// published, if it could not.
-    func run(from input: BoundedChannel<TransformedSeries>) async -> String? {
+    func run(from input: BoundedChannel<WriteRequest>) async -> String? {
         let writer = self.writer
-        while let item = await input.receive() {
+        while let request = await input.receive() {
+            guard case .volume(let item) = request else {
+                if activity.isIdle, writer.writer.hasOpenShard { await publishOpenShard() }
+                continue
+            }
+            defer { activity.touch() }
             var report = item.report
             let volume = item.volume
             if Task.isCancelled {
@@ -48,6 +55,18 @@ struct WriteStage: Sendable {
         }
         await announce(writer.publications(since: before))
         return failure
+    }
+
+    private func publishOpenShard() async {
+        let before = writer.publishedCount
+        let writer = self.writer
+        do {
+            try await ParallelLoop.offload { () throws(ShardError) in try writer.writer.publishOpenShard() }
+        } catch {
+            logger.error("could not publish the open shard", metadata: ["error": "\(error)"])
+        }
+        activity.touch()
+        await announce(writer.publications(since: before))
     }
 
     private func announce(_ publications: [PipelineEvent.ShardPublication]) async {
