@@ -20,6 +20,11 @@ struct DemoCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    func validate() throws {
+        try SynthCommand.validate(size: size, slices: slices)
+        try SynthCommand.validate(output: output)
+    }
+
     func run() async throws {
         logging.bootstrap()
         let folder = output + "/series"
@@ -29,10 +34,7 @@ struct DemoCommand: AsyncParsableCommand {
         _ = try await ParallelLoop.offload { () throws(DICOMError) in try synthetic.write(to: folder) }
 
         print("2. inspecting it (headers only)")
-        let scan = try await SeriesScanner().scan([folder])
-        let inspection = InspectionReport(files: scan.fileCount, seconds: scan.seconds,
-                                          series: scan.series.map { SeriesReport($0, statistics: nil) }, excluded: scan.excluded)
-        print(InspectionTable(inspection).rendered)
+        print(InspectionTable(try await Inspection().run([folder])).rendered)
 
         let shards = output + "/shards"
         print("")

@@ -8,8 +8,8 @@ struct InspectCommand: AsyncParsableCommand {
         abstract: "Find every DICOM series under the given files and folders and describe it.",
         discussion: """
             Reads headers only (unless --stats). Geometry is reported as acquired (sorted stack, as SimpleITK reads it);
-            `corrected` shows the grid after gantry-tilt and spacing correction. Files that form no series are listed
-            with their reason.
+            `corrected` shows the grid after gantry-tilt and spacing correction. Files that form no series, and series
+            that fail to decode, are listed with their reason.
             """
     )
 
@@ -27,45 +27,18 @@ struct InspectCommand: AsyncParsableCommand {
 
     @OptionGroup var logging: LoggingOptions
 
+    func validate() throws {
+        for path in paths where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("no file or folder at \(path): check the path (give DICOM files or folders)")
+        }
+    }
+
     func run() async throws {
         logging.bootstrap()
-        let progress = ProgressLine(label: "reading headers")
-        let scanner = SeriesScanner(options: ScanOptions(spacing: spacingPolicy), progress: progress.update)
-        let clock = ContinuousClock()
-        var seconds: [String: Double] = [:]
-        let scanStart = clock.now
-        let result: ScanResult
-        do {
-            result = try await scanner.scan(paths)
-            progress.finish()
-            seconds["scan"] = (clock.now - scanStart).inSeconds
-        } catch {
-            throw ValidationError(error.description)
-        }
-        var reports: [SeriesReport] = []
-        var failures: [ExcludedFile] = []
-        let decoding = ProgressLine(label: "decoding series")
-        for (index, series) in result.series.enumerated() {
-            var statistics: HUStatistics?
-            if stats {
-                decoding.update(index, result.series.count)
-                do {
-                    let decodeStart = clock.now
-                    let volume = try await series.loadVolume(.asAcquired)
-                    let statisticsStart = clock.now
-                    statistics = HUStatistics(volume)
-                    seconds["decode", default: 0] += (statisticsStart - decodeStart).inSeconds
-                    seconds["statistics", default: 0] += (clock.now - statisticsStart).inSeconds
-                } catch {
-                    // One bad series never stops the others: record it and go on.
-                    failures.append(ExcludedFile(file: error.file ?? series.key, kind: .unsupported, reason: error.reason))
-                }
-            }
-            reports.append(SeriesReport(series, statistics: statistics))
-        }
-        if stats { decoding.finish() }
-        let report = InspectionReport(
-            files: result.fileCount, seconds: seconds, series: reports, excluded: result.excluded + failures)
+        let display = InspectionDisplay()
+        let options = InspectionOptions(scan: ScanOptions(spacing: spacingPolicy), statistics: stats)
+        let report = try await Inspection(options: options, progress: display.update).run(paths)
+        display.finish()
         if json {
             FileHandle.standardOutput.write(try JSONEncoder.report.encode(report))
             print()

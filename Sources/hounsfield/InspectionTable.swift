@@ -1,4 +1,5 @@
 import Foundation
+import Hounsfield
 
 /// The human-readable form of an inspection report: one line per series, then warnings and exclusions.
 struct InspectionTable {

@@ -20,13 +20,10 @@ struct ManifestCommand: ParsableCommand {
         @Flag(help: "Print the report as JSON.")
         var json = false
 
+        func validate() throws { try ManifestCommand.validate(folder: folder) }
+
         func run() throws {
-            let report: ManifestMerge.Report
-            do {
-                report = try ManifestMerge(folder: URL(fileURLWithPath: folder)).run()
-            } catch {
-                throw ValidationError(error.description)
-            }
+            let report = try ManifestMerge(folder: URL(fileURLWithPath: folder)).run()
             if json {
                 FileHandle.standardOutput.write(try JSONEncoder.report.encode(report))
                 print()
@@ -51,6 +48,8 @@ struct ManifestCommand: ParsableCommand {
         @Flag(help: "Print the report as JSON.")
         var json = false
 
+        func validate() throws { try ManifestCommand.validate(folder: folder) }
+
         func run() throws {
             let progress = ProgressLine(label: "verifying volumes")
             let report = ManifestVerification(folder: URL(fileURLWithPath: folder)).run(progress: progress.update)
@@ -67,6 +66,17 @@ struct ManifestCommand: ParsableCommand {
                 }
             }
             if !report.isClean { throw ExitCode(1) }
+        }
+    }
+
+    /// The folder must be an existing folder: the output of `hounsfield run`.
+    static func validate(folder: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            throw ValidationError("no folder at \(folder): give the output folder of `hounsfield run` (the one holding the shards)")
+        }
+        guard isFolder.boolValue else {
+            throw ValidationError("\(folder) is a file: give the output folder of `hounsfield run`, not one of its files")
         }
     }
 }

@@ -33,13 +33,33 @@ struct SynthCommand: AsyncParsableCommand {
     @Option(help: "Seed of the phantom's noise and of the UIDs.")
     var seed: UInt64 = 1
 
+    @OptionGroup var logging: LoggingOptions
+
     func validate() throws {
-        guard (1...4096).contains(size) else { throw ValidationError("--size must be between 1 and 4096") }
-        guard (1...10_000).contains(slices) else { throw ValidationError("--slices must be between 1 and 10000") }
-        guard abs(tilt) < 60 else { throw ValidationError("--tilt must be between -60 and 60 degrees") }
+        try Self.validate(size: size, slices: slices)
+        try Self.validate(output: output)
+        guard abs(tilt) < 60 else {
+            throw ValidationError("--tilt is \(tilt)°: give a gantry tilt between -60 and 60 degrees (scanners tilt up to about 30)")
+        }
     }
 
-    @OptionGroup var logging: LoggingOptions
+    /// The slice size and count a synthetic series can have (shared with `demo`).
+    static func validate(size: Int, slices: Int) throws {
+        guard (1...4096).contains(size) else {
+            throw ValidationError("--size is \(size): give the rows and columns of a slice, 1 to 4096 (CT uses 512)")
+        }
+        guard (1...10_000).contains(slices) else {
+            throw ValidationError("--slices is \(slices): give a number of slices from 1 to 10000")
+        }
+    }
+
+    /// The output must be a folder or not exist yet (it is then created).
+    static func validate(output: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ValidationError("--output \(output) is a file: give a folder (it is created if needed)")
+        }
+    }
 
     func run() async throws {
         logging.bootstrap()

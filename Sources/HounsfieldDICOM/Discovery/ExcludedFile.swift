@@ -38,7 +38,9 @@ public struct ExcludedFile: Hashable, Sendable, Codable {
         self.reason = reason
     }
 
-    init(_ error: DICOMError) {
+    /// The exclusion `error` calls for: its file (empty for a series-level error, which names no file), the kind
+    /// that matches the error, and its reason.
+    public init(_ error: DICOMError) {
         let kind: Kind = switch error {
         case .notDICOM: .notDICOM
         case .unreadable: .unreadable
