@@ -132,6 +132,12 @@ public struct SeriesScanner: Sendable {
                 file: source.name, kind: .unsupported,
                 reason: "a colour image (\(header.samplesPerPixel) samples per pixel, \(header.photometricInterpretation ?? "?")): only grayscale images form CT volumes"))
         }
+        guard header.bitsAllocated != 1 else {
+            let what = header.sopClassUID == "1.2.840.10008.5.1.4.1.1.66.4" ? "a binary DICOM Segmentation" : "a bitmap"
+            return .failure(ExcludedFile(
+                file: source.name, kind: .unsupported,
+                reason: "1-bit pixel data (BitsAllocated 1, \(what)): a mask, not a grey-level image; it forms no CT volume"))
+        }
         guard [8, 16, 32].contains(header.bitsAllocated), header.bitsStored >= 1,
             header.bitsStored <= header.bitsAllocated, header.highBit < header.bitsAllocated,
             header.highBit + 1 >= header.bitsStored
