@@ -22,6 +22,11 @@ public struct SeriesWarning: Hashable, Sendable, Codable, CustomStringConvertibl
         case assumedGeometry = "assumed_geometry"
         /// One slice: its z spacing comes from SpacingBetweenSlices, else 1 mm.
         case singleSlice = "single_slice"
+        /// Secondary captures or screenshots (a dose report, the scanner's screen): pictures, not acquired slices.
+        case secondaryCapture = "secondary_capture"
+        /// One of several images at one table position, split apart (bolus-tracking monitor images, repeated
+        /// scans): a single image, not a volume.
+        case repeatedPosition = "repeated_position"
     }
 
     /// What was found.

@@ -46,7 +46,37 @@ struct LittleEndianParserTests {
         let image = ImageHeader(reading: header, from: source)
         guard image.isImage else { return }
         let dcmtk = try source.open(headerOnly: false, reader: .dcmtk)
+        if let refusal = Self.refusedByDesign(image) {
+            // Not an image a CT volume can hold: both readers must refuse it the same way (.unsupported, saying why),
+            // and discovery must exclude it with that reason before anyone asks for its pixels.
+            for object in [native, dcmtk] {
+                do {
+                    _ = try Self.pixels(object, image)
+                    Issue.record("\(refusal): decoded, but it should be refused")
+                } catch let failure as NativeFailure {
+                    #expect(failure.category == .unsupported, "\(refusal): \(failure)")
+                    #expect(failure.message.contains(image.samplesPerPixel != 1 ? "samples per pixel" : "BitsAllocated 1"))
+                }
+            }
+            guard case .failure(let exclusion) = SeriesScanner.readHeader(source) else {
+                Issue.record("\(refusal): discovery took it as an image")
+                return
+            }
+            #expect(exclusion.kind == .unsupported)
+            #expect(exclusion.reason.contains(image.samplesPerPixel != 1 ? "colour" : "BitsAllocated 1"), "\(exclusion.reason)")
+            return
+        }
         #expect(try Self.pixels(native, image) == (try Self.pixels(dcmtk, image)))
+    }
+
+    /// Objects whose pixels are refused by design, and why: colour images (the RGB "exam summary" screenshots of
+    /// `ct-philips-multiseries-scout`) and 1-bit pixel data (binary DICOM SEG objects under `labels-dicom-seg`,
+    /// whose frames are label masks that a label reader, not the CT decoder, reads). Nil for every other image,
+    /// whose pixels must be compared.
+    static func refusedByDesign(_ image: ImageHeader) -> String? {
+        if image.samplesPerPixel != 1 { return "a colour image (\(image.samplesPerPixel) samples per pixel)" }
+        if image.bitsAllocated == 1 { return "1-bit pixel data (a binary segmentation)" }
+        return nil
     }
 
     @Test("synthetic series in every syntax: same headers and pixels (lossless JPEG through our decoder directly)",

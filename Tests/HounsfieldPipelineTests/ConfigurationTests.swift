@@ -13,6 +13,9 @@ struct ConfigurationTests {
         (#"{"execution": {"decode_jobs": 0}}"#, "execution.decode_jobs"),
         (#"{"output": {"dtype": "float64"}}"#, "output.dtype"),
         (#"{"filters": {"slice_thickness": [5, 1]}}"#, "filters.slice_thickness"),
+        (#"{"filters": {"secondary_capture": true}}"#, "filters.secondary_capture"),
+        (#"{"filters": {"repeated_positions": "yes"}}"#, "filters.repeated_positions"),
+        (#"{"filters": {"minimum_slices": 0}}"#, "filters.minimum_slices"),
         (#"{"transforms": [{"type": "window", "minimum": -1000, "maximum": 1000, "output": "unit", "clamp": true}]}"#,
          "transforms[0].clamp"),
         (#"{"transforms": [{"type": "window", "minimum": -1000, "maximum": 1000, "output": "percent"}]}"#,
@@ -63,7 +66,7 @@ struct ConfigurationTests {
     @Test("a YAML file gives the same configuration as the same JSON")
     func yamlEqualsJSON() throws {
         let json = #"""
-        {"filters": {"modality": ["CT"], "minimum_slices": 20},
+        {"filters": {"modality": ["CT"], "minimum_slices": 20, "secondary_captures": true, "repeated_positions": false},
          "preprocessing": {"window": [-1000, 1000], "spacing": [1, 1, 1.5], "interpolation": "linear", "normalize": "minmax"},
          "output": {"dtype": "float16", "compression": "zstd:3", "shard_size": "1GiB"},
          "privacy": {"salt": "s"}, "execution": {"jobs": 2, "decode_jobs": 3}}
@@ -73,6 +76,8 @@ struct ConfigurationTests {
         filters:
           modality: [CT]
           minimum_slices: 20
+          secondary_captures: true
+          repeated_positions: false
         preprocessing:
           window: [-1000, 1000]
           spacing: [1, 1, 1.5]
@@ -93,6 +98,33 @@ struct ConfigurationTests {
         #expect(fromYAML == fromJSON)
         #expect(fromYAML.key == fromJSON.key)
         #expect(fromYAML.execution.decodeJobs == 3)
+        #expect(fromYAML.filters.secondaryCaptures && !fromYAML.filters.repeatedPositions)
+    }
+
+    /// The filters added later select, when set to true, what runs selected before they existed: with them and the
+    /// earlier `minimum_slices` default, the processing (and so the key) is the one earlier runs recorded, so their
+    /// folders can be resumed.
+    @Test("the earlier filters' behaviour keeps the earlier configuration key")
+    func earlierFiltersKeepTheirKey() throws {
+        func filters(_ configuration: RunConfiguration) throws -> [String: Any] {
+            let processing = try JSONSerialization.jsonObject(with: configuration.processingJSON) as! [String: Any]
+            return processing["filters"] as! [String: Any]
+        }
+        var earlier = RunConfiguration()
+        earlier.filters.minimumSlices = 1
+        earlier.filters.secondaryCaptures = true
+        earlier.filters.repeatedPositions = true
+        let recorded = try filters(earlier)
+        #expect(recorded.keys.sorted() == ["minimum_slices", "modality"])
+        #expect(recorded["minimum_slices"] as? Int == 1 && recorded["modality"] as? [String] == ["CT"])
+
+        let now = try filters(RunConfiguration())
+        #expect(now["secondary_captures"] as? Bool == false && now["repeated_positions"] as? Bool == false)
+        #expect(now["minimum_slices"] as? Int == 2)
+        #expect(RunConfiguration().key != earlier.key)
+        // The configuration file written into a folder keeps every key, so reading it back changes nothing.
+        let reread = try ConfigurationFile.parse(earlier.recordedJSON)
+        #expect(reread.filters == earlier.filters && reread.key == earlier.key)
     }
 
     @Test("YAML errors name the file, and unknown keys in YAML are refused like in JSON", arguments: [

@@ -129,7 +129,7 @@ struct SeriesAssembler {
                 kept.append(cluster)
             }
         }
-        return group.splitting(into: kept, keyPrefix: "orientation") { index, count in
+        return group.splitting(into: kept, keyPrefix: "orientation", by: .orientation) { index, count in
             "split by orientation: part \(index) of \(count) (slices are not parallel)"
         }
     }
@@ -149,7 +149,7 @@ struct SeriesAssembler {
             members[shape, default: []].append(candidate)
         }
         let parts = order.map { members[$0]! }
-        return group.splitting(into: parts, keyPrefix: "shape") { index, count in
+        return group.splitting(into: parts, keyPrefix: "shape", by: .shape) { index, count in
             let shape = order[index - 1]
             return "split by image shape: part \(index) of \(count) (\(shape.columns)×\(shape.rows), spacing \(Double(shape.spacingRows) / 1e4) × \(Double(shape.spacingColumns) / 1e4) mm)"
         }
@@ -210,7 +210,9 @@ struct SeriesAssembler {
             }
             let parts = order.map { members[$0]! }
             if parts.count > 1 && !parts.contains(where: hasRepeats) {
-                return group.splitting(into: parts, keyPrefix: distinguisher.key) { index, count in
+                return group.splitting(
+                    into: parts, keyPrefix: distinguisher.key, by: .repeatedPositions, attribute: distinguisher.name
+                ) { index, count in
                     "split: repeated slice positions; \(distinguisher.name) \(order[index - 1]) is part \(index) of \(count)"
                 }
             }
@@ -233,7 +235,7 @@ struct SeriesAssembler {
                     return bucket.firstIndex { $0.image == candidate.image && $0.frame == candidate.frame } == occurrence
                 }
             }
-            return group.splitting(into: parts, keyPrefix: "repeat") { index, count in
+            return group.splitting(into: parts, keyPrefix: "repeat", by: .repeatedPositions) { index, count in
                 "split: every position appears \(count) times with no attribute telling them apart; occurrence \(index) in InstanceNumber order"
             }
         }
@@ -280,7 +282,7 @@ struct SeriesAssembler {
                 runGap = index + 1 < positions.count ? (positions[index + 1] - positions[index]).length : gap
             }
         }
-        return group.splitting(into: runs, keyPrefix: "run") { index, count in
+        return group.splitting(into: runs, keyPrefix: "run", by: .spacingRun) { index, count in
             "split by spacing policy: evenly spaced run \(index) of \(count)"
         }
     }
@@ -316,6 +318,17 @@ struct SeriesAssembler {
             direction: Direction(x: orientation.row, y: orientation.column, z: normal))
 
         var warnings = group.warnings
+        if let capture = SecondaryCapture(images) {
+            warnings.append(SeriesWarning(
+                .secondaryCapture,
+                "\(capture.description): a picture of a screen or report, not an acquired volume; `hounsfield run` skips it unless filters.secondary_captures is true"))
+        }
+        if slices.count == 1, let split = group.splits.last(where: { $0.reason == .repeatedPositions }) {
+            warnings.append(SeriesWarning(
+                .repeatedPosition,
+                "one of \(split.slicesBefore) images at repeated table positions, split into single images by \(split.attribute ?? "order of appearance"): repeated scans at one position (such as bolus-tracking monitor images) are not a volume",
+                value: Double(split.parts)))
+        }
         if first.pixelSpacing == nil {
             warnings.append(SeriesWarning(.assumedGeometry, "no PixelSpacing: 1 mm assumed"))
         }
@@ -327,7 +340,7 @@ struct SeriesAssembler {
             key: key, seriesInstanceUID: uid, studyInstanceUID: header.studyInstanceUID, modality: header.modality,
             seriesDescription: header.seriesDescription, images: images, slices: slices, layout: layout,
             size: GridSize(x: header.columns, y: header.rows, z: slices.count), geometry: geometry,
-            warnings: warnings, notes: notes, excluded: dropped)
+            warnings: warnings, notes: notes, excluded: dropped, splits: group.splits)
     }
 
     private mutating func exclude(_ candidate: SliceCandidate, _ kind: ExcludedFile.Kind, _ reason: String) {

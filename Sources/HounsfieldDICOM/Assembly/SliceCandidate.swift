@@ -20,8 +20,13 @@ struct CandidateGroup {
     var keyParts: [String] = []
     var notes: [String] = []
     var warnings: [SeriesWarning] = []
+    /// The splits that made this group, in the order they were made.
+    var splits: [SeriesSplit] = []
 
-    func splitting(into parts: [[SliceCandidate]], keyPrefix: String, note: (Int, Int) -> String) -> [CandidateGroup] {
+    func splitting(
+        into parts: [[SliceCandidate]], keyPrefix: String, by reason: SeriesSplit.Reason, attribute: String? = nil,
+        note: (Int, Int) -> String
+    ) -> [CandidateGroup] {
         guard parts.count > 1 else {
             // One part left (others may have been dropped): it replaces the candidates, with no new key part.
             var group = self
@@ -33,6 +38,9 @@ struct CandidateGroup {
             group.candidates = members
             group.keyParts.append("\(keyPrefix)-\(index + 1)")
             group.notes.append(note(index + 1, parts.count))
+            group.splits.append(SeriesSplit(
+                reason: reason, part: index + 1, parts: parts.count, slicesBefore: candidates.count,
+                attribute: attribute))
             return group
         }
     }

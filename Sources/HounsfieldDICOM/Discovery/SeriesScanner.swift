@@ -31,8 +31,9 @@ public struct SeriesScanner: Sendable {
         self.progress = progress
     }
 
-    /// Scans files and folders (recursively). Throws only when a given path does not exist or cannot be read;
-    /// unreadable or non-DICOM files, and subfolders that cannot be listed, are reported in `ScanResult.excluded`.
+    /// Scans files and folders (recursively, following symbolic links; each folder is entered once). Throws only when
+    /// a given path does not exist or cannot be read; unreadable or non-DICOM files, subfolders that cannot be
+    /// listed and dangling links are reported in `ScanResult.excluded`, link loops in `ScanResult.notes`.
     public func scan(_ paths: [String]) async throws(DICOMError) -> ScanResult {
         let start = ContinuousClock.now
         let listing = try await ParallelLoop.offload { () throws(DICOMError) in try FileEnumerator.files(under: paths) }
@@ -40,12 +41,18 @@ public struct SeriesScanner: Sendable {
         var result = await scan(sources: listing.files.map(ImageSource.file))
         result.excluded += listing.unlistable
         result.seconds["list"] = listed.inSeconds
+        result.inputs = paths
+        result.symbolicLinksFollowed = listing.linksFollowed
+        result.notes = listing.notes
+        for note in listing.notes { logger.debug("listing", metadata: ["note": "\(note)"]) }
         return result
     }
 
     /// Scans DICOM objects held in memory (an inference service's upload, a C-STORE association).
     public func scan(buffers: [(name: String, bytes: [UInt8])]) async -> ScanResult {
-        await scan(sources: buffers.map { ImageSource.memory(name: $0.name, bytes: $0.bytes) })
+        var result = await scan(sources: buffers.map { ImageSource.memory(name: $0.name, bytes: $0.bytes) })
+        result.inputs = buffers.map(\.name)
+        return result
     }
 
     /// Scans the given sources (files or buffers): the core of both entry points.
@@ -124,6 +131,12 @@ public struct SeriesScanner: Sendable {
             return .failure(ExcludedFile(
                 file: source.name, kind: .unsupported,
                 reason: "a colour image (\(header.samplesPerPixel) samples per pixel, \(header.photometricInterpretation ?? "?")): only grayscale images form CT volumes"))
+        }
+        guard header.bitsAllocated != 1 else {
+            let what = header.sopClassUID == "1.2.840.10008.5.1.4.1.1.66.4" ? "a binary DICOM Segmentation" : "a bitmap"
+            return .failure(ExcludedFile(
+                file: source.name, kind: .unsupported,
+                reason: "1-bit pixel data (BitsAllocated 1, \(what)): a mask, not a grey-level image; it forms no CT volume"))
         }
         guard [8, 16, 32].contains(header.bitsAllocated), header.bitsStored >= 1,
             header.bitsStored <= header.bitsAllocated, header.highBit < header.bitsAllocated,

@@ -139,7 +139,8 @@ public enum ConfigurationFile {
 
     private static let schema = Schema.object([
         "inputs": .leaf, "transforms": .leaf,
-        "filters": .object(["modality": .leaf, "minimum_slices": .leaf, "series_description": .leaf, "slice_thickness": .leaf]),
+        "filters": .object(["modality": .leaf, "minimum_slices": .leaf, "series_description": .leaf, "slice_thickness": .leaf,
+                            "secondary_captures": .leaf, "repeated_positions": .leaf]),
         "loading": .object(["tilt": .leaf, "spacing": .leaf]),
         "preprocessing": .object(["window": .leaf, "spacing": .leaf, "interpolation": .leaf, "normalize": .leaf]),
         "output": .object(["folder": .leaf, "dtype": .leaf, "scale": .leaf, "compression": .leaf, "chunks": .leaf,

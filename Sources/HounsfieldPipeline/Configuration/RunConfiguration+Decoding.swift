@@ -27,6 +27,8 @@ extension RunConfiguration.Filters {
         minimumSlices = try c.decodeIfPresent(Int.self, forKey: .minimumSlices) ?? minimumSlices
         seriesDescription = try c.decodeIfPresent(String.self, forKey: .seriesDescription)
         sliceThickness = try c.decodeIfPresent([Double].self, forKey: .sliceThickness)
+        secondaryCaptures = try c.decodeIfPresent(Bool.self, forKey: .secondaryCaptures) ?? secondaryCaptures
+        repeatedPositions = try c.decodeIfPresent(Bool.self, forKey: .repeatedPositions) ?? repeatedPositions
     }
 }
 

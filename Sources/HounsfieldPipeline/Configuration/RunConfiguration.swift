@@ -30,8 +30,8 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     /// configuration file's schema.
     public var requiredSaltDigest: String?
 
-    /// A configuration with every default: CT only, tilt corrected, uneven spacing resampled, no transforms, float32
-    /// gzip shards, one job. Set the fields that matter, then ``validate()``.
+    /// A configuration with every default: CT volumes only (at least two slices, no secondary captures), tilt
+    /// corrected, uneven spacing resampled, no transforms, float32 gzip shards, one job. Set the fields that matter, then ``validate()``.
     public init(inputs: [String] = [], filters: Filters = .init(), loading: Loading = .init(),
                 transforms: [TransformSpecification]? = nil, preprocessing: Preprocessing = .init(),
                 output: Output = .init(), privacy: Privacy = .init(), execution: Execution = .init()) {
@@ -45,21 +45,34 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         self.execution = execution
     }
 
-    /// Which series are processed.
+    /// Which series are processed. The defaults keep what forms a CT volume (decision 40): CT image objects of at
+    /// least two slices; secondary captures, screenshots and single images split off repeated positions are
+    /// skipped, each with a reason that names the key that lets them in.
     public struct Filters: Codable, Sendable, Hashable {
         /// Accepted modalities (DICOM Modality); empty accepts all.
         public var modality: [String] = ["CT"]
-        /// Series with fewer slices are skipped.
-        public var minimumSlices: Int = 1
+        /// Series with fewer slices are skipped (default 2: one slice has no z spacing to train on, and is
+        /// usually a stray image, a scout copy or a monitoring scan).
+        public var minimumSlices: Int = 2
         /// A regular expression the SeriesDescription must contain a match of (case-insensitive); nil accepts all.
         public var seriesDescription: String?
         /// Accepted SliceThickness range in mm, [min, max] (the slice spacing when a series has no SliceThickness).
         public var sliceThickness: [Double]?
-        /// The defaults: CT, at least one slice, any description and spacing.
+        /// Whether secondary captures and screenshots (a Secondary Capture SOP class, or an ImageType such as
+        /// `SCREEN SAVE` or `DOSE_INFO`: dose reports, exam summaries, pictures of the scanner's screen) are
+        /// processed. Default false: they are pictures, not acquired volumes.
+        public var secondaryCaptures: Bool = false
+        /// Whether single images split off repeated positions (several images at one table position, such as
+        /// bolus-tracking monitor scans) are processed, each as a one-slice volume (`minimum_slices` must allow
+        /// one slice too). Default false: repeated images at one position are not a volume.
+        public var repeatedPositions: Bool = false
+        /// The defaults: CT, at least two slices, no secondary captures or repeated single images, any description
+        /// and thickness.
         public init() {}
         enum CodingKeys: String, CodingKey {
             case modality, minimumSlices = "minimum_slices", seriesDescription = "series_description"
-            case sliceThickness = "slice_thickness"
+            case sliceThickness = "slice_thickness", secondaryCaptures = "secondary_captures"
+            case repeatedPositions = "repeated_positions"
         }
     }
 
@@ -228,6 +241,9 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         if let pattern = filters.seriesDescription, (try? Regex(pattern)) == nil {
             throw .invalid(path: "filters.series_description", reason: "'\(pattern)' is not a valid regular expression")
         }
+        guard filters.minimumSlices >= 1 else {
+            throw .invalid(path: "filters.minimum_slices", reason: "must be at least 1")
+        }
         if let range = filters.sliceThickness, range.count != 2 || range[0] > range[1] {
             throw .invalid(path: "filters.slice_thickness", reason: "give [min, max] in mm")
         }
@@ -252,15 +268,43 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     /// salt, checks that it reproduces its own key.
     func processingJSON(saltDigest: String) -> Data {
         struct Processing: Encodable {
-            var filters: Filters, loading: Loading, transforms: [TransformSpecification], dtype: ShardElementType
+            var filters: KeyedFilters, loading: Loading, transforms: [TransformSpecification], dtype: ShardElementType
             var scale: Double, salt: String
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let chain = (try? transformChain()) ?? []
         // The salt enters only as its hash: the configuration key must not leak it.
-        return (try? encoder.encode(Processing(filters: filters, loading: loading, transforms: chain, dtype: output.dtype,
-                                               scale: output.scale, salt: saltDigest))) ?? Data()
+        return (try? encoder.encode(Processing(filters: KeyedFilters(filters), loading: loading, transforms: chain,
+                                               dtype: output.dtype, scale: output.scale, salt: saltDigest))) ?? Data()
+    }
+
+    /// The filters as the configuration key sees them. `secondary_captures` and `repeated_positions` came later
+    /// (decision 40); set to true they select what runs selected before they existed, so they are left out of the
+    /// key then, and a folder written before them can be resumed by writing `secondary_captures: true`,
+    /// `repeated_positions: true` and `minimum_slices: 1` (the earlier default).
+    struct KeyedFilters: Encodable {
+        var modality: [String]
+        var minimumSlices: Int
+        var seriesDescription: String?
+        var sliceThickness: [Double]?
+        var secondaryCaptures: Bool?
+        var repeatedPositions: Bool?
+
+        init(_ filters: Filters) {
+            modality = filters.modality
+            minimumSlices = filters.minimumSlices
+            seriesDescription = filters.seriesDescription
+            sliceThickness = filters.sliceThickness
+            secondaryCaptures = filters.secondaryCaptures ? nil : false
+            repeatedPositions = filters.repeatedPositions ? nil : false
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case modality, minimumSlices = "minimum_slices", seriesDescription = "series_description"
+            case sliceThickness = "slice_thickness", secondaryCaptures = "secondary_captures"
+            case repeatedPositions = "repeated_positions"
+        }
     }
 
     /// SHA-256 of `processingJSON`: recorded as `configuration_key` in every volume.

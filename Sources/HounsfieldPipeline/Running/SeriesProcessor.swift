@@ -36,21 +36,30 @@ public struct SeriesProcessor: Sendable {
 
     // MARK: - Selection
 
-    /// Why a series is not processed, or nil when it passes the filters.
+    /// Why a series is not processed, or nil when it passes the filters. Each reason ends with the configuration
+    /// key that decided it (`(filters.minimum_slices 2)`), so a user can see what to change to let the series in.
+    /// The filters are checked in this order: modality, secondary captures, repeated positions, minimum slices,
+    /// series description, slice thickness.
     public func rejection(of series: SeriesDescriptor) -> String? {
         let filters = configuration.filters
         if !filters.modality.isEmpty {
             let modality = series.modality ?? ""
             if !filters.modality.contains(where: { $0.caseInsensitiveCompare(modality) == .orderedSame }) {
-                return "modality \(modality.isEmpty ? "(none)" : modality) is not in \(filters.modality.joined(separator: ", "))"
+                return "modality \(modality.isEmpty ? "(none)" : modality) is not in \(filters.modality.joined(separator: ", ")) (filters.modality)"
             }
         }
+        if !filters.secondaryCaptures, let capture = series.secondaryCapture {
+            return "\(capture): a picture of a screen or report, not an acquired volume (filters.secondary_captures false)"
+        }
+        if !filters.repeatedPositions, series.slices.count == 1, let split = series.repeatedPositionSplit {
+            return "one of \(split.slicesBefore) images at repeated table positions, split into single images by \(split.attribute ?? "order of appearance"): repeated scans at one position (such as bolus-tracking monitor images) are not a volume (filters.repeated_positions false)"
+        }
         if series.slices.count < filters.minimumSlices {
-            return "\(series.slices.count) slice(s), fewer than the minimum \(filters.minimumSlices)"
+            return "\(series.slices.count) slice\(series.slices.count == 1 ? "" : "s"), fewer than the minimum of \(filters.minimumSlices) (filters.minimum_slices)"
         }
         if let pattern = filters.seriesDescription, let regex = try? Regex(pattern).ignoresCase(),
            (series.seriesDescription ?? "").firstMatch(of: regex) == nil {
-            return "series description '\(series.seriesDescription ?? "")' does not match '\(pattern)'"
+            return "series description '\(series.seriesDescription ?? "")' does not match '\(pattern)' (filters.series_description)"
         }
         if let range = filters.sliceThickness, range.count == 2 {
             // SliceThickness (0018,0050) is what people select reconstructions by (thin vs thick); a series
@@ -58,7 +67,7 @@ public struct SeriesProcessor: Sendable {
             let (value, name) = series.images.lazy.compactMap(\.sliceThickness).first.map { ($0, "slice thickness") }
                 ?? (series.geometry.spacing.z, "slice spacing (no SliceThickness)")
             if value < range[0] || value > range[1] {
-                return name + String(format: " %.2f mm is outside [%g, %g]", value, range[0], range[1])
+                return name + String(format: " %.2f mm is outside [%g, %g] (filters.slice_thickness)", value, range[0], range[1])
             }
         }
         return nil
