@@ -129,10 +129,6 @@ struct RunCommand: AsyncParsableCommand {
         case .success(let report):
             print(RunSummary(report).rendered)
             if report.cancelled { throw ExitCode(130) }
-            if report.series.isEmpty {
-                FileHandle.standardError.write(Data("hounsfield run: \(RunSummary.nothingFound(report, inputs: configuration.inputs))\n".utf8))
-                throw ExitCode(2)
-            }
             if (report.counts["failed"] ?? 0) > 0 { throw ExitCode(3) }
         case .failure(let error):
             FileHandle.standardError.write(Data("hounsfield run: \(error)\n".utf8))

@@ -44,16 +44,6 @@ struct RunSummary {
 
     init(_ report: RunReport) { self.report = report }
 
-    /// Why a run found nothing to do: where it looked, what it read, and the commonest reasons files were skipped.
-    static func nothingFound(_ report: RunReport, inputs: [String]) -> String {
-        var reasons: [String: Int] = [:]
-        for file in report.excluded { reasons[file.reason.split(separator: "(").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? file.reason, default: 0] += 1 }
-        let top = reasons.sorted { $0.value > $1.value }.prefix(3).map { "\($0.value) \($0.key)" }
-        var sentence = "no series found under \(inputs.joined(separator: ", ")): \(report.filesRead) file(s) read"
-        if !report.excluded.isEmpty { sentence += ", \(report.excluded.count) excluded (\(top.joined(separator: "; ")))" }
-        return sentence + "; check the paths, or run `hounsfield inspect` on them to see every file's reason"
-    }
-
     var rendered: String {
         var lines: [String] = []
         let order = ["written", "resumed", "planned", "failed", "filtered", "other_shard", "cancelled"]

@@ -69,6 +69,10 @@ public struct BatchRun: Sendable {
         }
         if let error = outcome.error { throw error }
         if let discovery = outcome.sink.discoveries.first, let error = discovery.error { throw .inputs(error) }
+        // Nothing to do is a mistake to report (a wrong path, a folder of something else), not a success.
+        if let discovery = outcome.sink.discoveries.first, discovery.series == 0, let message = discovery.noSeriesMessage {
+            throw .inputs(message)
+        }
         let final = outcome.sink.report(
             configuration: configuration, output: output, started: started,
             seconds: (ContinuousClock.now - clock).inSeconds, dryRun: false,
@@ -86,6 +90,7 @@ public struct BatchRun: Sendable {
         } catch {
             throw .inputs(error.description)
         }
+        if let message = scan.noSeriesMessage { throw .inputs(message) }
         let decision = SeriesSelection(processor: processor, split: split).select(scan.series, item: "") { _ in false }
         var sink = RunReportSink()
         sink.record(.discovered(.init(

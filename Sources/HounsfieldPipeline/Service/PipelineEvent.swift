@@ -32,6 +32,10 @@ public enum PipelineEvent: Sendable {
         public var error: String?
         /// Seconds spent listing and reading headers.
         public var seconds: Double
+        /// What discovery did that a user should know (links followed, loops not entered).
+        public var notes: [String] = []
+        /// When the item holds no series at all: where discovery looked and what it skipped, as a sentence.
+        public var noSeriesMessage: String?
     }
 
     /// One series' end in the service.

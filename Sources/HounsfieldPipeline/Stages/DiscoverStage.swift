@@ -59,7 +59,9 @@ final class DiscoverStage: Sendable {
             item: item.id, files: scan?.fileCount ?? 0, series: series.count, planned: decision.planned.count,
             resumed: decision.skipped.filter { $0.status == .resumed }.count,
             excluded: (scan?.excluded ?? []).map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: failure,
-            seconds: (ContinuousClock.now - start).inSeconds)
+            seconds: (ContinuousClock.now - start).inSeconds, notes: scan?.notes ?? [],
+            noSeriesMessage: scan?.noSeriesMessage)
+        for note in discovery.notes { logger.notice("\(note)", metadata: ["item": "\(item.id)"]) }
         await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned)
         for plan in decision.planned {
             if draining.isSet || Task.isCancelled {
