@@ -48,10 +48,10 @@ struct RunCommand: AsyncParsableCommand {
     var dtype: ShardElementType?
 
     @Option(help: "gzip:N (default gzip:1), zstd:N, lz4 or none.")
-    var compression: String?
+    var compression: ShardCompression?
 
     @Option(help: "Chunk layout: slabs, slabs:N or cubes:N.")
-    var chunks: String?
+    var chunks: ChunkLayout?
 
     @Option(help: "Series decoded and transformed at once (each uses all cores).")
     var jobs: Int?
@@ -63,7 +63,7 @@ struct RunCommand: AsyncParsableCommand {
     var transformJobs: Int?
 
     @Option(help: "Bytes of volumes in flight between stages, e.g. 4GB.")
-    var memoryLimit: String?
+    var memoryLimit: StorageSize?
 
     @Flag(help: "Continue an earlier run into the same folder: published volumes are skipped.")
     var resume = false
@@ -172,3 +172,15 @@ struct RunCommand: AsyncParsableCommand {
 extension Window.Preset: ExpressibleByArgument {}
 extension Resample.Interpolation: ExpressibleByArgument {}
 extension ShardElementType: ExpressibleByArgument {}
+
+extension ShardCompression: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+extension ChunkLayout: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+extension StorageSize: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}

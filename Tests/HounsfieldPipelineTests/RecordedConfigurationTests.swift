@@ -13,13 +13,13 @@ struct RecordedConfigurationTests {
         try PipelineTestSupport.series(1, in: inputs)
         let output = root.appendingPathComponent("out")
         var original = PipelineTestSupport.configuration(inputs: [inputs], output: output)
-        original.output.compression = "zstd:3"
+        original.output.compression = .zstd(level: 3)
         original.filters.sliceThickness = [0.5, 5]
         _ = try await BatchRun(configuration: original).run()
 
         var recorded = try ConfigurationFile.load(output.path)
         #expect(recorded.transforms == (try original.transformChain()))
-        #expect(recorded.output.compression == "zstd:3" && recorded.filters == original.filters)
+        #expect(recorded.output.compression == .zstd(level: 3) && recorded.filters == original.filters)
         #expect(recorded.inputs.isEmpty && recorded.output.folder == nil && recorded.privacy.salt.isEmpty)
         #expect(throws: ConfigurationError.self) { try recorded.validate() }
         recorded.privacy.salt = "another salt"

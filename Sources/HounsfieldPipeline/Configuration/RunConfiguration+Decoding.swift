@@ -61,9 +61,9 @@ extension RunConfiguration.Output {
         folder = try c.decodeIfPresent(String.self, forKey: .folder)
         dtype = try c.decodeIfPresent(ShardElementType.self, forKey: .dtype) ?? dtype
         scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? scale
-        compression = try c.decodeIfPresent(String.self, forKey: .compression) ?? compression
-        chunks = try c.decodeIfPresent(String.self, forKey: .chunks) ?? chunks
-        shardSize = try c.decodeIfPresent(String.self, forKey: .shardSize) ?? shardSize
+        compression = try c.decodeIfPresent(ShardCompression.self, forKey: .compression) ?? compression
+        chunks = try c.decodeIfPresent(ChunkLayout.self, forKey: .chunks) ?? chunks
+        shardSize = try c.decodeIfPresent(StorageSize.self, forKey: .shardSize) ?? shardSize
         shardVolumes = try c.decodeIfPresent(Int.self, forKey: .shardVolumes)
         previews = try c.decodeIfPresent(Bool.self, forKey: .previews) ?? previews
     }
@@ -85,7 +85,7 @@ extension RunConfiguration.Execution {
         jobs = try c.decodeIfPresent(Int.self, forKey: .jobs) ?? jobs
         decodeJobs = try c.decodeIfPresent(Int.self, forKey: .decodeJobs)
         transformJobs = try c.decodeIfPresent(Int.self, forKey: .transformJobs)
-        memoryLimit = try c.decodeIfPresent(String.self, forKey: .memoryLimit)
+        memoryLimit = try c.decodeIfPresent(StorageSize.self, forKey: .memoryLimit)
         retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? retries
         resume = try c.decodeIfPresent(Bool.self, forKey: .resume) ?? resume
         shardIndex = try c.decodeIfPresent(Int.self, forKey: .shardIndex) ?? shardIndex

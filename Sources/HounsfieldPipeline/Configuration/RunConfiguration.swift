@@ -109,12 +109,12 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var dtype: ShardElementType = .float32
         /// Integer dtypes store round(value × scale).
         public var scale: Double = 1
-        /// `gzip:N`, `zstd:N`, `lz4` or `none` (see `ShardCompression.init(parsing:)`).
-        public var compression: String = "gzip:1"
-        /// `slabs`, `slabs:N` or `cubes:N` (see `ChunkLayout.init(parsing:)`).
-        public var chunks: String = "slabs"
-        /// A size such as "2GB" or "512MiB".
-        public var shardSize: String = "2GiB"
+        /// `gzip:N`, `zstd:N`, `lz4` or `none` in files (see `ShardCompression.init(parsing:)`).
+        public var compression: ShardCompression = .default
+        /// `slabs`, `slabs:N` or `cubes:N` in files (see `ChunkLayout.init(parsing:)`).
+        public var chunks: ChunkLayout = .default
+        /// A shard is closed once it holds this much; "2GiB", "512MiB" in files.
+        public var shardSize: StorageSize = StorageSize.twoGibibytes
         /// A shard is closed after this many volumes; nil leaves only the size limit.
         public var shardVolumes: Int?
         /// Whether to write a QC preview JPEG per volume and an `index.html`.
@@ -149,7 +149,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         /// Series transformed at once; nil means `jobs`.
         public var transformJobs: Int?
         /// Bytes of volumes in flight between stages, e.g. "4GB"; nil picks a quarter of physical memory.
-        public var memoryLimit: String?
+        public var memoryLimit: StorageSize?
         /// Retries of a series after a transient I/O error.
         public var retries: Int = 2
         /// Continue an earlier run in the same folder, skipping what it published (`--resume`).
@@ -213,14 +213,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         do { _ = try TransformSpecification.compose(chain).makeTransform() } catch {
             throw .invalid(path: transforms == nil ? "preprocessing" : "transforms", reason: error.description)
         }
-        do { _ = try ShardCompression(parsing: output.compression) } catch { throw .invalid(path: "output.compression", reason: error.description) }
-        do { _ = try ChunkLayout(parsing: output.chunks) } catch { throw .invalid(path: "output.chunks", reason: error.description) }
-        guard let shardBytes = try? ByteSize.parse(output.shardSize), shardBytes > 0 else {
-            throw .invalid(path: "output.shard_size", reason: "'\(output.shardSize)' is not a positive size such as 2GB, 512MiB or 1000000")
-        }
-        if let limit = execution.memoryLimit, (try? ByteSize.parse(limit)) == nil {
-            throw .invalid(path: "execution.memory_limit", reason: "'\(limit)' is not a size such as 4GB")
-        }
+        do { try output.compression.validate() } catch { throw .invalid(path: "output.compression", reason: error.description) }
         guard output.scale > 0, output.scale.isFinite else { throw .invalid(path: "output.scale", reason: "must be positive") }
         if output.scale != 1 && (output.dtype == .float32 || output.dtype == .float16) {
             throw .invalid(path: "output.scale", reason: "applies to int16 and uint8 only (a [0, 1] window stored as uint8 wants scale 255)")

@@ -80,7 +80,7 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let writer: ShardWriter
         do {
             try OutputPreparation(configuration: configuration, output: output).recordConfiguration()
-            writer = try ShardWriter(directory: output, options: configuration.writerOptions(), logger: logger)
+            writer = try ShardWriter(directory: output, options: configuration.writerOptions, logger: logger)
         } catch let error as RunError {
             throw error
         } catch {
@@ -99,7 +99,7 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let decodeJobs = execution.decodeJobs ?? execution.jobs
         let transformJobs = execution.transformJobs ?? execution.jobs
         // Each volume channel may hold a quarter of the budget; the rest is the volumes inside the stages.
-        let budget = (execution.memoryLimit.flatMap { try? ByteSize.parse($0) }) ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
+        let budget = execution.memoryLimit?.bytes ?? Int(ProcessInfo.processInfo.physicalMemory / 4)
         let plans = BoundedChannel<SeriesPlan>(capacity: decodeJobs)
         let decoded = BoundedChannel<DecodedSeries>(capacity: transformJobs + 1, byteLimit: max(1, budget / 4))
         // One more place than volumes, for an idle publication request.
