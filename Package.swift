@@ -145,7 +145,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HounsfieldPipelineTests",
-            dependencies: ["HounsfieldPipeline", "Hounsfield"]
+            dependencies: ["HounsfieldPipeline", "Hounsfield", "HounsfieldTestSupport"]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

@@ -107,7 +107,8 @@ public struct BatchRun: Sendable {
         let cancelled = Task.isCancelled
         var publishFailure: String?
         do { try writer.finish() } catch {
-            logger.error("could not publish the last shard", metadata: ["error": "\(error)"])
+            // An output failure was logged by the writer when it happened.
+            if writer.failure == nil { logger.error("could not publish the last shard", metadata: ["error": "\(error)"]) }
             publishFailure = "\(error)"
         }
         // A series counts as written only once its shard is published: one whose shard never was (a failed
@@ -119,14 +120,11 @@ public struct BatchRun: Sendable {
             outcomes[key]?.error = publishFailure.map { "its shard could not be published: \($0)" } ?? "its shard was not published"
         }
         let shards = Array(Set(writer.published.map(\.shard))).sorted()
-        let final = report(outcomes, excluded: excluded, started: started, seconds: (ContinuousClock.now - clock).inSeconds,
+        var final = report(outcomes, excluded: excluded, started: started, seconds: (ContinuousClock.now - clock).inSeconds,
                            dryRun: false, cancelled: cancelled, bytes: bytes, estimated: nil, shards: shards)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        if let data = try? encoder.encode(final) {
-            let name = configuration.execution.worker.map { "report-\($0).json" } ?? "report.json"
-            try? data.write(to: output.appendingPathComponent(name), options: .atomic)
-        }
+        final.outputFailure = writer.failure
+        let name = configuration.execution.worker.map { "report-\($0).json" } ?? "report.json"
+        ReportFile.write(final, to: output.appendingPathComponent(name), logger: logger)
         return final
     }
 

@@ -57,13 +57,15 @@ struct Pipeline: Sendable {
         let started = ContinuousClock.now
         let total = series.count
         let series = self.series
+        // Raised by the writer when the output fails (a full disk): every stage stops taking work.
+        let outputFailed = writer.writer.failureFlag
 
         await withTaskGroup(of: Void.self) { group in
             // Decode stage.
             let decoders = SharedCount(decodeJobs)
             for _ in 0..<decodeJobs {
                 group.addTask {
-                    while !Task.isCancelled {
+                    while !Task.isCancelled && !outputFailed.isRaised {
                         let index = next.increment() - 1
                         guard index < series.count else { break }
                         let item = series[index]
@@ -98,6 +100,10 @@ struct Pipeline: Sendable {
                     while var item = await decoded.receive() {
                         var result = item.result
                         if Task.isCancelled { continue }
+                        if let failure = outputFailed.failure {
+                            results.fail(result, stage: "write", file: failure.path, error: "not written: \(failure)", metrics: metrics)
+                            continue
+                        }
                         let start = ContinuousClock.now
                         do {
                             let volume: ProcessedVolume
@@ -128,6 +134,11 @@ struct Pipeline: Sendable {
                     var result = item.result
                     let volume = item.volume
                     let start = ContinuousClock.now
+                    if let failure = outputFailed.failure {
+                        results.fail(result, stage: "write", file: failure.path, error: "not written: \(failure)", metrics: metrics)
+                        report(results, total: total, started: started)
+                        continue
+                    }
                     do {
                         try await ParallelLoop.offload { () throws(ShardError) in
                             try volume.image.write(to: writer.writer, key: volume.key, metadata: volume.metadata)
@@ -148,10 +159,11 @@ struct Pipeline: Sendable {
             }
         }
         var all = results.all
-        // Series never reached because the run was cancelled.
+        // Series never reached because the run was cancelled, or because the output failed.
         let finished = Set(all.map(\.key))
         for item in series where !finished.contains(processor.key(for: item)) {
-            all.append(Result(key: processor.key(for: item), status: .cancelled, attempts: 0))
+            all.append(Result(key: processor.key(for: item), status: outputFailed.isRaised ? .notProcessed : .cancelled,
+                              attempts: 0))
         }
         return all
     }
