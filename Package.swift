@@ -149,7 +149,7 @@ let package = Package(
         .testTarget(
             name: "HounsfieldPipelineTests",
             dependencies: [
-                "HounsfieldPipeline", "Hounsfield",
+                "HounsfieldPipeline", "Hounsfield", "HounsfieldTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

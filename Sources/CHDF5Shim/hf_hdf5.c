@@ -1,9 +1,18 @@
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE   // memfd_create
+#endif
 #include "hf_hdf5.h"
 
 #include <hdf5.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 // ---- errors ------------------------------------------------------------------------------------------------------
 // HDF5's error stack and its automatic printing are per thread in the thread-safe build, so each entry point turns
@@ -12,15 +21,38 @@
 static _Thread_local char last_error[1024];
 static _Thread_local int quiet;
 
+// HDF5 closes every file still registered when the process exits (an atexit handler). In HDF5 1.10 a file whose
+// H5Fclose failed (a full disk) stays registered although its memory was freed, and that handler then crashes the
+// process. Files are always closed explicitly here (shards are published only after their close succeeded), so the
+// handler is not needed: it is turned off before the library starts (decision 40).
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+static void configure_library(void) { H5dont_atexit(); }
+
 static void enter(void) {
-    if (!quiet) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); quiet = 1; }
+    if (!quiet) {
+        pthread_once(&library_once, configure_library);
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        quiet = 1;
+    }
     last_error[0] = 0;
 }
 
+/// Appends one message of HDF5's error stack. The file drivers' messages carry the system error
+/// ("file write failed: time = …, filename = …, errno = 28, error message = 'No space left on device', buf = …"):
+/// it is shortened to what a person needs and ends in "(errno 28)", which `OutputFailure` reads back.
 static herr_t collect(unsigned n, const H5E_error2_t *e, void *data) {
     (void)data;
     size_t used = strlen(last_error);
     if (used + 4 >= sizeof last_error || !e->desc || !e->desc[0]) return 0;
+    const char *number = strstr(e->desc, "errno = ");
+    if (number) {
+        int code = atoi(number + strlen("errno = "));
+        const char *cut = strstr(e->desc, ": time = ");
+        int head = cut ? (int)(cut - e->desc) : (int)strcspn(e->desc, ",");
+        snprintf(last_error + used, sizeof last_error - used, "%s%.*s: %s (errno %d)", n == 0 ? "" : "; ", head,
+                 e->desc, strerror(code), code);
+        return 0;
+    }
     snprintf(last_error + used, sizeof last_error - used, "%s%s", n == 0 ? "" : "; ", e->desc);
     return 0;
 }
@@ -104,6 +136,68 @@ hf5_id hf5_file_open(const char *path, int writable) {
 int hf5_file_flush(hf5_id file) {
     enter();
     return H5Fflush(file, H5F_SCOPE_LOCAL) < 0 ? fail("flush") : 0;
+}
+
+/// Points the file's descriptor at an anonymous file in memory, so that whatever HDF5 still writes (its metadata
+/// cache, the superblock, the final truncation) cannot fail for a full disk or a removed folder. The bytes on disk
+/// stay as they were. Only for files that will never be published.
+static int detach_from_disk(hid_t file) {
+    int *descriptor = NULL;
+    if (H5Fget_vfd_handle(file, H5P_DEFAULT, (void **)&descriptor) < 0 || !descriptor || *descriptor < 0) return -1;
+    int memory = -1;
+#if defined(__linux__)
+    memory = memfd_create("hounsfield-discarded-shard", MFD_CLOEXEC);
+#endif
+    if (memory < 0) {
+        FILE *scratch = tmpfile();   // elsewhere: an unlinked temporary file (the system's temporary folder)
+        if (!scratch) return -1;
+        memory = dup(fileno(scratch));
+        fclose(scratch);
+        if (memory < 0) return -1;
+    }
+    int status = dup2(memory, *descriptor) < 0 ? -1 : 0;
+    close(memory);
+    return status;
+}
+
+int hf5_file_close(hf5_id file) {
+    enter();
+    // A flush first: it writes everything the close would write, so a full disk shows up here, while the file can
+    // still be discarded cleanly. After a successful flush the close has (next to) nothing left to write.
+    if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) {
+        fail("flush");
+        char message[sizeof last_error];
+        memcpy(message, last_error, sizeof message);
+        int released = hf5_file_discard(file) == 0;
+        memcpy(last_error, message, sizeof message);
+        return released ? -1 : -2;
+    }
+    if (H5Fclose(file) < 0) {
+        // HDF5 1.10 may keep the id registered after freeing the file: the caller must never use it again.
+        fail("close");
+        return -2;
+    }
+    return 0;
+}
+
+int hf5_file_discard(hf5_id file) {
+    enter();
+    if (H5Iget_type(file) != H5I_FILE) {
+        snprintf(last_error, sizeof last_error, "discard: %lld is not an open file", (long long)file);
+        return -1;
+    }
+    int detached = detach_from_disk(file) == 0;
+    if (detached) {
+        // After a failed flush HDF5 1.10's metadata cache is left half prepared (its "slist" enabled and not
+        // empty), and a close would fail. Flushing again into memory settles it: the first retry may still
+        // report the stale state while writing everything, the next one succeeds (tested in ShardDiskFullTests).
+        for (int attempt = 0; attempt < 3 && H5Fflush(file, H5F_SCOPE_LOCAL) < 0; attempt++) H5Eclear2(H5E_DEFAULT);
+    }
+    if (H5Fclose(file) < 0) {
+        fail(detached ? "close of a discarded file" : "close of a discarded file (its descriptor could not be detached)");
+        return -1;
+    }
+    return 0;
 }
 
 int hf5_close(hf5_id object) {

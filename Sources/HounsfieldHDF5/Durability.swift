@@ -33,18 +33,35 @@ enum Durability {
 
     /// Appends `bytes` with one `write` in append mode and fsyncs, so lines of concurrent appenders never interleave
     /// and a crash leaves either the whole record or none of it (a torn last line is skipped by readers).
+    /// A failed append (a full disk) is cut off again, so the file never keeps half a record; and a file whose last
+    /// line was torn by an earlier crash gets its line ended first, so the new record stays readable.
     static func append(_ bytes: [UInt8], to path: String) throws(ShardError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw .io(path: path, operation: "open for append", errno: errno) }
         defer { close(fd) }
+        var record = bytes
+        let size = lseek(fd, 0, SEEK_END)
+        guard size >= 0 else { throw .io(path: path, operation: "append", errno: errno) }
+        if size > 0 {
+            var last: UInt8 = 0
+            if pread(fd, &last, 1, size - 1) == 1, last != UInt8(ascii: "\n") { record.insert(UInt8(ascii: "\n"), at: 0) }
+        }
         var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+        while done < record.count {
+            let n = record.withUnsafeBytes { write(fd, $0.baseAddress! + done, record.count - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .io(path: path, operation: "append", errno: errno) }
+            guard n > 0 else {
+                let code = errno
+                _ = ftruncate(fd, size)   // one writer per manifest file: nobody else appended meanwhile
+                throw .io(path: path, operation: "append", errno: code)
+            }
             done += n
         }
-        guard fsync(fd) == 0 else { throw .io(path: path, operation: "fsync", errno: errno) }
+        guard fsync(fd) == 0 else {
+            let code = errno
+            _ = ftruncate(fd, size)
+            throw .io(path: path, operation: "fsync", errno: code)
+        }
     }
 
     /// Writes a whole small file atomically: a temporary name, fsync, rename.
@@ -52,16 +69,26 @@ enum Durability {
         let temporary = "\(path).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw .io(path: temporary, operation: "create", errno: errno) }
+        /// A failure removes the temporary file (ours, never published), so a full disk keeps no debris of it.
+        func failed(_ operation: String) -> ShardError {
+            let code = errno
+            close(fd)
+            unlink(temporary)
+            return .io(path: path, operation: operation, errno: code)
+        }
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { close(fd); throw .io(path: temporary, operation: "write", errno: errno) }
+            guard n > 0 else { throw failed("write") }
             done += n
         }
-        guard fsync(fd) == 0 else { close(fd); throw .io(path: temporary, operation: "fsync", errno: errno) }
+        guard fsync(fd) == 0 else { throw failed("fsync") }
         close(fd)
-        try renameAtomically(temporary, to: path)
+        do { try renameAtomically(temporary, to: path) } catch {
+            unlink(temporary)
+            throw error
+        }
     }
 }
 

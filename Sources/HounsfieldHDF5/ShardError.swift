@@ -18,6 +18,14 @@ public enum ShardError: Error, Hashable, Sendable, CustomStringConvertible {
     case corruptChunk(path: String, offset: [Int])
     /// A caller's request is invalid (region outside the volume, bad key, bad option).
     case invalidRequest(String)
+    /// The output could not be written (a full disk, a failed write or fsync, a removed folder): the writer stopped,
+    /// its unfinished shard stays `.partial`, published shards are intact.
+    case outputFailed(OutputFailure)
+
+    /// The output failure, when this is one.
+    public var outputFailure: OutputFailure? {
+        if case .outputFailed(let failure) = self { failure } else { nil }
+    }
 
     public var description: String {
         switch self {
@@ -39,6 +47,8 @@ public enum ShardError: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(path): the chunk at \(offset) is corrupt (it does not decompress to its size); the file is damaged, rewrite it"
         case .invalidRequest(let message):
             return message
+        case .outputFailed(let failure):
+            return failure.description
         }
     }
 }

@@ -13,12 +13,18 @@ struct RunCommand: AsyncParsableCommand {
             Flags override the configuration file (--config). Writes shards, manifest.jsonl, configuration.json and
             report.json into --output. Exit status: 0 when every selected series was written, 3 when some failed
             (the others are written), 2 when the configuration or the inputs are unusable or no series was found
-            (nothing done), 130 when stopped by SIGTERM or Ctrl-C (the series in flight finish, complete volumes are
+            (nothing done), 4 when the output failed (a full disk, a failed write or fsync, a removed folder: the
+            run stops, shards published before are intact, the unfinished one stays .partial, report.json says which
+            series were not written, or goes to standard error when it cannot be written; free space, then rerun
+            with --resume), 130 when stopped by SIGTERM or Ctrl-C (the series in flight finish, complete volumes are
             published; rerun with --resume).
             Static split across processes: --shard-index/--shard-count, or SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT,
             or JOB_COMPLETION_INDEX with HOUNSFIELD_SHARD_COUNT (Kubernetes indexed Jobs).
             """
     )
+
+    /// Exit status when the output could not be written (documented in the discussion and docs/pipeline.md).
+    static let outputFailedStatus: Int32 = 4
 
     @Argument(help: "DICOM files or folders (searched recursively); added to the configuration's inputs.")
     var inputs: [String] = []
@@ -128,6 +134,10 @@ struct RunCommand: AsyncParsableCommand {
         switch service.result {
         case .success(let report):
             print(RunSummary(report).rendered)
+            if let failure = report.outputFailure {
+                FileHandle.standardError.write(Data("hounsfield run: the output failed: \(failure)\n".utf8))
+                throw ExitCode(Self.outputFailedStatus)
+            }
             if report.cancelled { throw ExitCode(130) }
             if (report.counts["failed"] ?? 0) > 0 { throw ExitCode(3) }
         case .failure(let error):

@@ -46,7 +46,7 @@ struct RunSummary {
 
     var rendered: String {
         var lines: [String] = []
-        let order = ["written", "resumed", "planned", "failed", "filtered", "other_shard", "cancelled"]
+        let order = ["written", "resumed", "planned", "failed", "filtered", "other_shard", "cancelled", "not_processed"]
         let counts = order.compactMap { key in report.counts[key].map { "\($0) \(key.replacingOccurrences(of: "_", with: " "))" } }
         lines.append((report.dryRun ? "plan: " : "done: ") + (counts.isEmpty ? "no series found" : counts.joined(separator: ", ")))
         if let excluded = report.counts["excluded_files"], excluded > 0 { lines.append("files that form no series: \(excluded) (see report)") }
@@ -72,7 +72,15 @@ struct RunSummary {
         } else {
             lines.append(String(format: "%.1f s; %@ of voxels written into %d shard(s) in %@", report.seconds,
                                 ByteSize.format(report.bytesWritten), report.shards.count, report.output))
-            lines.append("report: \(report.output)/report.json")
+            let name = report.execution?.writerName.map { "report-\($0).json" } ?? "report.json"
+            let path = "\(report.output)/\(name)"
+            lines.append(FileManager.default.fileExists(atPath: path) ? "report: \(path)" : "report: on standard error (\(path) could not be written)")
+        }
+        if let failure = report.outputFailure {
+            lines.append("")
+            lines.append("the output failed: \(failure.path): \(failure.operation) failed: \(failure.cause)")
+            lines.append("published shards are intact and listed in the manifest; the unfinished shard stays .partial.")
+            lines.append("Free space (or fix the folder), then rerun with --resume to process the rest.")
         }
         return lines.joined(separator: "\n")
     }

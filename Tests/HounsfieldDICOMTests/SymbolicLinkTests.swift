@@ -72,9 +72,8 @@ struct SymbolicLinkTests {
         try FileManager.default.createSymbolicLink(atPath: farm + "/self", withDestinationPath: "self")
         try FileManager.default.createSymbolicLink(atPath: farm + "/zz-second", withDestinationPath: studies[0])
 
-        let start = ContinuousClock.now
+        // A cycle followed for ever would never return; the suite's time limit catches that.
         let scan = try await SeriesScanner().scan([farm])
-        #expect(ContinuousClock.now - start < .seconds(30))
         #expect(scan.series.count == 3)
         #expect(scan.series.allSatisfy { $0.slices.count == 4 })
         // Every file is read once: the folders reached again are not entered again.
@@ -146,13 +145,10 @@ struct SymbolicLinkTests {
             try FileManager.default.createSymbolicLink(atPath: root + "/link-\(folder)", withDestinationPath: path)
         }
         try FileManager.default.removeItem(atPath: data + "/f0")  // one dangling link among them
-        let clock = ContinuousClock()
-        let start = clock.now
+        // Its speed (no stat of regular files) is measured in the benchmarks, not here.
         let listing = try FileEnumerator.files(under: [root + "/link-1", root])
-        let elapsed = clock.now - start
         #expect(listing.files.count == 19 * 500)
         #expect(listing.linksFollowed == 20)  // the input and the 19 in the folder (one leads to a folder read before)
         #expect(listing.unlistable.map(\.file) == [root + "/link-0"])
-        #expect(elapsed < .seconds(1), "listing 9,500 files took \(elapsed)")
     }
 }

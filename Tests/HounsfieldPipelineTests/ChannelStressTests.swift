@@ -18,7 +18,7 @@ struct ChannelStressTests {
         let violations = Box<[String]>([])
         let producing = Box(producers)
 
-        let outcome = await withTimeout(seconds: 120) { () -> ([Int], [Bool]) in
+        let outcome = await withTimeout(seconds: 300) { () -> ([Int], [Bool]) in
             await withTaskGroup(of: ([Int], [Bool]).self) { group in
                 for producer in 0..<producers {
                     group.addTask {
@@ -81,7 +81,7 @@ struct ChannelStressTests {
     @Test("cancelling a blocked sender returns false, keeps the sender behind it in line, and does not wedge the channel")
     func cancelBlockedSender() async throws {
         let channel = BoundedChannel<Int>(capacity: 1, byteLimit: 10)
-        let outcome = await withTimeout(seconds: 30) { () -> Bool in
+        let outcome = await withTimeout(seconds: 300) { () -> Bool in
             #expect(await channel.send(0, bytes: 1))
             let blocked = Task { await channel.send(1, bytes: 1) }
             guard await eventually({ channel.storage.snapshot.waitingSenders == 1 }) else { return false }
@@ -103,7 +103,7 @@ struct ChannelStressTests {
     @Test("cancelling a blocked receiver returns nil; the other waiting receiver gets the next element")
     func cancelBlockedReceiver() async throws {
         let channel = BoundedChannel<Int>(capacity: 4, byteLimit: 100)
-        let outcome = await withTimeout(seconds: 30) { () -> Bool in
+        let outcome = await withTimeout(seconds: 300) { () -> Bool in
             let cancelled = Task { await channel.receive() }
             guard await eventually({ channel.storage.snapshot.waitingReceivers == 1 }) else { return false }
             let other = Task { await channel.receive() }
@@ -148,7 +148,7 @@ struct ChannelStressTests {
         #expect(seen == [0, 1, 2, 3, 4])
 
         let open = BoundedChannel<Int>(capacity: 8)
-        let outcome = await withTimeout(seconds: 30) { () -> Bool in
+        let outcome = await withTimeout(seconds: 300) { () -> Bool in
             let iterating = Task { () -> Int in
                 var count = 0
                 for await _ in open { count += 1 }
@@ -172,7 +172,7 @@ struct ChannelStressTests {
         let random = Box(SplitMix64(seed: 0xCA9CE1))
         let rounds = Box(0)
 
-        let outcome = await withTimeout(seconds: 120) { () -> Bool in
+        let outcome = await withTimeout(seconds: 300) { () -> Bool in
             await withTaskGroup(of: Void.self) { group in
                 // A producer slot sends its values in order; when its task is cancelled (send answered false), that
                 // value is reported unsent and a new task carries on with the next one.
@@ -285,9 +285,11 @@ private func withTimeout<T: Sendable>(seconds: Int, _ body: @escaping @Sendable 
     return value
 }
 
-/// Polls `condition` every millisecond for up to five seconds.
+/// Polls `condition` every millisecond for up to two minutes (generous: the whole suite runs in parallel on two
+/// cores, and a task may wait long for a thread).
 private func eventually(_ condition: () -> Bool) async -> Bool {
-    for _ in 0..<5000 {
+    let deadline = ContinuousClock.now + .seconds(120)
+    while ContinuousClock.now < deadline {
         if condition() { return true }
         try? await Task.sleep(for: .milliseconds(1))
     }

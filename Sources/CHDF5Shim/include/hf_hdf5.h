@@ -23,7 +23,8 @@ enum {
 /// HDF5 filter ids used by shards.
 enum { HF5_FILTER_DEFLATE = 1, HF5_FILTER_SHUFFLE = 2, HF5_FILTER_ZSTD = 32015, HF5_FILTER_LZ4 = 32004 };
 
-/// The message of the last failure on this thread.
+/// The message of the last failure on this thread. When a system call failed under HDF5, its error ends the
+/// driver's message as "<strerror> (errno N)", e.g. "file write failed: No space left on device (errno 28)".
 const char *hf5_last_error(void);
 /// HDF5's version, e.g. "1.10.8".
 void hf5_library_version(char *buffer, size_t capacity);
@@ -32,8 +33,19 @@ void hf5_library_version(char *buffer, size_t capacity);
 /// Creates (truncating) a file for writing, with object time tracking off so equal content gives equal bytes.
 hf5_id hf5_file_create(const char *path);
 hf5_id hf5_file_open(const char *path, int writable);
+/// Flushes a file's caches to disk. After a failed flush, HDF5 1.10 can no longer close the file normally: discard it
+/// (`hf5_file_discard`).
 int hf5_file_flush(hf5_id file);
-/// Closes a file, group, dataset or attribute.
+/// Closes a file being written: flushes it first, then closes it. When the flush fails (a full disk, an I/O error)
+/// the file is discarded (`hf5_file_discard`) and -1 returned with the flush's error; -2 when HDF5 could not release
+/// the file even so (a failed H5Fclose may leave the id registered, its memory freed). Never use the id again after
+/// this call, whatever it returns, nor any object opened in the file (files created here close them with it).
+int hf5_file_close(hf5_id file);
+/// Closes a file that will never be published, without writing to its disk again: its descriptor is pointed at an
+/// anonymous in-memory file first, so the close succeeds on a full disk or in a removed folder; the bytes on disk
+/// stay as they were. Never use the id again after this call; -1 when HDF5 still reported a failure.
+int hf5_file_discard(hf5_id file);
+/// Closes a group, dataset, attribute, or a file opened for reading.
 int hf5_close(hf5_id object);
 hf5_id hf5_group_create(hf5_id location, const char *name);
 hf5_id hf5_group_open(hf5_id location, const char *name);

@@ -9,6 +9,11 @@ import Logging
 /// Chunks are compressed on `options.concurrency` threads and handed to HDF5 already compressed (direct chunk
 /// writes), so HDF5's global lock only covers copying finished bytes into the file.
 ///
+/// When the output fails (a full disk, a failed write or fsync, a removed folder) the writer stops cleanly: the shard
+/// it was writing is closed without touching its disk again and stays `.partial`, every shard published before it
+/// stays with its manifest lines, and every later call, `finish()` included, throws the same
+/// ``ShardError/outputFailed(_:)``. `failureFlag` tells other tasks (``OutputFailureFlag``).
+///
 /// Not `Sendable`: one writer belongs to one task. Several processes can write to one folder, each with its own
 /// `worker` name.
 public final class ShardWriter {
@@ -24,6 +29,11 @@ public final class ShardWriter {
     public private(set) var published: [ManifestEntry] = []
     /// Manifest lines recovered from shards that were published without their lines (a crash in between).
     public private(set) var recovered: [ManifestEntry] = []
+
+    /// Raised when the output fails; readable from any task, so the stages feeding this writer can stop.
+    public let failureFlag = OutputFailureFlag()
+    /// Why the output failed, once it has: the writer then takes no more volumes.
+    public var failure: OutputFailure? { failureFlag.failure }
 
     private var nextNumber = 0
     private var current: OpenShard?
@@ -44,12 +54,18 @@ public final class ShardWriter {
         try prepareFolder()
     }
 
+    deinit {
+        // Never finished: the open shard is not published, and is closed without writing to its disk again.
+        if let shard = current { abandon(shard) }
+    }
+
     /// Whether a shard is open: volumes written but not yet published.
     public var hasOpenShard: Bool { current != nil }
 
     /// Publishes the open shard now, if there is one, instead of at its rotation: a service whose input has gone
     /// quiet makes what it wrote durable (and readable) without waiting for more. The next write opens a new shard.
     public func publishOpenShard() throws(ShardError) {
+        if let failure { throw .outputFailed(failure) }
         guard !finished else { return }
         try publishCurrent()
     }
@@ -72,6 +88,7 @@ public final class ShardWriter {
     public func write<Image: ShardScalar, Label: ShardScalar>(
         _ image: Volume<Image>, label: Volume<Label>?, key: String, metadata: VolumeMetadata = .init()
     ) throws(ShardError) -> ManifestEntry {
+        if let failure { throw .outputFailed(failure) }
         guard !finished else { throw .invalidRequest("this shard writer is finished; make a new one") }
         guard OutputFolder.isValidKey(key) else {
             throw .invalidRequest("volume key '\(key)' is invalid: use 1-128 of A-Z a-z 0-9 _ . -")
@@ -88,22 +105,37 @@ public final class ShardWriter {
             try publishCurrent()
         }
         let shard: OpenShard
-        if let open = current { shard = open } else { shard = try openShard() }
+        if let open = current {
+            shard = open
+        } else {
+            let name = OutputFolder.shardName(number: nextNumber, worker: options.worker)
+            do { shard = try openShard(name) } catch { throw failed(error, operation: "create", path: partialPath(name)) }
+        }
         current = shard
 
-        let group = try shard.volumes.createGroup(key)
-        try writeAttributes(of: image, metadata: metadata, to: group)
-        let stored = try writeDataset(image, named: "image", in: group, writeback: shard.writeback)
-        try group.write("checksum", string: stored.checksum)
-        var bytes = stored.bytes
-        if let label {
-            let storedLabel = try writeDataset(label, named: "label", in: group, writeback: shard.writeback)
-            try group.write("label_checksum", string: storedLabel.checksum)
-            bytes += storedLabel.bytes
+        let stored: (bytes: Int, checksum: String)
+        var bytes: Int
+        do {
+            let group = try shard.volumes.createGroup(key)
+            try writeAttributes(of: image, metadata: metadata, to: group)
+            stored = try writeDataset(image, named: "image", in: group, writeback: shard.writeback)
+            try group.write("checksum", string: stored.checksum)
+            bytes = stored.bytes
+            if let label {
+                let storedLabel = try writeDataset(label, named: "label", in: group, writeback: shard.writeback)
+                try group.write("label_checksum", string: storedLabel.checksum)
+                bytes += storedLabel.bytes
+            }
+        } catch {
+            throw failed(error, operation: "write", path: partialPath(shard.name))
         }
         var preview: String?
         if let previews = options.previews {
-            preview = try PreviewRenderer(options: previews).write(image, key: key, metadata: metadata, in: folder)
+            do {
+                preview = try PreviewRenderer(options: previews).write(image, key: key, metadata: metadata, in: folder)
+            } catch {
+                throw failed(error, operation: "write preview", path: folder.url.appendingPathComponent("previews/\(key).jpg").path)
+            }
         }
         shard.bytes += bytes
         shard.keys.insert(key)
@@ -122,11 +154,46 @@ public final class ShardWriter {
     /// Returns every line this writer published.
     @discardableResult
     public func finish() throws(ShardError) -> [ManifestEntry] {
+        if let failure { throw .outputFailed(failure) }
         guard !finished else { return published }
         try publishCurrent()
         finished = true
-        if options.previews != nil { try PreviewIndex.write(for: folder) }
+        if options.previews != nil {
+            do { try PreviewIndex.write(for: folder) } catch {
+                throw failed(error, operation: "write", path: folder.url.appendingPathComponent("index.html").path)
+            }
+        }
         return published
+    }
+
+    // MARK: - Failures
+
+    /// Turns an error met while writing into the writer's output failure: the open shard is abandoned (it stays
+    /// `.partial`), the flag is raised, and every later call throws the same failure. Errors that are not about
+    /// the output (a TurboJPEG refusal, say) pass through unchanged.
+    private func failed(_ error: ShardError, operation: String, path: String) -> ShardError {
+        switch error {
+        case .io, .hdf5, .outputFailed:
+            break
+        default:
+            return error
+        }
+        let failure = failureFlag.raise(OutputFailure(error, operation: operation, path: path, folder: folder.path))
+        if let shard = current {
+            current = nil
+            abandon(shard)
+        }
+        logger.error("the output failed: the writer stops", metadata: [
+            "path": "\(failure.path)", "operation": "\(failure.operation)", "cause": "\(failure.cause)",
+            "detail": "\(failure.detail)"])
+        return .outputFailed(failure)
+    }
+
+    /// Closes a shard that will not be published without writing to its disk again; its `.partial` stays.
+    private func abandon(_ shard: OpenShard) {
+        shard.writeback.finish()
+        shard.file.discard()
+        logger.notice("left an unfinished shard unpublished", metadata: ["shard": "\(shard.name).partial"])
     }
 
     // MARK: - Shards
@@ -152,8 +219,7 @@ public final class ShardWriter {
     private func partialPath(_ name: String) -> String { folder.url.appendingPathComponent(name + ".partial").path }
     private func finalPath(_ name: String) -> String { folder.url.appendingPathComponent(name).path }
 
-    private func openShard() throws(ShardError) -> OpenShard {
-        let name = OutputFolder.shardName(number: nextNumber, worker: options.worker)
+    private func openShard(_ name: String) throws(ShardError) -> OpenShard {
         nextNumber += 1
         let file = try HDF5Object.createFile(partialPath(name))
         try file.write("format", string: ShardFormat.name)
@@ -166,19 +232,28 @@ public final class ShardWriter {
     }
 
     /// Closes the open shard and makes it visible: flush, close, fsync, rename, fsync the folder; then the manifest.
+    /// Any failure before the rename leaves the shard `.partial` (and the writer failed). After the rename the
+    /// shard is complete (it was fsynced first): when the folder's fsync or the manifest append fails, its lines are
+    /// missing, and resuming recovers them from the shard.
     private func publishCurrent() throws(ShardError) {
         guard let shard = current else { return }
-        current = nil
-        try shard.file.flush()
         let entries = shard.entries
         let name = shard.name
-        try shard.volumes.close()
-        try shard.file.close()
-        shard.writeback.finish()
-        try Durability.sync(partialPath(name))
-        try Durability.renameAtomically(partialPath(name), to: finalPath(name))
-        try Durability.syncDirectory(folder.path)
-        try appendToManifest(entries)
+        do {
+            try shard.file.close()   // flushes first; a failed flush discards the file (hf5_file_close)
+            shard.writeback.finish()
+            try Durability.sync(partialPath(name))
+            try Durability.renameAtomically(partialPath(name), to: finalPath(name))
+        } catch {
+            throw failed(error, operation: "publish", path: partialPath(name))
+        }
+        current = nil
+        do {
+            try Durability.syncDirectory(folder.path)
+            try appendToManifest(entries)
+        } catch {
+            throw failed(error, operation: "publish", path: finalPath(name))
+        }
         published += entries
         publishedKeys.formUnion(entries.map(\.key))
         logger.debug("published shard", metadata: ["shard": "\(name)", "volumes": "\(entries.count)"])
@@ -210,7 +285,7 @@ public final class ShardWriter {
         let id = hf5_dataset_create(group.id, name, type.hdf5Code, 3, shape.map(UInt64.init), chunk.map(UInt64.init),
                                     Int32(filters.count), filters.map(\.id), filters.map(\.parameter))
         guard id >= 0 else { throw .hdf5(path: group.child(name), message: HDF5Object.lastError) }
-        let dataset = HDF5Object(id: id, name: group.child(name))
+        let dataset = HDF5Object(id: id, name: group.child(name), in: group)
         let codec = ChunkCodec(compression: options.compression, elementSize: type.size)
         let commit = OrderedCommit()
         let failure = ErrorSlot<ShardError>()
@@ -226,7 +301,9 @@ public final class ShardWriter {
                         guard failure.first == nil else { return }
                         var run = commit.deposit(index, codec.encode(chunk: index, of: grid, array: array))
                         while !run.isEmpty {
-                            for (written, chunk) in run {
+                            // After a failed write the file takes nothing more (its other chunks are compressed
+                            // for nothing; the writer abandons the shard).
+                            for (written, chunk) in run where failure.first == nil {
                                 let offset = grid.offset(ofChunk: written).map(UInt64.init)
                                 let status = chunk.bytes.withUnsafeBytes {
                                     hf5_write_chunk(datasetID, 3, offset, chunk.filterMask, $0.baseAddress, $0.count)
@@ -287,12 +364,18 @@ public final class ShardWriter {
         var ownPublished = false
         for name in folder.fileNames() {
             guard let shard = OutputFolder.parseShardName(name), shard.worker == worker else { continue }
-            mine.append(shard.number)
             if shard.partial {
-                // A writer with this worker name died while writing it; it was never visible to readers.
-                try? FileManager.default.removeItem(at: folder.url.appendingPathComponent(name))
-                logger.notice("removed an unpublished shard left by an interrupted run", metadata: ["shard": "\(name)"])
+                // A writer with this worker name died while writing it, or stopped when its output failed (a full
+                // disk); it was never visible to readers. Its number is used again once it is gone.
+                do {
+                    try FileManager.default.removeItem(at: folder.url.appendingPathComponent(name))
+                    logger.notice("removed an unpublished shard left by an interrupted or failed run", metadata: ["shard": "\(name)"])
+                } catch {
+                    mine.append(shard.number)
+                    logger.warning("could not remove an unpublished shard of an earlier run; it is left and ignored", metadata: ["shard": "\(name)", "error": "\(error)"])
+                }
             } else {
+                mine.append(shard.number)
                 ownPublished = true
             }
         }

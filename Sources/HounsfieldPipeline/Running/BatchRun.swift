@@ -73,11 +73,13 @@ public struct BatchRun: Sendable {
         if let discovery = outcome.sink.discoveries.first, discovery.series == 0, let message = discovery.noSeriesMessage {
             throw .inputs(message)
         }
-        let final = outcome.sink.report(
+        var final = outcome.sink.report(
             configuration: configuration, output: output, started: started,
             seconds: (ContinuousClock.now - clock).inSeconds, dryRun: false,
             cancelled: Task.isCancelled || outcome.sink.hasCancelledSeries)
-        write(final)
+        final.outputFailure = service.outputFailure
+        let name = configuration.execution.writerName.map { "report-\($0).json" } ?? "report.json"
+        ReportFile.write(final, to: output.appendingPathComponent(name), logger: logger)
         return final
     }
 
@@ -108,18 +110,6 @@ public struct BatchRun: Sendable {
         return sink.report(configuration: configuration, output: output, started: started,
                            seconds: (ContinuousClock.now - clock).inSeconds, dryRun: true, cancelled: false,
                            estimated: estimated)
-    }
-
-    /// `report.json` (or `report-NAME.json` for a named writer), replaced atomically.
-    private func write(_ report: RunReport) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let name = configuration.execution.writerName.map { "report-\($0).json" } ?? "report.json"
-        do {
-            try encoder.encode(report).write(to: output.appendingPathComponent(name), options: .atomic)
-        } catch {
-            logger.error("could not write the report", metadata: ["file": "\(output.appendingPathComponent(name).path)", "error": "\(error)"])
-        }
     }
 
     /// The output shape (z, y, x) a series will have: the planned grid, resampled to the chain's spacing if any.

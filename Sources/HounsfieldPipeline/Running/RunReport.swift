@@ -1,4 +1,5 @@
 import Foundation
+import HounsfieldHDF5
 
 /// `report.json`: what a run did with every series, machine-readable.
 public struct RunReport: Codable, Sendable {
@@ -18,6 +19,9 @@ public struct RunReport: Codable, Sendable {
             case failed
             /// Not reached because the run was cancelled.
             case cancelled
+            /// Not reached because the output failed (a full disk, a removed folder): the run stopped taking
+            /// series. A `--resume` run processes it.
+            case notProcessed = "not_processed"
             /// Would be processed (`--dry-run`).
             case planned
         }
@@ -82,6 +86,10 @@ public struct RunReport: Codable, Sendable {
     public var shards: [String]
     /// How the run went (jobs per stage, memory limit, split): what flags and file decided, for whoever tunes it.
     public var execution: RunConfiguration.Execution?
+    /// Why the output could not be written, when it could not (a full disk, a failed write or fsync, a removed
+    /// folder): the run stopped there. Series in flight then are `failed` at stage `write`, the rest
+    /// `not_processed`; `hounsfield run` exits with status 4.
+    public var outputFailure: OutputFailure? = nil
 
     /// A file that formed no series.
     public struct Excluded: Codable, Sendable {
@@ -95,7 +103,7 @@ public struct RunReport: Codable, Sendable {
         case tool, configurationKey = "configuration_key", output, started, seconds, dryRun = "dry_run", cancelled
         case filesRead = "files_read"
         case counts, bytesWritten = "bytes_written", estimatedBytes = "estimated_bytes", series, excluded, shards
-        case execution
+        case execution, outputFailure = "output_failure"
     }
 }
 

@@ -38,6 +38,7 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
     private let keepsRecord: Bool
     private let publishWhenIdle: Duration?
     private let collected = Mutex<RunReportSink?>(nil)
+    private let failure = Mutex<OutputFailure?>(nil)
 
     /// A service that reads `input` and writes into `configuration.output.folder`. Throws
     /// ``RunError/configuration(_:)`` when the configuration is invalid or names no output folder. Nothing is read
@@ -68,6 +69,10 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         self.publishWhenIdle = publishWhenIdle
         events = BoundedChannel(capacity: 1024)
     }
+
+    /// Why the output failed (a full disk, a failed write or fsync, a removed folder), once ``run()`` has returned:
+    /// the service then stopped taking work, kept what it had published, and left the unfinished shard `.partial`.
+    public var outputFailure: OutputFailure? { failure.withLock { $0 } }
 
     /// Every event of the run, once ``run()`` has returned (nil without `keepsRecord`).
     public var record: RunReportSink? { collected.withLock { $0 } }
@@ -111,9 +116,11 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let discover = DiscoverStage(
             selection: SeriesSelection(processor: processor, split: split), collector: collector, logger: logger,
             alreadyPublished: writer.writer.publishedKeys)
+        let outputFailed = writer.writer.failureFlag
         let decode = DecodeStage(processor: processor, retry: retry, collector: collector, metrics: metrics,
-                                 logger: logger, draining: draining)
-        let transform = TransformStage(processor: processor, retry: retry, collector: collector, metrics: metrics, logger: logger)
+                                 logger: logger, draining: draining, outputFailed: outputFailed)
+        let transform = TransformStage(processor: processor, retry: retry, collector: collector, metrics: metrics,
+                                       logger: logger, outputFailed: outputFailed)
         let activity = WriterActivity(idleAfter: publishWhenIdle ?? .seconds(3600))
         let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger, activity: activity)
         let publishWhenIdle = self.publishWhenIdle
@@ -121,7 +128,7 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
 
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                await discover.run(input.cancelOnGracefulShutdown(), to: plans, draining: draining)
+                await discover.run(input.cancelOnGracefulShutdown(), to: plans, draining: draining, outputFailed: outputFailed)
                 plans.finish()
             }
             let decoders = SharedCount(decodeJobs)
@@ -143,7 +150,8 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                 group.addTask { await IdlePublisher(activity: activity).run(into: transformed) }
             }
         }
-        await collector.abandonOutstanding()
+        await collector.abandonOutstanding(outputFailed: outputFailed.isRaised)
         collected.withLock { $0 = collector.recorded }
+        failure.withLock { $0 = outputFailed.failure }
     }
 }

@@ -1,4 +1,5 @@
 import HounsfieldCore
+import HounsfieldHDF5
 import Logging
 
 /// The first stage: decodes a planned series to HU on its grid, unless it streams (the transform stage then
@@ -12,12 +13,14 @@ struct DecodeStage: Sendable {
     let logger: Logger
     /// Set when the service drains: series not yet started are reported as not processed.
     let draining: CancellationFlag
+    /// Raised by the writer when the output failed: nothing more can be written, so nothing more is started.
+    let outputFailed: OutputFailureFlag
 
     func run(from input: BoundedChannel<SeriesPlan>, to output: BoundedChannel<DecodedSeries>) async {
         while let plan = await input.receive() {
             var report = plan.report
-            if draining.isSet || Task.isCancelled {
-                await collector.notStarted(plan)
+            if draining.isSet || Task.isCancelled || outputFailed.isRaised {
+                await collector.notStarted(plan, outputFailed: outputFailed.isRaised)
                 continue
             }
             if plan.streams {

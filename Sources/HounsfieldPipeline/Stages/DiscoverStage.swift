@@ -1,6 +1,7 @@
 import Foundation
 import HounsfieldCore
 import HounsfieldDICOM
+import HounsfieldHDF5
 import Logging
 import Synchronization
 
@@ -25,11 +26,13 @@ final class DiscoverStage: Sendable {
         self.alreadyPublished = alreadyPublished
     }
 
-    func run<Items: AsyncSequence>(_ items: Items, to output: BoundedChannel<SeriesPlan>, draining: CancellationFlag) async
-    where Items.Element == WorkItem {
+    func run<Items: AsyncSequence>(
+        _ items: Items, to output: BoundedChannel<SeriesPlan>, draining: CancellationFlag, outputFailed: OutputFailureFlag
+    ) async where Items.Element == WorkItem {
         do {
             for try await item in items {
-                if draining.isSet || Task.isCancelled { break }
+                // A failed output takes nothing more: the source keeps its items for a later start.
+                if draining.isSet || Task.isCancelled || outputFailed.isRaised { break }
                 await process(item, to: output, draining: draining)
             }
         } catch {

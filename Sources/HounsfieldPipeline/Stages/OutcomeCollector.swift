@@ -52,9 +52,9 @@ final class OutcomeCollector: Sendable {
 
     /// Reports every planned series still without an outcome as `cancelled`: the service ended (cancelled) with
     /// them in a channel or a stage.
-    func abandonOutstanding() async {
+    func abandonOutstanding(outputFailed: Bool) async {
         let left = state.withLock { Array($0.outstanding.values) }
-        for plan in left.sorted(by: { $0.key < $1.key }) { await notStarted(plan) }
+        for plan in left.sorted(by: { $0.key < $1.key }) { await notStarted(plan, outputFailed: outputFailed) }
     }
 
     /// A series was written into the open shard `shard`.
@@ -88,10 +88,11 @@ final class OutcomeCollector: Sendable {
         await finish(plan, .init(item: plan.item, report: report, bytes: 0)) { if counts { $0.failed += 1 } }
     }
 
-    /// A series was never started: the service was shutting down.
-    func notStarted(_ plan: SeriesPlan) async {
+    /// A series was never started: the service was shutting down (`cancelled`), or its output had failed
+    /// (`not_processed`). Either way a resume processes it.
+    func notStarted(_ plan: SeriesPlan, outputFailed: Bool = false) async {
         var report = plan.report
-        report.status = .cancelled
+        report.status = outputFailed ? .notProcessed : .cancelled
         report.attempts = 0
         await finish(plan, .init(item: plan.item, report: report, bytes: 0)) { _ in }
     }

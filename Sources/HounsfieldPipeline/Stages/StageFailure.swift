@@ -1,4 +1,5 @@
 import HounsfieldDICOM
+import HounsfieldHDF5
 
 /// Where a series' failure is filed: a DICOM error is decoding's, whichever stage met it (a streamed series decodes
 /// inside the transform stage), and names its file; a cancellation is no failure at all; anything else belongs to
@@ -24,6 +25,11 @@ struct StageFailure: Sendable {
         default:
             self.init(stage: stage, file: nil, message: "\(error)", isCancellation: false)
         }
+    }
+
+    /// A series not written because the output had failed (a full disk): filed at `write`, naming the output.
+    init(outputFailure: OutputFailure) {
+        self.init(stage: "write", file: outputFailure.path, message: "not written: \(outputFailure)", isCancellation: false)
     }
 
     init(stage: String, file: String?, message: String, isCancellation: Bool) {

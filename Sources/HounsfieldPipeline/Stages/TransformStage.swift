@@ -1,3 +1,4 @@
+import HounsfieldHDF5
 import Logging
 
 /// The second stage: runs the transform chain and the cast, decoding streamed series as the chain reads them.
@@ -8,6 +9,8 @@ struct TransformStage: Sendable {
     let collector: OutcomeCollector
     let metrics: PipelineMetrics
     let logger: Logger
+    /// Raised by the writer when the output failed: a volume in hand is not transformed for nothing.
+    let outputFailed: OutputFailureFlag
 
     func run(from input: BoundedChannel<DecodedSeries>, to output: BoundedChannel<WriteRequest>) async {
         while var item = await input.receive() {
@@ -15,6 +18,10 @@ struct TransformStage: Sendable {
             let plan = item.plan
             if Task.isCancelled {
                 await collector.failed(plan, report: report, StageFailure(CancellationError(), stage: "transform"))
+                continue
+            }
+            if let failure = outputFailed.failure {
+                await collector.failed(plan, report: report, StageFailure(outputFailure: failure))
                 continue
             }
             let start = ContinuousClock.now

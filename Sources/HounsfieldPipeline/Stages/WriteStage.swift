@@ -29,6 +29,10 @@ struct WriteStage: Sendable {
                 await collector.failed(item.plan, report: report, StageFailure(CancellationError(), stage: "write"))
                 continue
             }
+            if let failure = writer.writer.failure {
+                await collector.failed(item.plan, report: report, StageFailure(outputFailure: failure))
+                continue
+            }
             let start = ContinuousClock.now
             let before = writer.publishedCount
             do {
@@ -50,7 +54,8 @@ struct WriteStage: Sendable {
         let before = writer.publishedCount
         var failure: String?
         do { try writer.writer.finish() } catch {
-            logger.error("could not publish the last shard", metadata: ["error": "\(error)"])
+            // An output failure was logged by the writer when it happened.
+            if writer.writer.failure == nil { logger.error("could not publish the last shard", metadata: ["error": "\(error)"]) }
             failure = "\(error)"
         }
         await announce(writer.publications(since: before))
