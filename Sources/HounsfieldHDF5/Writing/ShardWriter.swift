@@ -129,14 +129,8 @@ public final class ShardWriter {
         } catch {
             throw failed(error, operation: "write", path: partialPath(shard.name))
         }
-        var preview: String?
-        if let previews = options.previews {
-            do {
-                preview = try PreviewRenderer(options: previews).write(image, key: key, metadata: metadata, in: folder)
-            } catch {
-                throw failed(error, operation: "write preview", path: folder.url.appendingPathComponent("previews/\(key).jpg").path)
-            }
-        }
+        // The preview itself is drawn by whoever writes previews (``PreviewWriter``), beside the shard writer.
+        let preview = options.previews == nil ? nil : PreviewWriter.relativePath(of: key)
         shard.bytes += bytes
         shard.keys.insert(key)
         let entry = ManifestEntry(
@@ -150,19 +144,13 @@ public final class ShardWriter {
         return entry
     }
 
-    /// Publishes the open shard, appends its manifest lines, and rebuilds `index.html` when previews are on.
-    /// Returns every line this writer published.
+    /// Publishes the open shard and appends its manifest lines. Returns every line this writer published.
     @discardableResult
     public func finish() throws(ShardError) -> [ManifestEntry] {
         if let failure { throw .outputFailed(failure) }
         guard !finished else { return published }
         try publishCurrent()
         finished = true
-        if options.previews != nil {
-            do { try PreviewIndex.write(for: folder) } catch {
-                throw failed(error, operation: "write", path: folder.url.appendingPathComponent("index.html").path)
-            }
-        }
         return published
     }
 

@@ -18,7 +18,8 @@ public struct ShardWriterOptions: Sendable, Hashable {
     /// just before a crash, delete this worker's half-written `.partial` files. Without it, a folder that already
     /// holds this worker's shards is an error.
     public var resume: Bool
-    /// QC previews, or nil for none.
+    /// QC previews, or nil for none. The manifest then lists each volume's preview (`previews/KEY.jpg`); drawing
+    /// them is ``PreviewWriter``'s work, so a slow or failing preview never holds a shard back.
     public var previews: PreviewOptions?
     /// Threads that compress chunks.
     public var concurrency: Int

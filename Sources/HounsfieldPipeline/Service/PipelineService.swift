@@ -122,7 +122,11 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let transform = TransformStage(processor: processor, retry: retry, collector: collector, metrics: metrics,
                                        logger: logger, outputFailed: outputFailed)
         let activity = WriterActivity(idleAfter: publishWhenIdle ?? .seconds(3600))
-        let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger, activity: activity)
+        let previewChannel = configuration.output.previews
+            ? BoundedChannel<ProcessedVolume>(capacity: 2, byteLimit: max(1, budget / 4)) : nil
+        let previews = PreviewSink(writer: PreviewWriter(folder: writer.writer.folder), logger: logger)
+        let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger, activity: activity,
+                               previews: previewChannel)
         let publishWhenIdle = self.publishWhenIdle
         let input = self.input
 
@@ -145,7 +149,11 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                     if transformers.decrement() == 0 { transformed.finish() }
                 }
             }
-            group.addTask { _ = await write.run(from: transformed) }
+            group.addTask {
+                _ = await write.run(from: transformed)
+                previewChannel?.finish()
+            }
+            if let previewChannel { group.addTask { await previews.run(from: previewChannel) } }
             if publishWhenIdle != nil {
                 group.addTask { await IdlePublisher(activity: activity).run(into: transformed) }
             }

@@ -12,6 +12,8 @@ struct WriteStage: Sendable {
     let logger: Logger
     /// When the last volume was written (or the last shard published), for ``IdlePublisher``.
     let activity: WriterActivity
+    /// Where written volumes go for their QC preview, when previews are on.
+    let previews: BoundedChannel<ProcessedVolume>?
 
     /// Writes until the input ends, then publishes the open shard. Returns why the last shard could not be
     /// published, if it could not.
@@ -46,6 +48,7 @@ struct WriteStage: Sendable {
                 await announce(writer.publications(since: before))
                 await collector.written(item.plan, report: report, shard: entry.shard, checksum: entry.checksum,
                                         bytes: volume.image.byteCount)
+                await previews?.send(volume, bytes: volume.image.byteCount)
             } catch {
                 await announce(writer.publications(since: before))
                 await collector.failed(item.plan, report: report, StageFailure(error, stage: "write"))
