@@ -117,10 +117,10 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
             selection: SeriesSelection(processor: processor, split: split), collector: collector, logger: logger,
             alreadyPublished: writer.writer.publishedKeys)
         let outputFailed = writer.writer.failureFlag
-        let decode = DecodeStage(processor: processor, retry: retry, collector: collector, metrics: metrics,
-                                 logger: logger, draining: draining, outputFailed: outputFailed)
-        let transform = TransformStage(processor: processor, retry: retry, collector: collector, metrics: metrics,
-                                       logger: logger, outputFailed: outputFailed)
+        let context = StageContext(processor: processor, retry: retry, collector: collector, metrics: metrics,
+                                   logger: logger, outputFailed: outputFailed)
+        let decode = DecodeStage(context: context, draining: draining)
+        let transform = TransformStage(context: context)
         let activity = WriterActivity(idleAfter: publishWhenIdle ?? .seconds(3600))
         let previewChannel = configuration.output.previews
             ? BoundedChannel<ProcessedVolume>(capacity: 2, byteLimit: max(1, budget / 4)) : nil

@@ -6,17 +6,12 @@ import Logging
 /// decodes it slice by slice as its chain reads it, and this stage passes it on). Runs as `decode_jobs` tasks that
 /// share one input channel.
 struct DecodeStage: Sendable {
-    let processor: SeriesProcessor
-    let retry: RetryPolicy
-    let collector: OutcomeCollector
-    let metrics: PipelineMetrics
-    let logger: Logger
+    let context: StageContext
     /// Set when the service drains: series not yet started are reported as not processed.
     let draining: CancellationFlag
-    /// Raised by the writer when the output failed: nothing more can be written, so nothing more is started.
-    let outputFailed: OutputFailureFlag
 
     func run(from input: BoundedChannel<SeriesPlan>, to output: BoundedChannel<DecodedSeries>) async {
+        let (processor, collector, metrics, outputFailed) = (context.processor, context.collector, context.metrics, context.outputFailed)
         while let plan = await input.receive() {
             var report = plan.report
             if draining.isSet || Task.isCancelled || outputFailed.isRaised {
@@ -31,7 +26,7 @@ struct DecodeStage: Sendable {
             }
             let start = ContinuousClock.now
             do {
-                let volume = try await retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: logger) {
+                let volume = try await context.retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: context.logger) {
                     try await processor.decode(plan.series)
                 }
                 report.seconds["decode"] = (ContinuousClock.now - start).inSeconds

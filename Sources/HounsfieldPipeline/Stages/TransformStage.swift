@@ -4,15 +4,10 @@ import Logging
 /// The second stage: runs the transform chain and the cast, decoding streamed series as the chain reads them.
 /// Runs as `transform_jobs` tasks sharing one input channel; each uses every core inside.
 struct TransformStage: Sendable {
-    let processor: SeriesProcessor
-    let retry: RetryPolicy
-    let collector: OutcomeCollector
-    let metrics: PipelineMetrics
-    let logger: Logger
-    /// Raised by the writer when the output failed: a volume in hand is not transformed for nothing.
-    let outputFailed: OutputFailureFlag
+    let context: StageContext
 
     func run(from input: BoundedChannel<DecodedSeries>, to output: BoundedChannel<WriteRequest>) async {
+        let (processor, collector, metrics, outputFailed) = (context.processor, context.collector, context.metrics, context.outputFailed)
         while var item = await input.receive() {
             var report = item.report
             let plan = item.plan
@@ -20,6 +15,7 @@ struct TransformStage: Sendable {
                 await collector.failed(plan, report: report, StageFailure(CancellationError(), stage: "transform"))
                 continue
             }
+            // Once the output failed, a volume in hand is not transformed for nothing.
             if let failure = outputFailed.failure {
                 await collector.failed(plan, report: report, StageFailure(outputFailure: failure))
                 continue
@@ -31,7 +27,7 @@ struct TransformStage: Sendable {
                     volume = try await processor.transform(decoded, of: plan.series)
                     report.seconds["transform"] = (ContinuousClock.now - start).inSeconds
                 } else {
-                    volume = try await retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: logger) {
+                    volume = try await context.retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: context.logger) {
                         try await processor.process(plan)
                     }
                     report.seconds["decode_and_transform"] = (ContinuousClock.now - start).inSeconds
