@@ -22,6 +22,8 @@ struct ConfigurationTests {
          "transforms[0].output"),
         (#"{"transforms": [{"type": "resample", "interpolation": "linear"}]}"#, "transforms[0].target"),
         (#"{"output": {"shard_size": "0"}}"#, "output.shard_size"),
+        (#"{"execution": {"worker": "a1"}}"#, "execution.worker"),
+        (#"{"execution": {"writer_name": "a-1"}}"#, "execution.writer_name"),
         (#"{"output": {"shard_size": "20000000TB"}}"#, "output.shard_size"),
         (#"{"transforms": [{"type": "compose", "steps": [{"type": "orient", "code": "LPS", "flip": true}]}]}"#,
          "transforms[0].steps[0].flip"),
@@ -155,5 +157,25 @@ extension ConfigurationTests {
             try configuration.validate()
             #expect(try !configuration.transformChain().isEmpty, "\(name)")
         }
+    }
+
+    @Test("every key of the documented configuration is read, execution.writer_name included")
+    func documentedKeys() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hf-config-\(UUID().uuidString.prefix(8)).json")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data(#"""
+            {"inputs": ["/data"], "filters": {"modality": ["CT"], "minimum_slices": 2, "secondary_captures": false,
+             "repeated_positions": false}, "loading": {"tilt": "correct", "spacing": "resample"},
+             "preprocessing": {"window": [-1000, 1000], "spacing": [1, 1, 1], "interpolation": "linear", "normalize": "minmax"},
+             "output": {"folder": "/out", "dtype": "float32", "scale": 1, "compression": "zstd:3", "chunks": "cubes:64",
+                        "shard_size": "512MiB", "shard_volumes": 8, "previews": false},
+             "privacy": {"salt": "s", "keep_identifiers": false},
+             "execution": {"jobs": 2, "decode_jobs": 3, "transform_jobs": 1, "memory_limit": "8GB", "retries": 2,
+                           "resume": false, "shard_index": 0, "shard_count": 1, "writer_name": "node7"}}
+            """#.utf8).write(to: folder)
+        let configuration = try ConfigurationFile.load(folder.path)
+        #expect(configuration.execution.writerName == "node7")
+        #expect(configuration.output.compression == .zstd(level: 3) && configuration.output.chunks == .cubes(edge: 64))
+        #expect(configuration.output.shardSize.bytes == 512 << 20 && configuration.execution.memoryLimit?.bytes == 8_000_000_000)
     }
 }

@@ -147,7 +147,7 @@ public enum ConfigurationFile {
                            "shard_size": .leaf, "shard_volumes": .leaf, "previews": .leaf]),
         "privacy": .object(["salt": .leaf, "keep_identifiers": .leaf]),
         "execution": .object(["jobs": .leaf, "decode_jobs": .leaf, "transform_jobs": .leaf, "memory_limit": .leaf, "retries": .leaf, "resume": .leaf,
-                              "shard_index": .leaf, "shard_count": .leaf, "worker": .leaf]),
+                              "shard_index": .leaf, "shard_count": .leaf, "writer_name": .leaf]),
     ])
 
     private static func checkKeys(_ object: [String: Any], path: String, schema: Schema) throws(ConfigurationError) {
