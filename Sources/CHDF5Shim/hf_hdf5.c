@@ -24,7 +24,7 @@ static _Thread_local int quiet;
 // HDF5 closes every file still registered when the process exits (an atexit handler). In HDF5 1.10 a file whose
 // H5Fclose failed (a full disk) stays registered although its memory was freed, and that handler then crashes the
 // process. Files are always closed explicitly here (shards are published only after their close succeeded), so the
-// handler is not needed: it is turned off before the library starts (decision 40).
+// handler is not needed: it is turned off before the library starts (decision 41).
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 static void configure_library(void) { H5dont_atexit(); }
 

@@ -10,7 +10,7 @@ import Synchronization
 /// close, failed or not, nothing calls HDF5 with the id again, `deinit` included. A file created for writing closes
 /// every object opened in it (HDF5's strong close degree), so those objects share the file's `FileState` and count as
 /// closed with it. This matters after a failure: HDF5 1.10 may keep a file's id registered after a failed close
-/// although the file's memory is freed, and any later call with that id would crash (decision 40).
+/// although the file's memory is freed, and any later call with that id would crash (decision 41).
 final class HDF5Object {
     private let handle: hf5_id
     /// The HDF5 id while the handle is usable, and -1 (no id: every HDF5 call fails cleanly) once it or its file is
