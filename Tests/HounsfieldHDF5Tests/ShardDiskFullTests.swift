@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// A full disk, a failed flush and a removed folder must end a writer cleanly: a clear error naming the shard and
-/// the cause, no crash (HDF5 1.10 frees a file whose close failed but keeps its id: decision 40), published shards
+/// the cause, no crash (HDF5 1.10 frees a file whose close failed but keeps its id: decision 41), published shards
 /// intact, the unfinished shard left `.partial`, and a resumed writer that completes once there is room.
 @Suite("Shards: a full disk, a failed flush, a removed folder")
 struct ShardDiskFullTests {
