@@ -71,6 +71,7 @@ public final class BoundedChannel<Element: Sendable>: Sendable {
 }
 
 extension BoundedChannel: AsyncSequence {
+    /// Iterating never throws: the sequence ends when the channel is finished and drained, or on cancellation.
     public typealias Failure = Never
 
     /// Receives from the channel: each `next()` is a ``BoundedChannel/receive()``, so it suspends and reacts to
@@ -79,15 +80,18 @@ extension BoundedChannel: AsyncSequence {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let channel: BoundedChannel
 
+        /// The next element; nil once the channel is finished and drained, or when the task is cancelled.
         public mutating func next() async -> Element? {
             await channel.receive()
         }
 
+        /// The next element, for callers isolated to an actor (as `next()`).
         public mutating func next(isolation actor: isolated (any Actor)?) async -> Element? {
             await channel.receive()
         }
     }
 
+    /// An iterator that receives from this channel.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(channel: self)
     }
