@@ -9,7 +9,7 @@ struct ShardPythonTests {
     /// Writes a folder with the default settings (gzip 1 + shuffle, slabs), plus a zstd worker and a label, and
     /// checks every volume through `Examples/python/hounsfield_shards.py` on h5py.
     @Test("h5py reads every volume: values, checksum, geometry and attributes as docs/format.md says")
-    func h5pyReadsShards() throws {
+    func h5pyReadsShards() async throws {
         let folder = ShardTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let image = ShardTestSupport.phantom()
@@ -29,7 +29,7 @@ struct ShardPythonTests {
         try zstd.write(ShardTestSupport.phantom(seed: 9), key: "zstd-cubes")
         try zstd.finish()
 
-        let data = try PythonPeer.output("check_shards.py", arguments: [folder.path])
+        let data = try await PythonPeer.output("check_shards.py", arguments: [folder.path])
         let report = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let volumes = report["volumes"] as! [[String: Any]]
         #expect(volumes.count == 4)

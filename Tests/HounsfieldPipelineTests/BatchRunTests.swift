@@ -20,7 +20,7 @@ struct BatchRunTests {
         // A non-CT series: the same phantom relabelled as MR.
         try SyntheticSeries(size: 48, slices: 12, spacing: Vector3(0.9, 0.9, 2), seed: 99).write(to: inputs.appendingPathComponent("mr").path)
         for file in try FileManager.default.contentsOfDirectory(atPath: inputs.appendingPathComponent("mr").path) {
-            try PipelineTestSupport.shell("/usr/bin/dcmodify", ["-nb", "-m", "(0008,0060)=MR", inputs.appendingPathComponent("mr/\(file)").path])
+            try await PipelineTestSupport.shell("/usr/bin/dcmodify", ["-nb", "-m", "(0008,0060)=MR", inputs.appendingPathComponent("mr/\(file)").path])
         }
         let output = root.appendingPathComponent("out")
         let run = try BatchRun(configuration: PipelineTestSupport.configuration(inputs: [inputs], output: output))

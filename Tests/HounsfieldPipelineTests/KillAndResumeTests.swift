@@ -55,7 +55,7 @@ struct KillAndResumeTests {
                          "--normalize", "minmax"]
 
         let reference = root.appendingPathComponent("reference")
-        #expect(try PipelineTestSupport.shell(
+        #expect(try await PipelineTestSupport.shell(
             binary, arguments + ["--output", reference.path, "--decode-jobs", "2", "--transform-jobs", "1"]) == 0)
         // Per-stage jobs given as flags reach the run, and its report says what ran.
         let report = try JSONSerialization.jsonObject(
@@ -94,7 +94,7 @@ struct KillAndResumeTests {
         #expect(beforeResume.count < Self.count)
         #expect(!checkedShards.isEmpty)
 
-        #expect(try PipelineTestSupport.shell(binary, arguments + ["--output", interrupted.path, "--resume"]) == 0)
+        #expect(try await PipelineTestSupport.shell(binary, arguments + ["--output", interrupted.path, "--resume"]) == 0)
         #expect(try !FileManager.default.contentsOfDirectory(atPath: interrupted.path).contains { $0.hasSuffix(".partial") })
         let after = PipelineTestSupport.contents(of: interrupted)
         #expect(after == PipelineTestSupport.contents(of: reference))

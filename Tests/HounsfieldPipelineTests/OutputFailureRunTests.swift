@@ -30,7 +30,7 @@ struct OutputFailureRunTests {
     @Test("a disk that fills up: exit 4, the shard and the cause on stderr, only whole shards; after remounting larger, --resume completes",
           .enabled(if: SmallDisk.unavailableReason == nil, "needs root on Linux to mount a small tmpfs (CI runs the tests as root)"),
           .timeLimit(.minutes(3)))
-    func diskFills() throws {
+    func diskFills() async throws {
         let binary = try #require(PipelineTestSupport.executable)
         let root = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
@@ -46,7 +46,7 @@ struct OutputFailureRunTests {
         let output = disk.url.appendingPathComponent("out")
         let arguments = ["run", inputs.path, "--config", config.path, "--spacing", "0.45,0.45,1", "--output", output.path]
 
-        let failed = try PipelineTestSupport.run(binary, arguments, logs: root)
+        let failed = try await PipelineTestSupport.run(binary, arguments, logs: root)
         #expect(failed.reason == .exit, "the run must end, not crash:\n\(failed.standardError.suffix(3000))")
         #expect(failed.status == Self.outputFailedStatus, "\(failed.standardError.suffix(3000))")
         #expect(failed.standardError.contains(output.appendingPathComponent("shard-00002.h5.partial").path), "\(failed.standardError.suffix(2000))")
@@ -78,7 +78,7 @@ struct OutputFailureRunTests {
 
         // Space is freed: the resumed run removes the `.partial` and writes the rest.
         try disk.resize(megabytes: 200)
-        let resumed = try PipelineTestSupport.run(binary, arguments + ["--resume"], logs: root)
+        let resumed = try await PipelineTestSupport.run(binary, arguments + ["--resume"], logs: root)
         #expect(resumed.reason == .exit && resumed.status == 0, "\(resumed.standardError.suffix(3000))")
         let entries = OutputFolder(output).manifestEntries().entries
         #expect(entries.count == 6 && Set(entries.map(\.key)).count == 6, "every key exactly once")
@@ -124,7 +124,7 @@ struct OutputFailureRunTests {
         #expect(published > 0 && published < count, "the run must be stopped after its first shard and before its last")
         try FileManager.default.removeItem(at: output)
         kill(pid, SIGCONT)
-        let finished = try PipelineTestSupport.wait(started, timeout: .seconds(120))
+        let finished = try await PipelineTestSupport.wait(started, timeout: .seconds(120))
         #expect(finished.reason == .exit, "the run must end, not crash:\n\(finished.standardError.suffix(3000))")
         #expect(finished.status == Self.outputFailedStatus, "\(finished.standardError.suffix(3000))")
         #expect(finished.standardError.contains("the output folder \(output.path) no longer exists"), "\(finished.standardError.suffix(3000))")

@@ -1,5 +1,6 @@
 import Foundation
 import Hounsfield
+import HounsfieldTestSupport
 
 enum PipelineTestSupport {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -51,8 +52,13 @@ enum PipelineTestSupport {
         return configuration
     }
 
+    /// Runs a tool to its end and returns its exit status; waits on a Dispatch thread (see `offThePool`).
     @discardableResult
-    static func shell(_ tool: String, _ arguments: [String]) throws -> Int32 {
+    static func shell(_ tool: String, _ arguments: [String]) async throws -> Int32 {
+        try await offThePool { try shellBlocking(tool, arguments) }
+    }
+
+    private static func shellBlocking(_ tool: String, _ arguments: [String]) throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
@@ -87,10 +93,11 @@ enum PipelineTestSupport {
     }
 
     /// Waits for a process started by `start` at most `timeout`; kills it (and fails) when it takes longer.
-    static func wait(_ started: (Process, URL, URL), timeout: Duration) throws -> Finished {
+    /// Polls with `Task.sleep`, never blocking a thread of the cooperative pool, which the parallel suite shares.
+    static func wait(_ started: (Process, URL, URL), timeout: Duration) async throws -> Finished {
         let (process, out, err) = started
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning {
             kill(process.processIdentifier, SIGCONT)
             kill(process.processIdentifier, SIGKILL)
@@ -104,8 +111,8 @@ enum PipelineTestSupport {
     }
 
     /// Runs `tool` to its end, within `timeout`.
-    static func run(_ tool: String, _ arguments: [String], logs: URL, timeout: Duration = .seconds(120)) throws -> Finished {
-        try wait(start(tool, arguments, in: logs), timeout: timeout)
+    static func run(_ tool: String, _ arguments: [String], logs: URL, timeout: Duration = .seconds(120)) async throws -> Finished {
+        try await wait(start(tool, arguments, in: logs), timeout: timeout)
     }
 
     struct TimedOut: Error, CustomStringConvertible { var description: String }

@@ -16,7 +16,8 @@ struct SignalTests {
         let root = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let inputs = root.appendingPathComponent("in")
-        try PipelineTestSupport.series(Self.count, in: inputs, size: 128, slices: 48)
+        // Series large enough that the signal, handled within milliseconds, lands while most are still to do.
+        try PipelineTestSupport.series(Self.count, in: inputs, size: 256, slices: 48)
         let config = root.appendingPathComponent("config.json")
         try Data(#"{"output": {"shard_volumes": 2}, "privacy": {"salt": "signal-test"}}"#.utf8).write(to: config)
         let output = root.appendingPathComponent("out")
@@ -30,7 +31,7 @@ struct SignalTests {
         var signalled = false
         while started.0.isRunning, ContinuousClock.now < deadline {
             kill(pid, SIGCONT)
-            usleep(15_000)
+            try await Task.sleep(for: .milliseconds(15))
             kill(pid, SIGSTOP)
             if OutputFolder(output).manifestEntries().entries.count >= 2 {
                 kill(pid, SIGTERM)
@@ -40,7 +41,7 @@ struct SignalTests {
             }
         }
         #expect(signalled, "the run ended before a shard was published")
-        let finished = try PipelineTestSupport.wait(started, timeout: .seconds(180))
+        let finished = try await PipelineTestSupport.wait(started, timeout: .seconds(180))
         #expect(finished.status == 130, "exit \(finished.status): \(finished.standardError)")
         #expect(finished.standardError.contains("stopping"), "\(finished.standardError)")
         let files = try FileManager.default.contentsOfDirectory(atPath: output.path)
@@ -54,7 +55,7 @@ struct SignalTests {
         #expect(written + (counts["cancelled"] ?? 0) == Self.count, "\(counts)")
         #expect(OutputFolder(output).manifestEntries().entries.count == written)
 
-        let resumed = try PipelineTestSupport.run(binary, arguments + ["--resume"], logs: root, timeout: .seconds(300))
+        let resumed = try await PipelineTestSupport.run(binary, arguments + ["--resume"], logs: root, timeout: .seconds(300))
         #expect(resumed.status == 0, "\(resumed.standardError)")
         let entries = OutputFolder(output).manifestEntries().entries
         #expect(entries.count == Self.count && Set(entries.map(\.key)).count == Self.count)

@@ -17,11 +17,18 @@ public enum PythonPeer {
     public static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("peers")
 
-    /// Runs `script` (in Tests/peers) with a JSON specification file; throws with its stderr on failure.
-    public static func run(_ script: String, specification: [String: Any]) throws {
+    /// Runs `script` (in Tests/peers) with a JSON specification file; throws with its stderr on failure. The wait
+    /// happens on a Dispatch thread: the suite runs in parallel on Swift's cooperative pool (two threads on two
+    /// cores), and a test that blocked one of them for a Python run would stall every other test's tasks.
+    public static func run(_ script: String, specification: [String: Any]) async throws {
+        let data = try JSONSerialization.data(withJSONObject: specification)
+        try await offThePool { try runBlocking(script, specification: data) }
+    }
+
+    private static func runBlocking(_ script: String, specification: Data) throws {
         guard let python else { throw PeerFailure(description: "HOUNSFIELD_PYTHON is not set: run scripts/test.sh, which prepares it") }
         let specFile = FileManager.default.temporaryDirectory.appendingPathComponent("spec-\(UUID().uuidString).json")
-        try JSONSerialization.data(withJSONObject: specification).write(to: specFile)
+        try specification.write(to: specFile)
         defer { try? FileManager.default.removeItem(at: specFile) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -40,8 +47,12 @@ public enum PythonPeer {
 
 extension PythonPeer {
     /// Runs `script` (in Tests/peers) with plain arguments and returns its standard output; throws with its
-    /// standard error when it exits with a non-zero status.
-    public static func output(_ script: String, arguments: [String]) throws -> Data {
+    /// standard error when it exits with a non-zero status. Waits on a Dispatch thread, as ``run(_:specification:)``.
+    public static func output(_ script: String, arguments: [String]) async throws -> Data {
+        try await offThePool { try outputBlocking(script, arguments: arguments) }
+    }
+
+    private static func outputBlocking(_ script: String, arguments: [String]) throws -> Data {
         guard let python else { throw PeerFailure(description: "HOUNSFIELD_PYTHON is not set: run scripts/test.sh, which prepares it") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
@@ -88,5 +99,13 @@ public enum RawFloats {
         let data = try Data(contentsOf: url)
         precondition(data.count == count * 4, "\(url.lastPathComponent) holds \(data.count) bytes, expected \(count * 4)")
         return data.withUnsafeBytes { Array($0.bindMemory(to: Float32.self)) }
+    }
+}
+
+/// Runs blocking work (waiting for a child process) on a Dispatch thread, so no thread of Swift's cooperative pool
+/// is held while it waits.
+public func offThePool<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
     }
 }

@@ -18,7 +18,7 @@ struct IntensityTransformTests {
     ]
 
     @Test("same values as numpy", arguments: transforms)
-    func matchesNumpy(_ specification: TransformSpecification) throws {
+    func matchesNumpy(_ specification: TransformSpecification) async throws {
         let volume = Self.sample()
         let ours = try specification.makeTransform().apply(to: volume)
         #expect(ours.geometry == volume.geometry && ours.size == volume.size)
@@ -28,7 +28,7 @@ struct IntensityTransformTests {
         let input = folder.appendingPathComponent("in.raw"), output = folder.appendingPathComponent("out.raw")
         try RawFloats.write(volume.voxels, to: input)
         let json = try JSONSerialization.jsonObject(with: specification.canonicalJSON)
-        try PythonPeer.run("numpy_intensity.py", specification: ["input": input.path, "output": output.path, "transform": json])
+        try await PythonPeer.run("numpy_intensity.py", specification: ["input": input.path, "output": output.path, "transform": json])
         let theirs = try RawFloats.read(output, count: volume.voxels.count)
         let difference = zip(ours.voxels, theirs).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
         #expect(difference <= 1e-6, "max |Hounsfield − numpy| = \(difference)")

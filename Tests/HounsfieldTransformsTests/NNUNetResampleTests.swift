@@ -33,7 +33,7 @@ struct NNUNetResampleTests {
 
         let input = folder.appendingPathComponent("in.raw"), output = folder.appendingPathComponent("out.raw")
         try RawFloats.write(volume.voxels, to: input)
-        try PythonPeer.run("nnunet_resample.py", specification: [
+        try await PythonPeer.run("nnunet_resample.py", specification: [
             "input": input.path, "output": output.path, "size": volume.size.array,
             "spacing": volume.geometry.spacing.array, "target": testCase.target, "threshold": 3.0,
         ])

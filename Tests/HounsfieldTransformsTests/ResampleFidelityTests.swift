@@ -27,7 +27,7 @@ struct ResampleFidelityTests {
         let volume = try await Self.load(testCase.source)
         let resample = Resample(to: .spacing(1, 1, 1), interpolation: testCase.interpolation, alignment: testCase.alignment)
         let ours = try resample.apply(to: volume)
-        let theirs = try Self.simpleITK(onto: ours, input: volume, interpolation: testCase.interpolation)
+        let theirs = try await Self.simpleITK(onto: ours, input: volume, interpolation: testCase.interpolation)
         // Nearest neighbour is ambiguous where a sample lies exactly halfway between two input voxels (centre
         // alignment makes that common): ITK's floating-point path and ours may pick different, equally near
         // neighbours. Every difference must be at such a tie; everywhere else the values must agree.
@@ -85,7 +85,7 @@ struct ResampleFidelityTests {
         let size = GridSize(x: 70, y: 80, z: 30)
         let ours = try Resample(to: .reference(geometry, size: size), interpolation: interpolation).apply(to: volume)
         #expect(ours.size == size)
-        let theirs = try Self.simpleITK(onto: ours, input: volume, interpolation: interpolation)
+        let theirs = try await Self.simpleITK(onto: ours, input: volume, interpolation: interpolation)
         let difference = zip(ours.voxels, theirs).reduce(0) { max($0, Double(abs($1.0 - $1.1))) }
         #expect(difference <= 1e-3, "max |Hounsfield − SimpleITK| = \(difference) HU")
     }
@@ -114,13 +114,13 @@ struct ResampleFidelityTests {
     /// Runs SimpleITK's ResampleImageFilter from `input` onto `ours`' grid and returns its voxels.
     static func simpleITK(
         onto ours: Volume<Float32>, input: Volume<Float32>, interpolation: Resample.Interpolation
-    ) throws -> [Float32] {
+    ) async throws -> [Float32] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sitk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let inputFile = folder.appendingPathComponent("input.raw"), outputFile = folder.appendingPathComponent("output.raw")
         try RawFloats.write(input.voxels, to: inputFile)
-        try PythonPeer.run("sitk_resample.py", specification: [
+        try await PythonPeer.run("sitk_resample.py", specification: [
             "input": inputFile.path, "output": outputFile.path, "size": input.size.array,
             "origin": input.geometry.origin.array, "spacing": input.geometry.spacing.array,
             "direction": input.geometry.direction.rowMajor, "out_size": ours.size.array,
