@@ -21,6 +21,7 @@ struct JournalPropertyTests {
         var clock = 0.0
         var acceptedKeys: [String] = []
         var steps = 0
+        var refused = 0
 
         while try !journal.isFinished {
             steps += 1
@@ -43,6 +44,7 @@ struct JournalPropertyTests {
                 } catch let error as JournalError {
                     #expect(!fresh, "seed \(seed): a current lease was refused: \(error)")
                     #expect(try journal.state(of: lease.unit.id) == before)
+                    refused += 1
                 }
             case 45..<90:
                 guard let index = held[worker]?.indices.randomElement(using: &random) else { continue }
@@ -64,6 +66,7 @@ struct JournalPropertyTests {
                     #expect(!fresh, "seed \(seed): a current lease was refused: \(error)")
                     #expect(try journal.state(of: lease.unit.id) == before)
                     #expect(try journal.outcomes() == beforeOutcomes)
+                    refused += 1
                 }
             case 90..<97:
                 clock += Double.random(in: 1...12, using: &random)
@@ -78,6 +81,10 @@ struct JournalPropertyTests {
         #expect(Set(done).count == done.count)
         #expect(done.sorted() == acceptedKeys.sorted())
         #expect(try journal.counts().total == unitCount)
+        // The schedule did exercise fencing, expiry and settling (not only the happy path).
+        let attempts = try journal.units().flatMap { try journal.attempts(of: $0.id) }
+        let expired = attempts.filter { $0.end == .expired }.count
+        #expect(refused > 0 && expired > 0, "seed \(seed): \(refused) refused, \(expired) expired")
     }
 
     /// Whether `lease` is its unit's current lease, as a worker's call will be judged.
