@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Hounsfield", targets: ["Hounsfield"]),
+        // The coordinator's journal, for the benchmarks (hf-bench journal) until the CLI serves it.
+        .library(name: "HounsfieldDistributed", targets: ["HounsfieldDistributed"]),
         .executable(name: "hounsfield", targets: ["hounsfield"]),
     ],
     dependencies: [
@@ -24,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // `swift package generate-documentation --target Hounsfield` (DocC; the catalog is Sources/Hounsfield/Hounsfield.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The coordinator's durable journal (SQLite in WAL mode; Debian's libsqlite3-dev underneath).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -112,6 +116,15 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
+            // Scale-out: the coordinator's durable journal of work units, leases and outcomes (docs/scale-out.md).
+            name: "HounsfieldDistributed",
+            dependencies: [
+                "HounsfieldPipeline",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .target(
             name: "Hounsfield",
             dependencies: [
                 "HounsfieldCore", "HounsfieldDICOM", "HounsfieldSynthesis", "HounsfieldTransforms", "HounsfieldHDF5",
@@ -152,6 +165,10 @@ let package = Package(
                 "HounsfieldPipeline", "Hounsfield", "HounsfieldTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        .testTarget(
+            name: "HounsfieldDistributedTests",
+            dependencies: ["HounsfieldDistributed", "HounsfieldCore"]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

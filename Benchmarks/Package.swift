@@ -29,6 +29,7 @@ let package = Package(
             dependencies: [
                 "BenchmarkInputs",
                 .product(name: "Hounsfield", package: hounsfield),
+                .product(name: "HounsfieldDistributed", package: hounsfield),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/hf-bench"

@@ -15,6 +15,7 @@ PACKAGES=(
   libzstd-dev       # the zstd shard codec (HDF5 filter 32015)
   liblz4-dev        # the LZ4 shard codec (HDF5 filter 32004)
   hdf5-filter-plugin # lets h5dump and other HDF5 tools read LZ4 shards (HDF5_PLUGIN_PATH)
+  libsqlite3-dev    # SQLite for GRDB: the coordinator's journal (HounsfieldDistributed)
   python3-venv      # venvs for the peer comparison (SimpleITK) in tests and benchmarks
 )
 

@@ -10,7 +10,7 @@ struct HFBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf-bench", abstract: "Timing helper for the peer comparison.",
         subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self, IntensityJob.self, ShardJob.self,
-                      LatencyJob.self])
+                      LatencyJob.self, JournalJob.self])
 }
 
 struct Make: AsyncParsableCommand {

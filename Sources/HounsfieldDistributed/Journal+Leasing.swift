@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+
+extension Journal {
+    /// Leases the largest pending unit to `worker` until `now + ttl`, with the unit's next epoch; nil when nothing is
+    /// pending.
+    ///
+    /// First, in the same transaction, every lease whose deadline has passed is taken back: its attempt is recorded
+    /// as expired (the holder stalled or died), and the unit goes back to pending, or to quarantine when its
+    /// casualties reach the limits. Among pending units, one that `worker` has not failed or stalled on is
+    /// preferred; the largest of them is chosen (ties by id).
+    public func lease(worker: String, ttl: TimeInterval, now: Date) throws -> Lease? {
+        precondition(ttl > 0, "a lease needs a positive TTL")
+        return try queue.write { db in
+            try reclaimExpired(now: now, in: db)
+            let pick =
+                try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, path, size, epoch FROM unit INDEXED BY unit_pending
+                        WHERE state = 'pending' AND NOT EXISTS (
+                            SELECT 1 FROM attempt
+                            WHERE attempt.unit = unit.id AND attempt.worker = ? AND attempt.end IN ('failed', 'expired'))
+                        ORDER BY size DESC, id LIMIT 1
+                        """,
+                    arguments: [worker])
+                ?? Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT id, path, size, epoch FROM unit INDEXED BY unit_pending
+                        WHERE state = 'pending' ORDER BY size DESC, id LIMIT 1
+                        """)
+            guard let row = pick else { return nil }
+            let unit = Self.workUnit(row)
+            let epoch = (row["epoch"] as Int64) + 1
+            let deadline = now.addingTimeInterval(ttl)
+            try db.execute(
+                sql: "UPDATE unit SET state = 'leased', epoch = ?, worker = ?, deadline = ?, ttl = ? WHERE id = ?",
+                arguments: [epoch, worker, deadline.timeIntervalSince1970, ttl, unit.id.rawValue])
+            try db.execute(
+                sql: "INSERT INTO attempt (unit, epoch, worker, started) VALUES (?, ?, ?, ?)",
+                arguments: [unit.id.rawValue, epoch, worker, now.timeIntervalSince1970])
+            return Lease(unit: unit, worker: worker, epoch: epoch, deadline: deadline)
+        }
+    }
+
+    /// Extends a lease by its TTL from `now` (a worker's heartbeat) and returns it with its new deadline.
+    ///
+    /// Refused with `JournalError.staleLease` when the lease is no longer the unit's current one: a newer epoch was
+    /// given, or the lease expired and was taken back, or the unit is settled. A lease past its deadline that
+    /// nobody has taken back yet is still renewed: no other worker holds the unit.
+    public func renew(lease: Lease, now: Date) throws -> Lease {
+        try queue.write { db in
+            let ttl = try Self.currentLeaseTTL(unit: lease.unit.id, epoch: lease.epoch, worker: lease.worker, in: db)
+            let deadline = now.addingTimeInterval(ttl)
+            try db.execute(
+                sql: "UPDATE unit SET deadline = ? WHERE id = ?",
+                arguments: [deadline.timeIntervalSince1970, lease.unit.id.rawValue])
+            return Lease(unit: lease.unit, worker: lease.worker, epoch: lease.epoch, deadline: deadline)
+        }
+    }
+
+    /// Takes back every lease whose deadline is before `now` without leasing anything: what `lease` does first.
+    /// Returns how many were taken back.
+    @discardableResult
+    public func reclaimExpired(now: Date) throws -> Int {
+        try queue.write { db in try reclaimExpired(now: now, in: db) }
+    }
+
+    // MARK: Inside a transaction
+
+    @discardableResult
+    func reclaimExpired(now: Date, in db: Database) throws -> Int {
+        let expired = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, epoch, deadline FROM unit INDEXED BY unit_leased
+                WHERE state = 'leased' AND deadline < ?
+                """,
+            arguments: [now.timeIntervalSince1970])
+        let formatter = ISO8601DateFormatter()
+        for row in expired {
+            let id = WorkUnit.ID(row["id"])
+            let deadline = Self.date(row["deadline"])
+            try db.execute(
+                sql: "UPDATE attempt SET end = 'expired', error = ? WHERE unit = ? AND epoch = ?",
+                arguments: [
+                    "no heartbeat: the lease expired at \(formatter.string(from: deadline))", id.rawValue,
+                    row["epoch"] as Int64,
+                ])
+            try settleCasualty(id, in: db)
+        }
+        return expired.count
+    }
+
+    /// Sends a unit whose attempt just failed or expired back to pending, or to quarantine when its casualties span
+    /// `quarantineAfter` distinct workers or number `attemptLimit`.
+    @discardableResult
+    func settleCasualty(_ id: WorkUnit.ID, in db: Database) throws -> UnitState.Kind {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT COUNT(DISTINCT worker) AS workers, COUNT(*) AS attempts FROM attempt
+                WHERE unit = ? AND end IN ('failed', 'expired')
+                """,
+            arguments: [id.rawValue])
+        let workers: Int = row?["workers"] ?? 0
+        let attempts: Int = row?["attempts"] ?? 0
+        let next: UnitState.Kind = workers >= quarantineAfter || attempts >= attemptLimit ? .quarantined : .pending
+        try db.execute(
+            sql: "UPDATE unit SET state = ?, worker = NULL, deadline = NULL, ttl = NULL WHERE id = ?",
+            arguments: [next.rawValue, id.rawValue])
+        return next
+    }
+
+    /// The TTL of the unit's current lease when `epoch` (held by `worker`) is that lease; otherwise throws
+    /// `JournalError.staleLease` (or `unknownUnit`). The fencing check of every call a worker makes.
+    static func currentLeaseTTL(unit id: WorkUnit.ID, epoch: Int64, worker: String?, in db: Database) throws
+        -> TimeInterval
+    {
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT state, epoch, worker, ttl FROM unit WHERE id = ?", arguments: [id.rawValue])
+        else { throw JournalError.unknownUnit(id) }
+        let state = UnitState.Kind(rawValue: row["state"]) ?? .pending
+        let current: Int64 = row["epoch"]
+        let holder: String? = row["worker"]
+        guard state == .leased, current == epoch, worker == nil || holder == worker, let ttl = row["ttl"] as Double?
+        else {
+            throw JournalError.staleLease(unit: id, epoch: epoch, currentEpoch: current, state: state)
+        }
+        return ttl
+    }
+}
