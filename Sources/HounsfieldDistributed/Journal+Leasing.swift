@@ -39,9 +39,9 @@ extension Journal {
         try queue.write { db in
             let ttl = try Self.currentLeaseTTL(unit: lease.unit.id, epoch: lease.epoch, worker: lease.worker, in: db)
             let deadline = now.addingTimeInterval(ttl)
-            try db.execute(
-                sql: "UPDATE unit SET deadline = ? WHERE id = ?",
-                arguments: [deadline.timeIntervalSince1970, lease.unit.id.rawValue])
+            try Self.execute(
+                "UPDATE unit SET deadline = ? WHERE id = ?",
+                [deadline.timeIntervalSince1970, lease.unit.id.rawValue], in: db)
             return Lease(unit: lease.unit, worker: lease.worker, epoch: lease.epoch, deadline: deadline)
         }
     }
@@ -120,9 +120,9 @@ extension Journal {
         let workers: Int = row?["workers"] ?? 0
         let attempts: Int = row?["attempts"] ?? 0
         let next: UnitState.Kind = workers >= quarantineAfter || attempts >= attemptLimit ? .quarantined : .pending
-        try db.execute(
-            sql: "UPDATE unit SET state = ?, worker = NULL, deadline = NULL, ttl = NULL WHERE id = ?",
-            arguments: [next.rawValue, id.rawValue])
+        try Self.execute(
+            "UPDATE unit SET state = ?, worker = NULL, deadline = NULL, ttl = NULL WHERE id = ?",
+            [next.rawValue, id.rawValue], in: db)
         return next
     }
 
@@ -133,7 +133,8 @@ extension Journal {
     {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT state, epoch, worker, ttl FROM unit WHERE id = ?", arguments: [id.rawValue])
+                db.cachedStatement(sql: "SELECT state, epoch, worker, ttl FROM unit WHERE id = ?"),
+                arguments: [id.rawValue])
         else { throw JournalError.unknownUnit(id) }
         let state = UnitState.Kind(rawValue: row["state"]) ?? .pending
         let current: Int64 = row["epoch"]
