@@ -71,6 +71,7 @@ public final class BoundedChannel<Element: Sendable>: Sendable {
 }
 
 extension BoundedChannel: AsyncSequence {
+    /// Receiving never throws: a finished channel ends the sequence.
     public typealias Failure = Never
 
     /// Receives from the channel: each `next()` is a ``BoundedChannel/receive()``, so it suspends and reacts to
@@ -79,15 +80,18 @@ extension BoundedChannel: AsyncSequence {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let channel: BoundedChannel
 
+        /// The next element, or nil once the channel is finished and drained.
         public mutating func next() async -> Element? {
             await channel.receive()
         }
 
+        /// The next element, or nil once the channel is finished and drained (the caller's isolation is kept).
         public mutating func next(isolation actor: isolated (any Actor)?) async -> Element? {
             await channel.receive()
         }
     }
 
+    /// An iterator that receives from this channel.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(channel: self)
     }
