@@ -26,12 +26,12 @@ extension Journal {
             for outcome in outcomes {
                 try insert.execute(arguments: [outcome.key, id.rawValue, outcome.shard, outcome.checksum])
             }
-            try db.execute(
-                sql: "UPDATE attempt SET end = 'completed' WHERE unit = ? AND epoch = ?",
-                arguments: [id.rawValue, epoch])
-            try db.execute(
-                sql: "UPDATE unit SET state = 'done', worker = NULL, deadline = NULL, ttl = NULL WHERE id = ?",
-                arguments: [id.rawValue])
+            try Self.execute(
+                "UPDATE attempt SET end = 'completed' WHERE unit = ? AND epoch = ?",
+                [id.rawValue, epoch], in: db)
+            try Self.execute(
+                "UPDATE unit SET state = 'done', worker = NULL, deadline = NULL, ttl = NULL WHERE id = ?",
+                [id.rawValue], in: db)
         }
     }
 
@@ -50,16 +50,14 @@ extension Journal {
     {
         try queue.write { db in
             _ = try Self.currentLeaseTTL(unit: id, epoch: epoch, worker: nil, in: db)
-            try db.execute(
-                sql: "UPDATE attempt SET end = 'failed', error = ? WHERE unit = ? AND epoch = ?",
-                arguments: [error, id.rawValue, epoch])
+            try Self.execute(
+                "UPDATE attempt SET end = 'failed', error = ? WHERE unit = ? AND epoch = ?",
+                [error, id.rawValue, epoch], in: db)
             guard retryable else {
-                try db.execute(
-                    sql: """
-                        UPDATE unit SET state = 'failed', reason = ?, worker = NULL, deadline = NULL, ttl = NULL
-                        WHERE id = ?
-                        """,
-                    arguments: [error, id.rawValue])
+                try Self.execute(
+                    "UPDATE unit SET state = 'failed', reason = ?, worker = NULL, deadline = NULL, ttl = NULL "
+                        + "WHERE id = ?",
+                    [error, id.rawValue], in: db)
                 return .failed
             }
             return try settleCasualty(id, in: db)

@@ -84,6 +84,11 @@ extension Journal {
 
     // MARK: Rows
 
+    /// Runs one statement, prepared once per connection and reused.
+    static func execute(_ sql: String, _ arguments: StatementArguments, in db: Database) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+    }
+
     static func workUnit(_ row: Row) -> WorkUnit {
         WorkUnit(id: WorkUnit.ID(row["id"]), path: row["path"], size: row["size"])
     }

@@ -176,6 +176,22 @@ struct JournalTests {
         #expect(try !journal.isFinished)
     }
 
+    @Test("several units leased in one call come largest first, after expired leases are taken back")
+    func batchLease() throws {
+        let fixture = try JournalFixture()
+        defer { fixture.remove() }
+        let journal = try fixture.open()
+        try journal.add(units: JournalFixture.folders([5, 50, 20, 40, 10]))
+        let first = try journal.lease(worker: "w1", count: 3, ttl: 10, now: JournalFixture.at(0))
+        #expect(first.map(\.unit.size) == [50, 40, 20])
+        #expect(first.map(\.epoch) == [1, 1, 1])
+        let rest = try journal.lease(worker: "w2", count: 5, ttl: 10, now: JournalFixture.at(11))
+        #expect(rest.map(\.unit.size) == [50, 40, 20, 10, 5])
+        #expect(rest.prefix(3).map(\.epoch) == [2, 2, 2])
+        #expect(try journal.lease(worker: "w3", count: 2, ttl: 10, now: JournalFixture.at(12)).isEmpty)
+        #expect(try journal.attempts(of: first[0].unit.id).map(\.end) == [.expired, nil])
+    }
+
     @Test("adding is idempotent by path and leaves known units as they are; 100k units go in one transaction")
     func idempotentAdd() throws {
         let fixture = try JournalFixture()

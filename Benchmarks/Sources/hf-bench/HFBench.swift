@@ -147,9 +147,10 @@ struct IntensityJob: AsyncParsableCommand {
                 Volume<Float32>(size: volume.size, geometry: volume.geometry) { output in
                     // Slices go to disjoint ranges of `output`, one per iteration.
                     let base = Int(bitPattern: output.baseAddress), plane = volume.size.voxelsPerSlice
+                    let source = Int(bitPattern: input.baseAddress)
                     DispatchQueue.concurrentPerform(iterations: volume.size.z) { k in
                         (UnsafeMutablePointer<Float32>(bitPattern: base)! + k * plane)
-                            .update(from: input.baseAddress! + k * plane, count: plane)
+                            .update(from: UnsafePointer<Float32>(bitPattern: source)! + k * plane, count: plane)
                     }
                 }
             }

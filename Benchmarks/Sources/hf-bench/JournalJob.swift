@@ -4,7 +4,8 @@ import Hounsfield
 import HounsfieldDistributed
 
 /// Throughput of the coordinator's journal (docs/scale-out.md): `--units` study folders added in one transaction,
-/// then `--leases` leases and as many completions, one transaction (and one fsync) each, as a coordinator makes them.
+/// then `--leases` leases (`--batch` per transaction) and as many completions, one transaction (and one fsync) each,
+/// as a coordinator makes them.
 /// The journal lives in `--folder` (default: a temporary folder), since fsync costs what that disk makes it cost.
 struct JournalJob: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +14,8 @@ struct JournalJob: ParsableCommand {
     @Option(help: "Units in the journal.") var units = 100_000
     @Option(help: "Leases (and completions) timed.") var leases = 20_000
     @Option(help: "Keys reported with each completion.") var keys = 4
+    @Option(help: "Units leased per call (one transaction), as a worker running several units at once asks.")
+    var batch = 1
     @Option(help: "Folder for the journal file (removed afterwards).") var folder: String?
 
     func run() throws {
@@ -30,9 +33,13 @@ struct JournalJob: ParsableCommand {
         var held: [Lease] = []
         held.reserveCapacity(leases)
         start = ContinuousClock.now
-        for index in 0..<leases {
-            guard let lease = try journal.lease(worker: "w\(index % 64)", ttl: 60, now: now) else { break }
-            held.append(lease)
+        var call = 0
+        while held.count < leases {
+            let given = try journal.lease(
+                worker: "w\(call % 64)", count: min(batch, leases - held.count), ttl: 60, now: now)
+            guard !given.isEmpty else { break }
+            held += given
+            call += 1
         }
         let leaseSeconds = (ContinuousClock.now - start).inSeconds
 
@@ -47,7 +54,7 @@ struct JournalJob: ParsableCommand {
         try journal.close()
         try printJSON([
             "units": units, "leases": held.count, "add_s": addSeconds, "leases_per_s": Double(held.count) / leaseSeconds,
-            "completions_per_s": Double(held.count) / completeSeconds, "keys_per_completion": keys,
+            "completions_per_s": Double(held.count) / completeSeconds, "keys_per_completion": keys, "batch": batch,
         ])
     }
 }
