@@ -13,4 +13,19 @@ struct HounsfieldCommand: AsyncParsableCommand {
         version: HounsfieldVersion.current,
         subcommands: [RunCommand.self, InspectCommand.self, ManifestCommand.self, SynthCommand.self, DemoCommand.self]
     )
+
+    /// Unblocks the termination signals first (see ``TerminationSignals``), then parses and runs as usual.
+    static func main() async {
+        TerminationSignals.unblock()
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
