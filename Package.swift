@@ -24,6 +24,12 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // `swift package generate-documentation --target Hounsfield` (DocC; the catalog is Sources/Hounsfield/Hounsfield.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The coordinator–worker protocol (gRPC, issue 18). The Swift generated from Protos/ is committed
+        // (scripts/generate-protocol.sh): the protoc plugins are never built here or in CI.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -112,6 +118,18 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
+            // The coordinator–worker protocol: the messages and the `Coordinator` service generated from
+            // Protos/hounsfield/distributed/v1/coordinator.proto (Generated/, committed), and the token check.
+            // Transport-free: the coordinator and the worker choose the transport.
+            name: "HounsfieldProtocol",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .target(
             name: "Hounsfield",
             dependencies: [
                 "HounsfieldCore", "HounsfieldDICOM", "HounsfieldSynthesis", "HounsfieldTransforms", "HounsfieldHDF5",
@@ -151,6 +169,14 @@ let package = Package(
             dependencies: [
                 "HounsfieldPipeline", "Hounsfield", "HounsfieldTestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "HounsfieldProtocolTests",
+            dependencies: [
+                "HounsfieldProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
         ),
         .testTarget(
