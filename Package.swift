@@ -28,6 +28,12 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // The coordinator's durable journal (SQLite in WAL mode; Debian's libsqlite3-dev underneath).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The coordinator–worker protocol (gRPC, issue 18). The Swift generated from Protos/ is committed
+        // (scripts/generate-protocol.sh): the protoc plugins are never built here or in CI.
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -125,6 +131,18 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
+            // The coordinator–worker protocol: the messages and the `Coordinator` service generated from
+            // Protos/hounsfield/distributed/v1/coordinator.proto (Generated/, committed), and the token check.
+            // Transport-free: the coordinator and the worker choose the transport.
+            name: "HounsfieldProtocol",
+            dependencies: [
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
+        .target(
             name: "Hounsfield",
             dependencies: [
                 "HounsfieldCore", "HounsfieldDICOM", "HounsfieldSynthesis", "HounsfieldTransforms", "HounsfieldHDF5",
@@ -169,6 +187,14 @@ let package = Package(
         .testTarget(
             name: "HounsfieldDistributedTests",
             dependencies: ["HounsfieldDistributed", "HounsfieldCore"]
+        ),
+        .testTarget(
+            name: "HounsfieldProtocolTests",
+            dependencies: [
+                "HounsfieldProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            ]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

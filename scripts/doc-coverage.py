@@ -5,7 +5,7 @@
     python3 scripts/doc-coverage.py --summary  # the counts only
     python3 scripts/doc-coverage.py --exempt   # also the protocol witnesses it lets through
 
-Scans Sources/**/*.swift except the executable (Sources/hounsfield) and the C targets. A declaration is public when
+Scans Sources/**/*.swift except the executable (Sources/hounsfield), the C targets and `Generated/` folders. A declaration is public when
 it says `public` or `open` (after any attributes such as @inlinable, @frozen or @discardableResult), when it is a
 case of a public enum, a requirement of a public protocol, or a member of a `public extension` with no access
 modifier of its own, and when every type around it is public too (a `public` member of an internal type is not part
@@ -20,7 +20,8 @@ Exempt, because the protocol that asks for them already documents them, and noth
 - the witnesses of the standard conformances, when the type declares that conformance (on the type or any
   extension of it): `description` and `debugDescription` (CustomStringConvertible, CustomDebugStringConvertible),
   `hash(into:)` (Hashable), `==` (Equatable) and `<` (Comparable), `init(from:)`, `encode(to:)` and `CodingKeys`
-  (Codable), `errorDescription`, `failureReason`, `recoverySuggestion` and `helpAnchor` (LocalizedError);
+  (Codable), `errorDescription`, `failureReason`, `recoverySuggestion` and `helpAnchor` (LocalizedError),
+  `makeAsyncIterator()` and `Failure` (AsyncSequence), `next()` (AsyncIteratorProtocol, IteratorProtocol);
 - the members of an extension that only adds a conformance to one of our protocols (`extension Float32:
   VoxelScalar`), when the protocol documents the requirement they implement.
 A default implementation in a plain `extension SomeProtocol` is not exempt: it says what the default does.
@@ -38,6 +39,10 @@ from dataclasses import dataclass, field
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = os.path.join(ROOT, "Sources")
 EXCLUDED_TARGETS = {"hounsfield"}  # the executable; C targets are skipped because they hold no .swift files
+# Code written by a generator (protoc's plugins for HounsfieldProtocol): its comments come from the source it was
+# generated from (the .proto, where every message and field is commented), and editing it by hand is undone by the
+# next regeneration, so it is not held to this rule.
+EXCLUDED_FOLDERS = {"Generated"}
 
 DECLARATION_KEYWORDS = {"func", "init", "subscript", "var", "let", "struct", "class", "enum", "actor",
                         "protocol", "typealias", "associatedtype", "case", "operator", "macro", "extension",
@@ -61,6 +66,9 @@ EXEMPT_WITNESSES = {
     ("var", "failureReason"): {"LocalizedError"},
     ("var", "recoverySuggestion"): {"LocalizedError"},
     ("var", "helpAnchor"): {"LocalizedError"},
+    ("func", "makeAsyncIterator"): {"AsyncSequence"},
+    ("typealias", "Failure"): {"AsyncSequence", "AsyncIteratorProtocol"},
+    ("func", "next"): {"AsyncIteratorProtocol", "IteratorProtocol"},
 }
 
 
@@ -252,7 +260,7 @@ def swift_files():
     for dirpath, dirnames, filenames in os.walk(SOURCES):
         relative = os.path.relpath(dirpath, SOURCES)
         top = relative.split(os.sep)[0]
-        if top in EXCLUDED_TARGETS:
+        if top in EXCLUDED_TARGETS or os.path.basename(dirpath) in EXCLUDED_FOLDERS:
             dirnames[:] = []
             continue
         dirnames.sort()
