@@ -42,11 +42,13 @@ struct RefusingCoordinator: Coordinator.SimpleServiceProtocol {
     }
 }
 
+/// Bounds are generous: the whole suite runs in parallel on two cores, so a round trip that takes 0.1 s alone may
+/// wait minutes for a thread.
 /// Runs `body` with a gRPC server on 127.0.0.1 (a port the system picks) serving `RefusingCoordinator` behind
 /// `TokenAuthentication(token: token)`, and a client connected to it; the server shuts down when `body` returns.
 /// The whole of it must finish within `seconds`.
 func withLoopbackCoordinator<Result: Sendable>(
-    token: String, seconds: Int = 30,
+    token: String, seconds: Int = 300,
     _ body: @escaping @Sendable (Coordinator.Client<HTTP2ClientTransport.Posix>) async throws -> Result
 ) async throws -> Result {
     try await withDeadline(seconds: seconds) {
@@ -102,7 +104,7 @@ func bounded(seconds: Int) -> CallOptions {
 @Suite("Coordinator protocol over loopback gRPC")
 struct SessionRoundTripTests {
     @Test("Hello → Welcome, Complete for an unknown unit → Refused, then the session closes cleanly",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(10)))
     func helloWelcomeCompleteRefused() async throws {
         let token = "s3cret-token"
         let replies = try await withLoopbackCoordinator(token: token) { coordinator in
@@ -110,7 +112,7 @@ struct SessionRoundTripTests {
             // after its Welcome and closes its side only after the Refused.
             let (received, inbox) = AsyncStream.makeStream(of: CoordinatorMessage.self)
             return try await coordinator.session(
-                metadata: TokenAuthentication.metadata(token: token), options: bounded(seconds: 20)
+                metadata: TokenAuthentication.metadata(token: token), options: bounded(seconds: 240)
             ) { writer in
                 var next = received.makeAsyncIterator()
                 try await writer.write(.with {
@@ -161,14 +163,14 @@ struct SessionRoundTripTests {
         #expect(refused.epoch == 3)
     }
 
-    @Test("A call without the right token is refused with unauthenticated", .timeLimit(.minutes(1)),
+    @Test("A call without the right token is refused with unauthenticated", .timeLimit(.minutes(10)),
           arguments: [nil, "Bearer wrong-token", "Bearer s3cret-toke", "Bearer s3cret-token2", "s3cret-token"])
     func wrongTokenIsUnauthenticated(presented: String?) async throws {
         let code = try await withLoopbackCoordinator(token: "s3cret-token") { coordinator -> RPCError.Code? in
             var metadata = Metadata()
             if let presented { metadata.addString(presented, forKey: "authorization") }
             do {
-                try await coordinator.session(metadata: metadata, options: bounded(seconds: 20)) { writer in
+                try await coordinator.session(metadata: metadata, options: bounded(seconds: 240)) { writer in
                     try? await writer.write(.with { $0.hello = .with { $0.workerName = "intruder" } })
                 } onResponse: { response in
                     for try await _ in response.messages {}
