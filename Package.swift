@@ -11,7 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Hounsfield", targets: ["Hounsfield"]),
-        // The coordinator's journal, for the benchmarks (hf-bench journal) until the CLI serves it.
+        // Scale-out: the coordinator and the worker as a library (and the journal, for `hf-bench journal`).
         .library(name: "HounsfieldDistributed", targets: ["HounsfieldDistributed"]),
         .executable(name: "hounsfield", targets: ["hounsfield"]),
     ],
@@ -122,11 +122,17 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .target(
-            // Scale-out: the coordinator's durable journal of work units, leases and outcomes (docs/scale-out.md).
+            // Scale-out (docs/scale-out.md): the coordinator (journal of units, leases and outcomes; worker sessions;
+            // the merged manifest) and the worker (a lease source feeding the pipeline service).
             name: "HounsfieldDistributed",
             dependencies: [
-                "HounsfieldPipeline",
+                "HounsfieldCore", "HounsfieldHDF5", "HounsfieldPipeline", "HounsfieldProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
@@ -152,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "hounsfield",
             dependencies: [
-                "Hounsfield",
+                "Hounsfield", "HounsfieldDistributed",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),

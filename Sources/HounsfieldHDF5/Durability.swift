@@ -9,9 +9,9 @@ import Darwin
 
 /// The file system steps that make a published file survive a crash or power loss: fsync the file, rename it into
 /// place, fsync the folder (the rename lives in the folder's entry), and append records with one `write` each.
-enum Durability {
+package enum Durability {
     /// Flushes a file's data and metadata to disk.
-    static func sync(_ path: String) throws(ShardError) {
+    package static func sync(_ path: String) throws(ShardError) {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw .io(path: path, operation: "open for fsync", errno: errno) }
         defer { close(fd) }
@@ -19,7 +19,7 @@ enum Durability {
     }
 
     /// Flushes a folder's entries (new names, renames) to disk.
-    static func syncDirectory(_ path: String) throws(ShardError) {
+    package static func syncDirectory(_ path: String) throws(ShardError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY)
         guard fd >= 0 else { throw .io(path: path, operation: "open folder for fsync", errno: errno) }
         defer { close(fd) }
@@ -27,7 +27,7 @@ enum Durability {
     }
 
     /// Renames atomically (same file system): readers see the old name or the new one, never a half file.
-    static func renameAtomically(_ from: String, to: String) throws(ShardError) {
+    package static func renameAtomically(_ from: String, to: String) throws(ShardError) {
         guard rename(from, to) == 0 else { throw .io(path: from, operation: "rename to \(to)", errno: errno) }
     }
 
@@ -35,7 +35,7 @@ enum Durability {
     /// and a crash leaves either the whole record or none of it (a torn last line is skipped by readers).
     /// A failed append (a full disk) is cut off again, so the file never keeps half a record; and a file whose last
     /// line was torn by an earlier crash gets its line ended first, so the new record stays readable.
-    static func append(_ bytes: [UInt8], to path: String) throws(ShardError) {
+    package static func append(_ bytes: [UInt8], to path: String) throws(ShardError) {
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw .io(path: path, operation: "open for append", errno: errno) }
         defer { close(fd) }
@@ -65,7 +65,7 @@ enum Durability {
     }
 
     /// Writes a whole small file atomically: a temporary name, fsync, rename.
-    static func replace(_ path: String, with bytes: [UInt8]) throws(ShardError) {
+    package static func replace(_ path: String, with bytes: [UInt8]) throws(ShardError) {
         let temporary = "\(path).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw .io(path: temporary, operation: "create", errno: errno) }

@@ -11,7 +11,8 @@ struct HounsfieldCommand: AsyncParsableCommand {
             Coordinates are DICOM patient coordinates (LPS, mm); see docs/geometry.md.
             """,
         version: HounsfieldVersion.current,
-        subcommands: [RunCommand.self, InspectCommand.self, ManifestCommand.self, SynthCommand.self, DemoCommand.self]
+        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, InspectCommand.self, ManifestCommand.self,
+                      SynthCommand.self, DemoCommand.self]
     )
 
     /// Unblocks the termination signals first (see ``TerminationSignals``), then parses and runs as usual.

@@ -32,44 +32,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder.")
     var output: String?
 
-    @Option(help: "Configuration file, JSON or YAML (.yaml, .yml; see docs/pipeline.md), or an output folder of an earlier run to repeat its preprocessing (give its --salt).")
-    var config: String?
-
-    @Option(help: "Target spacing in mm: X or X,Y,Z.")
-    var spacing: String?
-
-    @Option(help: "HU window to clip to, as LEVEL,WIDTH (e.g. 40,400).")
-    var window: String?
-
-    @Option(help: "A named window: \(Window.Preset.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var windowPreset: Window.Preset?
-
-    @Option(help: "none, minmax (with a window: the window onto [0, 1]), zscore, nnunet-ct.")
-    var normalize: String?
-
-    @Option(help: "nearest, linear or bspline.")
-    var interpolation: Resample.Interpolation?
-
-    @Option(help: "Output type: float32, float16, int16, uint8.")
-    var dtype: ShardElementType?
-
-    @Option(help: "gzip:N (default gzip:1), zstd:N, lz4 or none.")
-    var compression: ShardCompression?
-
-    @Option(help: "Chunk layout: slabs, slabs:N or cubes:N.")
-    var chunks: ChunkLayout?
-
-    @Option(help: "Series decoded and transformed at once (each uses all cores).")
-    var jobs: Int?
-
-    @Option(help: "Series decoded at once, when it should differ from --jobs (e.g. slow network storage).")
-    var decodeJobs: Int?
-
-    @Option(help: "Series transformed at once, when it should differ from --jobs.")
-    var transformJobs: Int?
-
-    @Option(help: "Bytes of volumes in flight between stages, e.g. 4GB.")
-    var memoryLimit: StorageSize?
+    @OptionGroup var job: JobOptions
 
     @Flag(help: "Continue an earlier run into the same folder: published volumes are skipped.")
     var resume = false
@@ -83,21 +46,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Number of parts in a static split.")
     var shardCount: Int?
 
-    @Flag(help: "Write a QC preview per volume and index.html.")
-    var previews = false
-
-    @Option(help: "Salt for hashing identifiers in outputs (keep it fixed for one dataset).")
-    var salt: String?
-
     @Option(help: "Seconds a shutdown (SIGTERM, Ctrl-C) may take to finish the series in flight before they are abandoned; the open shard is published either way.")
     var shutdownTimeout: Double = 120
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if let decodeJobs, decodeJobs < 1 { throw ValidationError("--decode-jobs must be at least 1") }
-        if let transformJobs, transformJobs < 1 { throw ValidationError("--transform-jobs must be at least 1") }
         if let shardCount, shardCount < 1 { throw ValidationError("--shard-count must be at least 1") }
         if let shardIndex, shardIndex < 0 { throw ValidationError("--shard-index must be 0 or more (the first part is 0)") }
         if shardIndex != nil, shardCount == nil, StaticSplit.scheduler(environment: ProcessInfo.processInfo.environment).count == nil {
@@ -150,47 +104,14 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The configuration file (if any), then the flags, then the scheduler's environment.
     func effectiveConfiguration() throws -> RunConfiguration {
-        var c = try config.map { path throws(ConfigurationError) in try ConfigurationFile.load(path) } ?? RunConfiguration()
+        var c = try job.configuration()
         c.inputs += inputs
         if let output { c.output.folder = output }
-        try c.requireShortcutsApply([("--spacing", spacing), ("--window", window), ("--window-preset", windowPreset?.rawValue),
-                                     ("--normalize", normalize), ("--interpolation", interpolation?.rawValue)]
-            .compactMap { $0.1 == nil ? nil : $0.0 })
-        if let spacing { try c.preprocessing.setSpacing(spacing) }
-        if let window { try c.preprocessing.setWindow(levelAndWidth: window) }
-        if let windowPreset { c.preprocessing.setWindow(windowPreset) }
-        if let normalize { c.preprocessing.normalize = normalize }
-        if let interpolation { c.preprocessing.interpolation = interpolation }
-        if let dtype { c.output.dtype = dtype }
-        if let compression { c.output.compression = compression }
-        if let chunks { c.output.chunks = chunks }
-        if let jobs { c.execution.jobs = jobs }
-        if let decodeJobs { c.execution.decodeJobs = decodeJobs }
-        if let transformJobs { c.execution.transformJobs = transformJobs }
-        if let memoryLimit { c.execution.memoryLimit = memoryLimit }
         if resume { c.execution.resume = true }
-        if previews { c.output.previews = true }
-        if let salt { c.privacy.salt = salt }
         let scheduler = StaticSplit.scheduler(environment: ProcessInfo.processInfo.environment)
         if let index = shardIndex ?? scheduler.index { c.execution.shardIndex = index }
         if let count = shardCount ?? scheduler.count { c.execution.shardCount = count }
         if c.execution.shardCount > 1 && c.execution.writerName == nil { c.execution.writerName = "s\(c.execution.shardIndex)" }
         return c
     }
-}
-
-extension Window.Preset: ExpressibleByArgument {}
-extension Resample.Interpolation: ExpressibleByArgument {}
-extension ShardElementType: ExpressibleByArgument {}
-
-extension ShardCompression: ExpressibleByArgument {
-    public init?(argument: String) { try? self.init(parsing: argument) }
-}
-
-extension ChunkLayout: ExpressibleByArgument {
-    public init?(argument: String) { try? self.init(parsing: argument) }
-}
-
-extension StorageSize: ExpressibleByArgument {
-    public init?(argument: String) { try? self.init(parsing: argument) }
 }

@@ -35,6 +35,10 @@ public struct OutputFolder: Sendable {
         worker.map { "manifest-\($0).jsonl" } ?? "manifest.jsonl"
     }
 
+    /// Where the writers of a coordinated run keep their own manifests, relative to the output folder: hidden, so
+    /// that readers see only the coordinator's `manifest.jsonl`.
+    public static let workerLedgerFolder = ".hounsfield/workers"
+
     /// Whether a worker name is allowed (letters, digits, `_` and `.`; it must not contain `-`).
     public static func isValidWorker(_ worker: String) -> Bool {
         !worker.isEmpty && worker.count <= 64

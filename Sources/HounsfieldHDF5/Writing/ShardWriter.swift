@@ -257,7 +257,14 @@ public final class ShardWriter {
             bytes += line
             bytes.append(UInt8(ascii: "\n"))
         }
-        try Durability.append(bytes, to: folder.url.appendingPathComponent(OutputFolder.manifestName(worker: options.worker)).path)
+        try Durability.append(bytes, to: ownManifestURL.path)
+    }
+
+    /// The manifest this writer appends to: in the folder, or in the workers' ledger when coordinated.
+    private var ownManifestURL: URL {
+        let name = OutputFolder.manifestName(worker: options.worker)
+        guard options.coordinated else { return folder.url.appendingPathComponent(name) }
+        return folder.url.appendingPathComponent(OutputFolder.workerLedgerFolder).appendingPathComponent(name)
     }
 
     // MARK: - Datasets and attributes
@@ -369,6 +376,17 @@ public final class ShardWriter {
         }
         nextNumber = (mine.max() ?? -1) + 1
         let manifests = folder.manifestEntries()
+        if options.coordinated {
+            // The coordinator's manifest says what counts; this worker's own lines go to the ledger.
+            publishedKeys = Set(manifests.entries.filter { $0.status == "ok" }.map(\.key))
+            do {
+                try FileManager.default.createDirectory(
+                    at: ownManifestURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+            } catch {
+                throw .invalidRequest("cannot create \(ownManifestURL.deletingLastPathComponent().path): \(error.localizedDescription)")
+            }
+            return
+        }
         let ownManifest = folder.manifestNames().contains(OutputFolder.manifestName(worker: worker))
         if !options.resume && (ownPublished || ownManifest) {
             throw .invalidRequest("\(folder.path) already holds shards of \(worker.map { "worker '\($0)'" } ?? "a writer"); resume to continue that run, or write to an empty folder")

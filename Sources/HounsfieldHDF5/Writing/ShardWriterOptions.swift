@@ -23,6 +23,12 @@ public struct ShardWriterOptions: Sendable, Hashable {
     public var previews: PreviewOptions?
     /// Threads that compress chunks.
     public var concurrency: Int
+    /// Whether a coordinator decides what the folder holds (a worker of `hounsfield coordinator`). Then the
+    /// folder's `manifest.jsonl` is the coordinator's and lists only what it accepted: this writer keeps its own
+    /// lines apart, in ``OutputFolder/workerLedgerFolder`` (where readers never look), always resumes, counts as
+    /// published only what `manifest.jsonl` lists, and recovers nothing from unlisted shards — a shard whose
+    /// completion the coordinator refused (a stale lease) must not make its volumes count.
+    public var coordinated: Bool = false
 
     /// Defaults: gzip 1, 4 MiB slabs, shards of up to 2 GiB, a single writer, no resume, no previews, every core.
     public init(

@@ -5,11 +5,16 @@ import HounsfieldHDF5
 /// configuration, its key, and the configuration as a file that `--config` and ``ConfigurationFile`` read back
 /// (salt left out). A folder that already records another key is refused: one folder holds one preprocessing, so
 /// every volume in it was made the same way.
-struct OutputPreparation {
+package struct OutputPreparation {
+    package init(configuration: RunConfiguration, output: URL) {
+        self.configuration = configuration
+        self.output = output
+    }
+
     let configuration: RunConfiguration
     let output: URL
 
-    func recordConfiguration() throws(RunError) {
+    package func recordConfiguration() throws(RunError) {
         let path = output.appendingPathComponent("configuration.json")
         if let data = FileManager.default.contents(atPath: path.path),
            let recorded = try? JSONSerialization.jsonObject(with: data) as? [String: Any],

@@ -37,6 +37,8 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
     private let progress: (@Sendable (RunProgress) -> Void)?
     private let keepsRecord: Bool
     private let publishWhenIdle: Duration?
+    private let publishesEachItem: Bool
+    private let coordinatedOutput: Bool
     private let collected = Mutex<RunReportSink?>(nil)
     private let failure = Mutex<OutputFailure?>(nil)
 
@@ -50,10 +52,17 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
     /// written for that long, so what a quiet source sent becomes durable without waiting for the shard to fill
     /// (a worker, the daemon); without it (a batch run) shards rotate by size and count only, so the same input
     /// gives the same shards.
+    ///
+    /// Two settings are for a worker of `hounsfield coordinator`. With `publishesEachItem`, the open shard is
+    /// published as soon as an item's last series has its outcome, so the item's written series are durable (and
+    /// can be reported complete) without waiting for the shard to fill; a shard may then also hold the first
+    /// volumes of another item in flight. With `coordinatedOutput`, the writer treats the folder's `manifest.jsonl`
+    /// as the coordinator's (``ShardWriterOptions/coordinated``).
     public init(
         configuration: RunConfiguration, input: Input, split: StaticSplit = .whole,
         logger: Logger = Logger(label: "hounsfield.pipeline"), progress: (@Sendable (RunProgress) -> Void)? = nil,
-        keepsRecord: Bool = false, publishWhenIdle: Duration? = nil
+        keepsRecord: Bool = false, publishWhenIdle: Duration? = nil, publishesEachItem: Bool = false,
+        coordinatedOutput: Bool = false
     ) throws(RunError) {
         guard let folder = configuration.output.folder else {
             throw .configuration(.invalid(path: "output.folder", reason: "give an output folder (--output)"))
@@ -67,6 +76,8 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         self.progress = progress
         self.keepsRecord = keepsRecord
         self.publishWhenIdle = publishWhenIdle
+        self.publishesEachItem = publishesEachItem
+        self.coordinatedOutput = coordinatedOutput
         events = BoundedChannel(capacity: 1024)
     }
 
@@ -85,7 +96,10 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let writer: ShardWriter
         do {
             try OutputPreparation(configuration: configuration, output: output).recordConfiguration()
-            writer = try ShardWriter(directory: output, options: configuration.writerOptions, logger: logger)
+            var options = configuration.writerOptions
+            options.coordinated = coordinatedOutput
+            if coordinatedOutput { options.resume = true }
+            writer = try ShardWriter(directory: output, options: options, logger: logger)
         } catch let error as RunError {
             throw error
         } catch {
@@ -109,9 +123,12 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let decoded = BoundedChannel<DecodedSeries>(capacity: transformJobs + 1, byteLimit: max(1, budget / 4))
         // One more place than volumes, for an idle publication request.
         let transformed = BoundedChannel<WriteRequest>(
-            capacity: transformJobs + (publishWhenIdle == nil ? 1 : 2), byteLimit: max(1, budget / 4))
+            capacity: transformJobs + (publishWhenIdle == nil && !publishesEachItem ? 1 : 2), byteLimit: max(1, budget / 4))
         let metrics = PipelineMetrics()
-        let collector = OutcomeCollector(events: events, metrics: metrics, progress: progress, keepsRecord: keepsRecord)
+        let activity = WriterActivity(idleAfter: publishWhenIdle ?? .seconds(3600))
+        let itemFinished: (@Sendable () -> Void)? = publishesEachItem ? { @Sendable in activity.requestPublication() } : nil
+        let collector = OutcomeCollector(
+            events: events, metrics: metrics, progress: progress, keepsRecord: keepsRecord, onItemFinished: itemFinished)
         let retry = RetryPolicy(retries: execution.retries)
         let discover = DiscoverStage(
             selection: SeriesSelection(processor: processor, split: split), collector: collector, logger: logger,
@@ -121,13 +138,13 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                                    logger: logger, outputFailed: outputFailed)
         let decode = DecodeStage(context: context, draining: draining)
         let transform = TransformStage(context: context)
-        let activity = WriterActivity(idleAfter: publishWhenIdle ?? .seconds(3600))
         let previewChannel = configuration.output.previews
             ? BoundedChannel<ProcessedVolume>(capacity: 2, byteLimit: max(1, budget / 4)) : nil
         let previews = PreviewSink(writer: PreviewWriter(folder: writer.writer.folder), logger: logger)
         let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger, activity: activity,
                                previews: previewChannel)
         let publishWhenIdle = self.publishWhenIdle
+        let publishesEachItem = self.publishesEachItem
         let input = self.input
 
         await withTaskGroup(of: Void.self) { group in
@@ -149,13 +166,17 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                     if transformers.decrement() == 0 { transformed.finish() }
                 }
             }
+            let writerDone = CancellationFlag()
             group.addTask {
                 _ = await write.run(from: transformed)
+                writerDone.set()
                 previewChannel?.finish()
             }
             if let previewChannel { group.addTask { await previews.run(from: previewChannel) } }
-            if publishWhenIdle != nil {
-                group.addTask { await IdlePublisher(activity: activity).run(into: transformed) }
+            if publishWhenIdle != nil || publishesEachItem {
+                // Requests made while the writer waits for volumes are served within a fifth of a second.
+                let tick = publishesEachItem ? min(activity.idleAfter / 2, .milliseconds(200)) : activity.idleAfter / 2
+                group.addTask { await IdlePublisher(activity: activity, tick: tick, writerDone: writerDone).run(into: transformed) }
             }
         }
         await collector.abandonOutstanding(outputFailed: outputFailed.isRaised)

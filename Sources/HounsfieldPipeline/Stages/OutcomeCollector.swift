@@ -27,11 +27,15 @@ final class OutcomeCollector: Sendable {
         var voxels = 0
     }
 
+    /// Called when an item's last planned series has its outcome, before `itemFinished` is emitted.
+    private let onItemFinished: (@Sendable () -> Void)?
+
     init(events: BoundedChannel<PipelineEvent>, metrics: PipelineMetrics, progress: (@Sendable (RunProgress) -> Void)?,
-         keepsRecord: Bool) {
+         keepsRecord: Bool, onItemFinished: (@Sendable () -> Void)? = nil) {
         self.events = events
         self.metrics = metrics
         self.progress = progress
+        self.onItemFinished = onItemFinished
         record = Mutex(keepsRecord ? RunReportSink() : nil)
     }
 
@@ -123,6 +127,7 @@ final class OutcomeCollector: Sendable {
                 voxelsWritten: state.voxels, elapsed: (ContinuousClock.now - started).inSeconds))
         }
         guard let (itemDone, snapshot) = first else { return }
+        if itemDone { onItemFinished?() }
         await emit(.outcome(outcome))
         if itemDone { await emit(.itemFinished(plan.item)) }
         progress?(snapshot)

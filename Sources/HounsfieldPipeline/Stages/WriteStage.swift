@@ -21,7 +21,8 @@ struct WriteStage: Sendable {
         let writer = self.writer
         while let request = await input.receive() {
             guard case .volume(let item) = request else {
-                if activity.isIdle, writer.writer.hasOpenShard { await publishOpenShard() }
+                let requested = activity.takePublicationRequest()
+                if activity.isIdle || requested, writer.writer.hasOpenShard { await publishOpenShard() }
                 continue
             }
             defer { activity.touch() }
@@ -49,6 +50,8 @@ struct WriteStage: Sendable {
                 await collector.written(item.plan, report: report, shard: entry.shard, checksum: entry.checksum,
                                         bytes: volume.image.byteCount)
                 await previews?.send(volume, bytes: volume.image.byteCount)
+                // This volume finished its item, and the service publishes at every item's end (a worker).
+                if activity.takePublicationRequest(), writer.writer.hasOpenShard { await publishOpenShard() }
             } catch {
                 await announce(writer.publications(since: before))
                 await collector.failed(item.plan, report: report, StageFailure(error, stage: "write"))

@@ -9,11 +9,15 @@ public struct UnitOutcome: Sendable, Hashable, Codable {
     public let shard: String
     /// The digest of the key's data, as the manifest records it.
     public let checksum: String
+    /// The volume's whole manifest line (JSON, no newline), when the coordinator read it from the shard: kept so
+    /// that `manifest.jsonl` can be rewritten from the journal alone.
+    public let line: String?
 
     /// An outcome as a worker reports it.
-    public init(key: String, shard: String, checksum: String) {
+    public init(key: String, shard: String, checksum: String, line: String? = nil) {
         self.key = key
         self.shard = shard
         self.checksum = checksum
+        self.line = line
     }
 }

@@ -11,6 +11,9 @@ public struct Attempt: Sendable, Hashable, Codable {
         case failed
         /// The lease passed its deadline without a heartbeat, and the unit was taken back: the worker died or stalled.
         case expired
+        /// The worker handed the unit back unfinished because it was stopping (SIGTERM, preemption): not the
+        /// unit's fault, so it does not count towards quarantine.
+        case released
     }
 
     /// The unit leased.

@@ -10,6 +10,10 @@ extension Journal {
     ///   failed, expired) with its error: the casualties that decide quarantine.
     /// - `outcome`: the done set, one row per key (the primary key: a key is done once), its unit, shard and
     ///   checksum.
+    /// - v2 adds `outcome.line` (the volume's manifest line as JSON, so the coordinator rewrites `manifest.jsonl`
+    ///   from the journal alone after a crash) and `series_note`: every series of a done unit that was not written
+    ///   (failed, filtered, a duplicate of another unit's key), for the run's report and exit status; and
+    ///   `attempt.ended`, when a completed attempt ended, from which `coordinator status` tells the rate and the ETA.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -44,6 +48,23 @@ extension Journal {
                         checksum TEXT NOT NULL
                     );
                     CREATE INDEX outcome_unit ON outcome(unit);
+                    """
+            )
+        }
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outcome ADD COLUMN line TEXT;
+                    ALTER TABLE attempt ADD COLUMN ended REAL;
+                    CREATE TABLE series_note (
+                        unit INTEGER NOT NULL REFERENCES unit(id),
+                        key TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        stage TEXT,
+                        file TEXT,
+                        error TEXT
+                    );
+                    CREATE INDEX series_note_unit ON series_note(unit);
                     """
             )
         }

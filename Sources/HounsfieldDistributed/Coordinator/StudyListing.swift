@@ -1,0 +1,90 @@
+import Foundation
+import HounsfieldCore
+
+/// How the coordinator finds its units of work: study folders, listed without reading a single DICOM header, so
+/// that 100k studies cost seconds and workers do all the parsing.
+public enum StudyListing: Sendable, Hashable {
+    /// The folders `depth` levels below each input (1: each immediate subfolder is a study, the usual
+    /// `archive/<study>/…` layout; 0: each input is one study). Hidden entries (`.name`) are skipped; symbolic
+    /// links to folders are followed, each real folder listed once.
+    case folders(inputs: [String], depth: Int)
+    /// One study folder per line of a file (blank lines and lines starting with `#` are skipped): a selection
+    /// made elsewhere (a cohort query, a list of accession folders).
+    case listed(file: String)
+
+    /// The study folders, each with the total size of its files (what orders leasing, largest first), sorted by
+    /// path. Sizes are summed in parallel: on network storage most of the time is waiting for metadata.
+    public func studies() throws(ListingError) -> [StudyFolder] {
+        let paths: [String]
+        switch self {
+        case .folders(let inputs, let depth):
+            var found: [String] = []
+            var seen = Set<String>()
+            for input in inputs {
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw .notAFolder(input)
+                }
+                Self.collect(URL(fileURLWithPath: input).standardizedFileURL.path, depth: depth, into: &found, seen: &seen)
+            }
+            paths = found
+        case .listed(let file):
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw .unreadableList(file) }
+            let base = URL(fileURLWithPath: file).deletingLastPathComponent()
+            paths = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+                .map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).standardizedFileURL.path }
+        }
+        let unique = Array(Set(paths)).sorted()
+        let sizes = ParallelLoop.map(unique.count, concurrency: 16) { Self.totalSize(of: unique[$0]) }
+        return zip(unique, sizes).map { StudyFolder(path: $0, size: $1) }
+    }
+
+    private static func collect(_ path: String, depth: Int, into found: inout [String], seen: inout Set<String>) {
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard seen.insert(real).inserted else { return }  // a link loop, or the same folder reached twice
+        guard depth > 0 else {
+            found.append(path)
+            return
+        }
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted() where !name.hasPrefix(".") {
+            let child = (path as NSString).appendingPathComponent(name)
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: child, isDirectory: &isFolder), isFolder.boolValue {
+                collect(child, depth: depth - 1, into: &found, seen: &seen)
+            }
+        }
+    }
+
+    /// The sum of the sizes of the regular files under `path` (links followed), 0 when it cannot be read.
+    static func totalSize(of path: String) -> Int64 {
+        guard let walker = FileManager.default.enumerator(
+            at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey],
+            options: [.skipsHiddenFiles])
+        else { return 0 }
+        var total: Int64 = 0
+        for case let url as URL in walker {
+            guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]),
+                  values.isRegularFile == true else { continue }
+            total += Int64(values.fileSize ?? 0)
+        }
+        return total
+    }
+}
+
+/// Why the study folders could not be listed.
+public enum ListingError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// An input is missing or is not a folder.
+    case notAFolder(String)
+    /// The `--units-from` file cannot be read.
+    case unreadableList(String)
+
+    public var description: String {
+        switch self {
+        case .notAFolder(let path):
+            "\(path) is not a folder: give folders whose subfolders are studies (or --depth 0 for study folders)"
+        case .unreadableList(let file):
+            "cannot read the list of study folders \(file)"
+        }
+    }
+}

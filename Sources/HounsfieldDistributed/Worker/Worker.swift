@@ -1,0 +1,73 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import HounsfieldCore
+import HounsfieldProtocol
+import Logging
+import ServiceLifecycle
+
+/// `hounsfield worker`: takes units from a coordinator and runs them through the same pipeline as `hounsfield run`,
+/// writing shards into the shared output folder under its own name.
+///
+/// It needs only the coordinator's address (and the token): the configuration and the output folder come in the
+/// coordinator's Welcome. A lost coordinator is retried with backoff (1 s doubling to 15 s) until
+/// ``WorkerOptions/giveUpAfter``; units held when a session breaks are abandoned (their leases expire and go to
+/// other workers), which costs at most one TTL of their time.
+///
+/// **Stopping.** On graceful shutdown (SIGTERM, Kubernetes preemption, Slurm's `--signal`), the worker takes no new
+/// unit, finishes the series in flight, publishes its shard, reports the units it finished and hands the others
+/// back (they do not count against them), and returns. It returns too when the coordinator says drain.
+public final class Worker: Service, Sendable {
+    private let options: WorkerOptions
+    private let logger: Logger
+
+    /// A worker; nothing is connected before ``run()``.
+    public init(options: WorkerOptions, logger: Logger = Logger(label: "hounsfield.worker")) {
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "worker"] = "\(options.name)"
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var backoff = Duration.seconds(1)
+        var lastContact = ContinuousClock.now
+        var giveUpAfter = options.giveUpAfter ?? .seconds(120)
+        while !Task.isCancelled {
+            let session = WorkerSessionRun(options: options, logger: logger)
+            let ending: WorkerSessionRun.Ending
+            do {
+                ending = try await session.run()
+            } catch let error as RPCError where error.code == .unauthenticated {
+                throw WorkerError.unauthenticated(options.coordinator)
+            } catch let error as WorkerError {
+                throw error
+            } catch {
+                ending = .lost(String(describing: error))
+            }
+            switch ending {
+            case .drained:
+                logger.notice("the coordinator drained this worker: done")
+                return
+            case .stopped:
+                logger.notice("stopped: finished units reported, the others handed back")
+                return
+            case .lost(let reason):
+                if let welcomed = session.welcomedTTL {
+                    lastContact = .now
+                    backoff = .seconds(1)
+                    if options.giveUpAfter == nil { giveUpAfter = welcomed * 2 }
+                }
+                let since = ContinuousClock.now - lastContact
+                if since >= giveUpAfter {
+                    throw WorkerError.coordinatorUnreachable(options.coordinator, since: since, lastError: reason)
+                }
+                if Task.isShuttingDownGracefully { return }
+                logger.warning("lost the coordinator; retrying", metadata: ["in": "\(backoff)", "error": "\(reason)"])
+                try? await Task.sleep(for: backoff)
+                if Task.isShuttingDownGracefully { return }
+                backoff = min(backoff * 2, .seconds(15))
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// How a worker finds its coordinator and how much work it takes (`hounsfield worker` flags). Everything about the
+/// job itself (the configuration, the output folder) comes from the coordinator.
+public struct WorkerOptions: Sendable {
+    /// The coordinator's address.
+    public var coordinator: ServiceAddress
+    /// The run's shared token, when the coordinator requires one.
+    public var token: String?
+    /// The worker's name: unique in the run, in its shard names, leases and logs. Letters, digits, `_` and `.`.
+    public var name: String
+    /// Units held at once: one being processed and the next ready, so the pipeline never waits between units.
+    public var capacity = 2
+    /// Series decoded and transformed at once (`--jobs`); nil: the configuration's default.
+    public var jobs: Int?
+    /// How long to keep trying a coordinator that cannot be reached before giving up (`nil`: twice the lease TTL
+    /// once welcomed, two minutes before that).
+    public var giveUpAfter: Duration?
+
+    /// Options for a worker named `name` of the coordinator at `coordinator`.
+    public init(coordinator: ServiceAddress, name: String) {
+        self.coordinator = coordinator
+        self.name = name
+    }
+
+    /// A default worker name from the environment: `HOUNSFIELD_WORKER_NAME`, else the host name with every
+    /// character a worker name does not allow turned into `_` (Kubernetes pod names hold `-`).
+    public static func defaultName(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let name = environment["HOUNSFIELD_WORKER_NAME"], !name.isEmpty { return name }
+        let host = ProcessInfo.processInfo.hostName
+        return String(host.prefix(64).map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") ? $0 : "_" })
+    }
+}
+
+/// Why a worker stopped without finishing its part of the run.
+public enum WorkerError: Error, Sendable, CustomStringConvertible {
+    /// The coordinator could not be reached (or kept dropping the session) for too long.
+    case coordinatorUnreachable(ServiceAddress, since: Duration, lastError: String)
+    /// The coordinator refused the worker (a configuration of its own that is not the run's).
+    case refused(String)
+    /// The coordinator rejected the token.
+    case unauthenticated(ServiceAddress)
+    /// The coordinator's configuration or output folder cannot be used here.
+    case setup(String)
+
+    public var description: String {
+        switch self {
+        case let .coordinatorUnreachable(address, since, lastError):
+            "no coordinator at \(address) for \(Int(since.inSeconds)) s (last error: \(lastError)); is it running, and is the address right? Units this worker held go to other workers when their leases expire"
+        case .refused(let detail):
+            "the coordinator refused this worker: \(detail)"
+        case .unauthenticated(let address):
+            "the coordinator at \(address) rejected the token: give the run's token (--token-file or HOUNSFIELD_TOKEN)"
+        case .setup(let message):
+            message
+        }
+    }
+}

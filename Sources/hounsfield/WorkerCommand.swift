@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Hounsfield
+import HounsfieldDistributed
+import Logging
+import ServiceLifecycle
+
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Take study folders from a `hounsfield coordinator` and convert them, until it says the run is over.",
+        discussion: """
+            The job's configuration and the output folder come from the coordinator; the output folder must be the
+            same path here as there (a shared volume). Shards are named after the worker (--name, or
+            HOUNSFIELD_WORKER_NAME, or the host name with '-' turned into '_'); names must be unique in a run.
+            SIGTERM, SIGINT or SIGUSR1 (Slurm's --signal): the series in flight finish, finished units are reported,
+            the others handed back, and the worker exits 0. A coordinator that cannot be reached is retried with
+            backoff for about two lease TTLs.
+            Exit status: 0 when drained or stopped, 2 for unusable flags or a configuration that cannot run here,
+            5 when the coordinator was unreachable too long or rejected the token.
+            """
+    )
+
+    @Option(help: "The coordinator's HOST:PORT.")
+    var coordinator: String
+
+    @Option(help: "This worker's name in the run (letters, digits, '_' and '.').")
+    var name: String?
+
+    @Option(help: "A file holding the run's shared token (or set HOUNSFIELD_TOKEN).")
+    var tokenFile: String?
+
+    @Option(help: "Units held at once (one in progress, the next ready).")
+    var capacity = 2
+
+    @Option(help: "Series decoded and transformed at once (each uses all cores).")
+    var jobs: Int?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard ServiceAddress(parsing: coordinator) != nil else { throw ValidationError("--coordinator takes HOST:PORT") }
+        guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let name, !OutputFolder.isValidWorker(name) {
+            throw ValidationError("--name '\(name)': use letters, digits, '_' and '.' (no '-'), at most 64")
+        }
+    }
+
+    func run() async throws {
+        logging.bootstrap(minimum: .notice)
+        var options = WorkerOptions(coordinator: ServiceAddress(parsing: coordinator)!,
+                                    name: name ?? WorkerOptions.defaultName())
+        guard OutputFolder.isValidWorker(options.name) else {
+            FileHandle.standardError.write(Data("hounsfield worker: the default name '\(options.name)' is not a valid worker name; give --name\n".utf8))
+            throw ExitCode(2)
+        }
+        options.token = try SharedToken.read(file: tokenFile)
+        options.capacity = capacity
+        options.jobs = jobs
+        let worker = Worker(options: options)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint, .sigusr1], logger: Logger(label: "hounsfield.worker.lifecycle")))
+        do {
+            try await group.run()
+        } catch let error as WorkerError {
+            FileHandle.standardError.write(Data("hounsfield worker: \(error)\n".utf8))
+            switch error {
+            case .setup, .refused: throw ExitCode(2)
+            case .coordinatorUnreachable, .unauthenticated: throw ExitCode(5)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("hounsfield worker: \(error)\n".utf8))
+            throw ExitCode(5)
+        }
+    }
+}
