@@ -1,5 +1,5 @@
 """The end-to-end sections of compare.py (issue 6): one 512×512×300 series through the whole job, a batch of series
-against a SimpleITK process pool, per-study in-memory latency, and peak memory at 24 and 96 series.
+against a SimpleITK process pool, per-study in-memory latency, and peak memory at 24, 96 and 384 series.
 
 Hounsfield runs as `hounsfield run` (process wall time, start-up and report included: the conservative side); the
 peers time inside their process after imports. The job is written once, as a configuration file both Hounsfield
@@ -156,27 +156,94 @@ def measure(context, sections):
         results["batch"] = entry
 
     if "memory" in sections:
-        # Bounded memory: the same job over 24 and over 96 series; peak RSS should not grow with the count. A peak
-        # is the maximum of one run, and it moves by a resampled volume (tens of MB) with whether one waits in a
-        # channel at the worst moment: each count runs `repeats` times, in turns, and the medians are compared.
-        counts = (4, 16) if quick else (24, 96)
-        batches = {count: make("batch", f"{work}/batch-{count}-{size}x{batch_slices}", count=count, size=size,
-                               slices=batch_slices) for count in counts}
+        # Bounded memory: the same job over 24, 96 and 384 series; peak RSS should not grow with the count (the
+        # goal: every median within 10% of the others). The counts are the first N series of one batch, given as N
+        # inputs, so every run discovers its series the same way. A peak is the maximum of one run and moves with
+        # what is in flight at the worst moment: each count runs `repeats` times, in turns, and the medians are
+        # compared. While each run goes, its VmRSS is sampled every 0.5 s, to tell steady growth from steps.
+        counts = (4, 16, 64) if quick else (24, 96, 384)
+        batch = make("batch", f"{work}/batch-{counts[-1]}-{size}x{batch_slices}", count=counts[-1], size=size,
+                     slices=batch_slices)
+        folders = sorted((name for name in os.listdir(batch) if name.startswith("series-")),
+                         key=lambda name: int(name.split("-")[1]))
         runs = {count: [] for count in counts}
         for _ in range(repeats):
             for count in counts:
-                seconds, peak, _ = hounsfield_run(batches[count], os.path.join(work, "memory-out"),
-                                                  f"hounsfield run ({count} series)")
-                runs[count].append((seconds, peak))
-        entry = {}
+                output = os.path.join(work, "memory-out")
+                shutil.rmtree(output, ignore_errors=True)
+                command = [hounsfield, "run", *(os.path.join(batch, f) for f in folders[:count]), "--output", output,
+                           "--config", config]
+                seconds, peak, samples = sampled(command, f"hounsfield run ({count} series)", gnu_time)
+                runs[count].append((seconds, peak, samples))
+        entry = {"input": f"{size}×{size}×{batch_slices}", "counts": list(counts)}
         for count in counts:
-            peaks = [peak for _, peak in runs[count]]
-            entry[str(count)] = {"seconds": median([s for s, _ in runs[count]]), "peak_rss_mb": median(peaks),
-                                 "peaks_rss_mb": peaks}
-        entry["peak_ratio"] = entry[str(counts[1])]["peak_rss_mb"] / entry[str(counts[0])]["peak_rss_mb"]
+            peaks = [peak for _, peak, _ in runs[count]]
+            entry[str(count)] = {"seconds": median([s for s, _, _ in runs[count]]), "peak_rss_mb": median(peaks),
+                                 "peaks_rss_mb": peaks, "rss_mb_by_tenth": [tenths(samples) for _, _, samples in runs[count]]}
+        smallest = entry[str(counts[0])]["peak_rss_mb"]
+        entry["peak_ratios"] = {str(c): entry[str(c)]["peak_rss_mb"] / smallest for c in counts[1:]}
+        medians = [entry[str(c)]["peak_rss_mb"] for c in counts]
+        entry["peak_spread"] = max(medians) / min(medians)
+        entry["peak_ratio"] = entry["peak_ratios"][str(counts[1])]  # the earlier single ratio (96 over 24)
         shutil.rmtree(os.path.join(work, "memory-out"), ignore_errors=True)
         results["memory"] = entry
     return results
+
+
+def sampled(command, label, gnu_time):
+    """`measured`, and the command's resident size every 0.5 s (from /proc, Linux only; empty elsewhere).
+    Returns (seconds, peak RSS in MB, [(seconds since start, RSS MB)])."""
+    import threading
+    import time
+    samples, done = [], threading.Event()
+
+    def sample():
+        start = time.perf_counter()
+        pid = None
+        while not done.wait(0.5):
+            pid = pid or child_of_time(command)
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+                samples.append((time.perf_counter() - start, kb / 1024))
+            except (OSError, StopIteration, TypeError):
+                pass
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        seconds, peak, _ = measured(command, label, gnu_time)
+    finally:
+        done.set()
+        sampler.join()
+    return seconds, peak, samples
+
+
+def child_of_time(command):
+    """The pid of the running process whose command line is `command` (under /usr/bin/time or not), or None."""
+    wanted = "\0".join(command)
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as file:
+                    if file.read().decode(errors="replace").rstrip("\0") == wanted:
+                        return int(entry)
+            except OSError:
+                pass
+    return None
+
+
+def tenths(samples):
+    """The highest sampled RSS (MB) in each tenth of a run (None where no sample fell): flat, a steady climb, or
+    steps."""
+    if not samples:
+        return []
+    end = samples[-1][0] or 1
+    bins = [None] * 10
+    for at, mb in samples:
+        index = min(9, int(10 * at / end))
+        bins[index] = max(bins[index] or 0, mb)
+    return [None if mb is None else round(mb) for mb in bins]
 
 
 def table(results):
@@ -242,7 +309,17 @@ def table(results):
         def peaks(c):  # results written before the repeats have one peak only
             every = m[c].get("peaks_rss_mb", [m[c]["peak_rss_mb"]])
             return "" if len(every) < 2 else f", runs {', '.join(f'{p:.0f}' for p in every)}"
-        lines += ["", "Peak RSS of `hounsfield run` (median of the runs) over " + " and ".join(
-            f"{c} series: {m[c]['peak_rss_mb']:.0f} MB ({m[c]['seconds']:.0f} s{peaks(c)})" for c in counts) +
-            f"; ratio **{m['peak_ratio']:.2f}**."]
+        lines += ["", "Peak RSS of `hounsfield run` (median of the runs) over " + ", ".join(
+            f"{c} series: {m[c]['peak_rss_mb']:.0f} MB ({m[c]['seconds']:.0f} s{peaks(c)})" for c in counts) + "."]
+        if "peak_ratios" in m:
+            lines.append("Ratios to " + counts[0] + " series: " + ", ".join(
+                f"{c}: **{r:.2f}**" for c, r in m["peak_ratios"].items()) +
+                f"; largest over smallest median **{m['peak_spread']:.2f}** (goal: at most 1.10).")
+            for c in counts:
+                for tenth in m[c].get("rss_mb_by_tenth", [])[:1]:
+                    if tenth:
+                        lines.append(f"RSS by tenth of the run, {c} series (MB): "
+                                     f"{' '.join('–' if mb is None else str(mb) for mb in tenth)}.")
+        else:
+            lines.append(f"Ratio **{m['peak_ratio']:.2f}**.")
     return lines

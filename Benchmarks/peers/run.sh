@@ -6,7 +6,8 @@
 #   Benchmarks/peers/run.sh --work DIR       where the inputs go and are reused (default /tmp/hounsfield-peers)
 #   Benchmarks/peers/run.sh --repeats N      repeats per measurement;  --skip-transforms: decode + discovery only
 #   Benchmarks/peers/run.sh --only S,S       sections: decode, transforms, discovery, shards, pipeline, latency,
-#                                            batch, memory (default: all but memory, which makes 96 series)
+#                                            batch, memory (default: all but memory, which makes 384 series of
+#                                            512×512×80, ~15 GB, and runs 24, 96 and 384 of them: ~25 min per round)
 # Results: Benchmarks/peers/results/{results.json,results.md,results.png} (gitignored); the table is also printed.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

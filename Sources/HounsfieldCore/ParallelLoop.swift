@@ -80,16 +80,18 @@ package enum ParallelLoop {
 
     /// Runs blocking work on a Dispatch thread and resumes the caller when it is done, so an async caller never
     /// blocks a thread of the cooperative pool.
+    ///
+    /// `work` (and whatever it captured) is released before the caller resumes. Dispatch releases a block only after
+    /// it returns, so a closure captured by the block would outlive the resumption by however long that thread is
+    /// descheduled: the pipeline's writer, resumed, took its next volume and let a new one be made while the volume
+    /// it had written was still alive (a fifth volume in flight at the peak of a 96-series run).
     package static func offload<Result: Sendable, Failure: Error>(
         _ work: @escaping @Sendable () throws(Failure) -> Result
     ) async throws(Failure) -> Result {
+        let pending = PendingWork(work)
         let outcome: Swift.Result<Result, Failure> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                do throws(Failure) {
-                    continuation.resume(returning: .success(try work()))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
+                continuation.resume(returning: pending.run())
             }
         }
         return try outcome.get()
@@ -162,5 +164,22 @@ package struct DisjointSlots<Element>: @unchecked Sendable {
     @inlinable package subscript(index: Int) -> Element {
         get { base[index] }
         nonmutating set { base[index] = newValue }
+    }
+}
+
+/// The work of one `ParallelLoop.offload`, run once and dropped before its result is handed back.
+private final class PendingWork<Result: Sendable, Failure: Error>: Sendable {
+    private let slot: Mutex<(@Sendable () throws(Failure) -> Result)?>
+
+    init(_ work: @escaping @Sendable () throws(Failure) -> Result) { slot = Mutex(work) }
+
+    /// Runs the work and releases it (with what it captured) before returning its outcome.
+    func run() -> Swift.Result<Result, Failure> {
+        guard let work = slot.withLock({ $0.take() }) else { preconditionFailure("offloaded work ran twice") }
+        do throws(Failure) {
+            return .success(try work())
+        } catch {
+            return .failure(error)
+        }
     }
 }

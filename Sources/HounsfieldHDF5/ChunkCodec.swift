@@ -6,10 +6,24 @@ import Foundation
 /// One chunk as it goes into the file: its bytes (filtered, or raw when filtering did not help) and the filter mask
 /// that tells HDF5 which filters were skipped.
 struct EncodedChunk: Sendable {
+    /// Holds the stored bytes in its first `count` bytes; a buffer from a ``ChunkBufferPool`` is longer.
     var bytes: [UInt8]
+    /// How many bytes of `bytes` are the chunk.
+    var count: Int
     var filterMask: UInt32
     /// SHA-256 of each whole slice in the chunk (slab layouts only), computed while the data is in cache.
     var sliceDigests: [[UInt8]] = []
+
+    init(bytes: [UInt8], count: Int? = nil, filterMask: UInt32) {
+        self.bytes = bytes
+        self.count = count ?? bytes.count
+        self.filterMask = filterMask
+    }
+
+    /// Calls `body` with the stored bytes.
+    func withStoredBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+    }
 }
 
 /// Turns array regions into stored chunks and back, with the shard's filter pipeline (shuffle, then one codec).
@@ -25,7 +39,10 @@ struct ChunkCodec: Sendable {
     /// edges), then filters it.
     /// For slabs (chunks of whole slices) it also hashes each slice for the volume's checksum, and reads a chunk
     /// that lies fully inside the array in place instead of copying it.
-    func encode(chunk index: Int, of grid: ChunkGrid, array: UnsafeRawBufferPointer) -> EncodedChunk {
+    /// The encoded bytes and the scratch buffers come from `buffers` when given (hand the chunk's `bytes` back
+    /// with `recycle` once written), else from fresh allocations.
+    func encode(chunk index: Int, of grid: ChunkGrid, array: UnsafeRawBufferPointer,
+                buffers: ChunkBufferPool? = nil) -> EncodedChunk {
         let chunkBytes = grid.chunkElements * elementSize
         let extent = grid.extent(ofChunk: index)
         var digests: [[UInt8]] = []
@@ -37,37 +54,51 @@ struct ChunkCodec: Sendable {
             }
             if extent == grid.chunk {
                 let start = first * sliceBytes
-                var encoded = filter(UnsafeRawBufferPointer(rebasing: array[start..<(start + chunkBytes)]))
+                var encoded = filter(UnsafeRawBufferPointer(rebasing: array[start..<(start + chunkBytes)]), buffers: buffers)
                 encoded.sliceDigests = digests
                 return encoded
             }
         }
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBytes, alignment: 16)
-        defer { raw.deallocate() }
-        gather(chunk: index, of: grid, array: array, into: raw)
-        var encoded = filter(UnsafeRawBufferPointer(raw))
-        encoded.sliceDigests = digests
-        return encoded
+        var raw = Self.take(chunkBytes, from: buffers)
+        defer { buffers?.recycle(&raw) }
+        return raw.withUnsafeMutableBytes { whole in
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: whole[0..<chunkBytes])
+            gather(chunk: index, of: grid, array: array, into: chunk)
+            var encoded = filter(UnsafeRawBufferPointer(chunk), buffers: buffers)
+            encoded.sliceDigests = digests
+            return encoded
+        }
     }
 
     /// Filters one full chunk.
-    func filter(_ raw: UnsafeRawBufferPointer) -> EncodedChunk {
-        guard let codec = compression.codec else { return EncodedChunk(bytes: Array(raw), filterMask: 0) }
-        let shuffled = UnsafeMutableRawBufferPointer.allocate(byteCount: raw.count, alignment: 16)
-        defer { shuffled.deallocate() }
-        hf_shuffle(raw.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                   shuffled.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count, elementSize)
+    func filter(_ raw: UnsafeRawBufferPointer, buffers: ChunkBufferPool? = nil) -> EncodedChunk {
         // Compressed output larger than the raw chunk is useless: cap it at the raw size and store raw otherwise.
+        var output = Self.take(raw.count, from: buffers)
+        guard let codec = compression.codec else {
+            output.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
+            return EncodedChunk(bytes: output, count: raw.count, filterMask: 0)
+        }
+        var shuffled = Self.take(raw.count, from: buffers)
+        defer { buffers?.recycle(&shuffled) }
         let capacity = min(hf_compress_bound(codec.id, raw.count), raw.count)
-        var written = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
-            written = hf_compress(codec.id, codec.level, shuffled.baseAddress, raw.count, elementSize, buffer.baseAddress, capacity)
-            count = written
+        let written = shuffled.withUnsafeMutableBytes { shuffled in
+            hf_shuffle(raw.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                       shuffled.baseAddress!.assumingMemoryBound(to: UInt8.self), raw.count, elementSize)
+            return output.withUnsafeMutableBytes {
+                hf_compress(codec.id, codec.level, shuffled.baseAddress, raw.count, elementSize, $0.baseAddress, capacity)
+            }
         }
         if written == 0 {
-            return EncodedChunk(bytes: Array(raw), filterMask: (1 << UInt32(filterCount)) - 1)
+            output.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
+            return EncodedChunk(bytes: output, count: raw.count, filterMask: (1 << UInt32(filterCount)) - 1)
         }
-        return EncodedChunk(bytes: bytes, filterMask: 0)
+        if buffers == nil { output.removeSubrange(written...) }  // its own buffer: no longer than its bytes
+        return EncodedChunk(bytes: output, count: written, filterMask: 0)
+    }
+
+    /// A buffer of at least `bytes` bytes: from the pool, or new.
+    private static func take(_ bytes: Int, from buffers: ChunkBufferPool?) -> [UInt8] {
+        buffers?.take(bytes) ?? [UInt8](unsafeUninitializedCapacity: bytes) { _, count in count = bytes }
     }
 
     /// Reverses `filter`: decodes stored bytes into a full chunk buffer. Returns false when the bytes are corrupt.

@@ -25,10 +25,39 @@ struct ParallelLoopTests {
         }
     }
 
+    /// Dispatch releases a block after it returns, which can be after the caller resumed; the work (and what it
+    /// captured, such as a volume just written) must not live that long.
+    @Test("offload releases the work and what it captured before the caller resumes")
+    func offloadReleasesItsWork() async {
+        for _ in 0..<200 {
+            let released = ReleaseFlag()
+            let value = await ParallelLoop.offload(Self.work(capturing: Token(released)))
+            #expect(value == 7)
+            #expect(released.isSet)
+        }
+    }
+
+    /// A closure that holds `token`; the caller keeps no other reference.
+    private static func work(capturing token: Token) -> @Sendable () -> Int { { token.value } }
+
     @Test("forEachContiguously with nothing to do calls no worker")
     func contiguousEmpty() {
         let calls = Atomic<Int>(0)
         ParallelLoop.forEachContiguously(0) { _ in calls.add(1, ordering: .relaxed) }
         #expect(calls.load(ordering: .relaxed) == 0)
     }
+}
+
+/// Set when a `Token` is released.
+private final class ReleaseFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
+}
+
+private final class Token: Sendable {
+    let value = 7
+    private let released: ReleaseFlag
+    init(_ released: ReleaseFlag) { self.released = released }
+    deinit { released.set() }
 }

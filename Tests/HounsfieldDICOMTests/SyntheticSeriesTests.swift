@@ -29,6 +29,33 @@ struct SyntheticSeriesTests {
         #expect(loaded.voxels == expectedAir)
     }
 
+    /// A run holds every planned series' descriptor until the series is done: the values its images repeat are
+    /// stored once (the first image's), not once per file, and they read the same.
+    @Test("a descriptor's images share the texts they repeat")
+    func imagesShareRepeatedTexts() async throws {
+        let folder = TestSupport.temporaryFolder()
+        defer { TestSupport.remove(folder) }
+        try TestSupport.small().write(to: folder)
+        let series = try #require(try await SeriesScanner().scan([folder]).series.first)
+        #expect(series.images.count == 8)
+        func storage(_ text: String?) -> UnsafeRawPointer? {
+            var copy = text
+            return copy?.withUTF8 { UnsafeRawPointer($0.baseAddress) }
+        }
+        let first = series.images[0]
+        for image in series.images.dropFirst() {
+            #expect(image.studyInstanceUID == first.studyInstanceUID)
+            #expect(image.seriesInstanceUID == first.seriesInstanceUID)
+            #expect(image.transferSyntaxUID == first.transferSyntaxUID)
+            #expect(image.imageType == first.imageType)
+            // UIDs are longer than 15 bytes, so each has storage of its own unless shared.
+            #expect(storage(image.studyInstanceUID) == storage(first.studyInstanceUID))
+            #expect(storage(image.seriesInstanceUID) == storage(first.seriesInstanceUID))
+            #expect(storage(image.frameOfReferenceUID) == storage(first.frameOfReferenceUID))
+            #expect(storage(image.sopInstanceUID) != storage(first.sopInstanceUID))
+        }
+    }
+
     @Test("sorting follows positions, not file names")
     func shuffledNames() async throws {
         let folder = TestSupport.temporaryFolder()

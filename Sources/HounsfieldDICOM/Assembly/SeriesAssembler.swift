@@ -292,20 +292,23 @@ struct SeriesAssembler {
     /// Builds the descriptor; `dropped` are the slices of this SeriesInstanceUID that no volume holds.
     private func describe(_ group: CandidateGroup, uid: String, dropped: [ExcludedFile]) -> SeriesDescriptor {
         var imageIndex: [Int: Int] = [:]
-        var images: [ImageHeader] = []
+        var imageOrder: [Int] = []
         let first = group.candidates[0]
         let orientation = first.orientation!
         let normal = orientation.row.cross(orientation.column)
         let slices = group.candidates.map { candidate -> Slice in
             let local = imageIndex[candidate.image] ?? {
-                imageIndex[candidate.image] = images.count
-                images.append(headers[candidate.image])
-                return images.count - 1
+                imageIndex[candidate.image] = imageOrder.count
+                imageOrder.append(candidate.image)
+                return imageOrder.count - 1
             }()
             return Slice(image: local, frame: candidate.frame, position: candidate.position!,
                          rescaleSlope: candidate.rescaleSlope, rescaleIntercept: candidate.rescaleIntercept,
                          instanceNumber: headers[candidate.image].instanceNumber)
         }
+        // A descriptor lives until its series is done, and a run holds every planned one: built by `map`, with no
+        // spare capacity.
+        let images = imageOrder.map { headers[$0] }
         let layout = StackLayout(sortedPositions: slices.map(\.position), normal: normal)
         let header = images[0]
         let pixelSpacing = first.pixelSpacing ?? (1, 1)

@@ -38,6 +38,9 @@ public final class ShardWriter {
     private var nextNumber = 0
     private var current: OpenShard?
     private var finished = false
+    /// Chunk buffers reused across chunks and volumes: as many as one volume's write has in hand at once (each
+    /// worker's shuffle scratch and encoded chunk, plus the chunks waiting for their turn and the run being stored).
+    private let buffers: ChunkBufferPool
 
     /// Opens (creating if needed) an output folder for writing.
     public init(directory: URL, options: ShardWriterOptions = .init(),
@@ -46,6 +49,7 @@ public final class ShardWriter {
         self.folder = OutputFolder(directory)
         self.options = options
         self.logger = logger
+        buffers = ChunkBufferPool(limit: 4 * options.concurrency + 1)
         do {
             try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
         } catch {
@@ -242,6 +246,7 @@ public final class ShardWriter {
         } catch {
             throw failed(error, operation: "publish", path: finalPath(name))
         }
+        buffers.drain()  // a writer may now sit idle (a service between studies): keep no chunk buffers meanwhile
         published += entries
         publishedKeys.formUnion(entries.map(\.key))
         logger.debug("published shard", metadata: ["shard": "\(name)", "volumes": "\(entries.count)"])
@@ -282,7 +287,9 @@ public final class ShardWriter {
         guard id >= 0 else { throw .hdf5(path: group.child(name), message: HDF5Object.lastError) }
         let dataset = HDF5Object(id: id, name: group.child(name), in: group)
         let codec = ChunkCodec(compression: options.compression, elementSize: type.size)
-        let commit = OrderedCommit()
+        // Workers encode at most `concurrency` chunks past the one due, so a slow write holds back encoding
+        // instead of filling memory with encoded chunks.
+        let commit = OrderedCommit(window: options.concurrency)
         let failure = ErrorSlot<ShardError>()
         let datasetID = dataset.id, datasetName = dataset.name
         // Per chunk: bytes stored and slice digests, filled by whichever thread writes the chunk.
@@ -293,20 +300,27 @@ public final class ShardWriter {
                 let bytesSlots = DisjointSlots(bytesBuffer), digestSlots = DisjointSlots(digestBuffer)
                 return volume.voxels.withUnsafeBytes { array -> String in
                     ParallelLoop.forEach(grid.chunkCount, concurrency: options.concurrency) { index in
-                        guard failure.first == nil else { return }
-                        var run = commit.deposit(index, codec.encode(chunk: index, of: grid, array: array))
+                        guard failure.first == nil, commit.waitForTurn(index) else { return }
+                        var run = commit.deposit(index, codec.encode(chunk: index, of: grid, array: array, buffers: buffers))
                         while !run.isEmpty {
-                            // After a failed write the file takes nothing more (its other chunks are compressed
-                            // for nothing; the writer abandons the shard).
-                            for (written, chunk) in run where failure.first == nil {
+                            // Chunks are read in place (no copy of the element), so that each buffer is referenced
+                            // by the run alone when it goes back to the pool. After a failed write the file takes
+                            // nothing more (its other chunks are compressed for nothing; the writer abandons the shard).
+                            for position in run.indices {
+                                defer { buffers.recycle(&run[position].chunk.bytes) }
+                                guard failure.first == nil else { continue }
+                                let written = run[position].index, mask = run[position].chunk.filterMask
                                 let offset = grid.offset(ofChunk: written).map(UInt64.init)
-                                let status = chunk.bytes.withUnsafeBytes {
-                                    hf5_write_chunk(datasetID, 3, offset, chunk.filterMask, $0.baseAddress, $0.count)
+                                let status = run[position].chunk.withStoredBytes {
+                                    hf5_write_chunk(datasetID, 3, offset, mask, $0.baseAddress, $0.count)
                                 }
-                                if status != 0 { failure.record(.hdf5(path: datasetName, message: HDF5Object.lastError)) }
-                                bytesSlots[written] = chunk.bytes.count
-                                digestSlots[written] = chunk.sliceDigests
-                                writeback.wrote(chunk.bytes.count)
+                                if status != 0 {
+                                    failure.record(.hdf5(path: datasetName, message: HDF5Object.lastError))
+                                    commit.cancel()  // the chunks after a skipped one never become due
+                                }
+                                bytesSlots[written] = run[position].chunk.count
+                                digestSlots[written] = run[position].chunk.sliceDigests
+                                writeback.wrote(run[position].chunk.count)
                             }
                             run = commit.finishedRun()
                         }

@@ -16,6 +16,10 @@ import Synchronization
 /// are bounded by count and by bytes (a quarter of `execution.memory_limit` each, whole volumes travelling), and the
 /// event channel by count: read ``events``, or the service waits for you.
 ///
+/// **Flat memory.** Its resident size does not grow with the work done: volumes in flight are bounded by the
+/// channels, the writer's chunk buffers are reused, and on Linux glibc's malloc is given fixed thresholds when the
+/// service starts, for the whole process, and trimmed at series boundaries (decision 41).
+///
 /// **Shutdown.** On graceful shutdown (SIGTERM or SIGINT through a `ServiceGroup`, or `triggerGracefulShutdown()`)
 /// the service stops taking items, reports the series not yet started as `cancelled`, finishes the series in flight,
 /// publishes the open shard and returns. Cancellation (a `ServiceGroup`'s shutdown deadline, or the caller's)
@@ -93,6 +97,9 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
     /// be prepared; failures of single series are outcomes, never thrown.
     public func run() async throws {
         defer { events.finish() }
+        // For the life of the process: what stays resident is then what is alive, however long the service runs
+        // and whatever passed through it before (decision 41).
+        MallocTuning.configureForLongRuns()
         let writer: ShardWriter
         do {
             try OutputPreparation(configuration: configuration, output: output).recordConfiguration()

@@ -41,6 +41,24 @@ final class DiscoverStage: Sendable {
     }
 
     private func process(_ item: WorkItem, to output: BoundedChannel<SeriesPlan>, draining: CancellationFlag) async {
+        // The plans in the order they are sent, last first, so that each leaves this stage as it is sent: a run of
+        // thousands of series keeps no descriptor (every image's header) of a series that is done (decision 41).
+        var pending = await discover(item).reversed() as [SeriesPlan]
+        // The scan's headers and candidates are freed (only the planned series' descriptors stay): hand their pages
+        // back to the system, once per item (decision 41).
+        await ParallelLoop.offload { MallocTuning.releaseFreePages() }
+        while let plan = pending.popLast() {
+            if draining.isSet || Task.isCancelled {
+                await collector.notStarted(plan)
+            } else if await !output.send(plan, bytes: 0) {
+                await collector.notStarted(plan)
+            }
+        }
+    }
+
+    /// Scans the item, selects its series, reports the discovery, and returns the plans (nothing else of the scan
+    /// outlives this call).
+    private func discover(_ item: WorkItem) async -> [SeriesPlan] {
         let start = ContinuousClock.now
         let scanner = SeriesScanner(options: ScanOptions(spacing: selection.processor.configuration.loading.spacing), logger: logger)
         var scan: ScanResult?
@@ -66,12 +84,6 @@ final class DiscoverStage: Sendable {
             noSeriesMessage: scan?.noSeriesMessage)
         for note in discovery.notes { logger.notice("\(note)", metadata: ["item": "\(item.id)"]) }
         await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned)
-        for plan in decision.planned {
-            if draining.isSet || Task.isCancelled {
-                await collector.notStarted(plan)
-            } else if await !output.send(plan, bytes: 0) {
-                await collector.notStarted(plan)
-            }
-        }
+        return decision.planned
     }
 }

@@ -16,8 +16,9 @@ final class OutcomeCollector: Sendable {
     private let record: Mutex<RunReportSink?>
 
     private struct State {
-        /// Planned series without an outcome yet, by key.
-        var outstanding: [String: SeriesPlan] = [:]
+        /// Planned series without an outcome yet, by key: what their report needs, not their descriptors (every
+        /// image's header), which a run of thousands of series would otherwise keep until the last one is done.
+        var outstanding: [String: Pending] = [:]
         /// Planned series of each item that have no outcome yet.
         var remaining: [String: Int] = [:]
         var planned = 0
@@ -47,7 +48,7 @@ final class OutcomeCollector: Sendable {
         state.withLock {
             $0.remaining[discovery.item, default: 0] += planned.count
             $0.planned += planned.count
-            for plan in planned { $0.outstanding[plan.key] = plan }
+            for plan in planned { $0.outstanding[plan.key] = Pending(plan) }
         }
         await emit(.discovered(discovery))
         for report in skipped { await emit(.outcome(.init(item: discovery.item, report: report, bytes: 0))) }
@@ -58,11 +59,12 @@ final class OutcomeCollector: Sendable {
     /// them in a channel or a stage.
     func abandonOutstanding(outputFailed: Bool) async {
         let left = state.withLock { Array($0.outstanding.values) }
-        for plan in left.sorted(by: { $0.key < $1.key }) { await notStarted(plan, outputFailed: outputFailed) }
+        for pending in left.sorted(by: { $0.key < $1.key }) { await notStarted(pending, outputFailed: outputFailed) }
     }
 
     /// A series was written into the open shard `shard`.
     func written(_ plan: SeriesPlan, report: RunReport.SeriesOutcome, shard: String, checksum: String, bytes: Int) async {
+        let plan = Pending(plan)
         var report = report
         report.status = .written
         metrics.written.increment()
@@ -77,6 +79,7 @@ final class OutcomeCollector: Sendable {
 
     /// A series failed, or was cancelled (`failure.isCancellation`).
     func failed(_ plan: SeriesPlan, report: RunReport.SeriesOutcome, _ failure: StageFailure) async {
+        let plan = Pending(plan)
         var report = report
         if failure.isCancellation {
             report.status = .cancelled
@@ -95,6 +98,10 @@ final class OutcomeCollector: Sendable {
     /// A series was never started: the service was shutting down (`cancelled`), or its output had failed
     /// (`not_processed`). Either way a resume processes it.
     func notStarted(_ plan: SeriesPlan, outputFailed: Bool = false) async {
+        await notStarted(Pending(plan), outputFailed: outputFailed)
+    }
+
+    private func notStarted(_ plan: Pending, outputFailed: Bool) async {
         var report = plan.report
         report.status = outputFailed ? .notProcessed : .cancelled
         report.attempts = 0
@@ -112,7 +119,7 @@ final class OutcomeCollector: Sendable {
     }
 
     private func finish(
-        _ plan: SeriesPlan, _ outcome: PipelineEvent.SeriesOutcome, _ update: (inout State) -> Void
+        _ plan: Pending, _ outcome: PipelineEvent.SeriesOutcome, _ update: (inout State) -> Void
     ) async {
         let first: (Bool, RunProgress)? = state.withLock { state in
             // One outcome per series: a late second one (a stage that met a cancellation after the series was
@@ -131,5 +138,18 @@ final class OutcomeCollector: Sendable {
         await emit(.outcome(outcome))
         if itemDone { await emit(.itemFinished(plan.item)) }
         progress?(snapshot)
+    }
+}
+
+/// What the collector keeps of a planned series until its outcome.
+private struct Pending: Sendable {
+    let key: String
+    let item: String
+    let report: RunReport.SeriesOutcome
+
+    init(_ plan: SeriesPlan) {
+        key = plan.key
+        item = plan.item
+        report = plan.report
     }
 }

@@ -72,7 +72,11 @@ struct WriteStage: Sendable {
         let before = writer.publishedCount
         let writer = self.writer
         do {
-            try await ParallelLoop.offload { () throws(ShardError) in try writer.writer.publishOpenShard() }
+            try await ParallelLoop.offload { () throws(ShardError) in
+                try writer.writer.publishOpenShard()
+                // The source is quiet: hand the pages malloc holds free back to the system (decision 41).
+                MallocTuning.releaseFreePages()
+            }
         } catch {
             logger.error("could not publish the open shard", metadata: ["error": "\(error)"])
         }
