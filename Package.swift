@@ -192,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HounsfieldDistributedTests",
-            dependencies: ["HounsfieldDistributed", "HounsfieldCore"]
+            dependencies: ["HounsfieldDistributed", "HounsfieldCore", "Hounsfield", "HounsfieldTestSupport"]
         ),
         .testTarget(
             name: "HounsfieldProtocolTests",

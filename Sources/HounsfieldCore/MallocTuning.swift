@@ -4,7 +4,7 @@ import Glibc
 
 /// How a long run asks glibc's malloc to keep its resident size to what is alive (Linux; elsewhere nothing).
 ///
-/// Why (decision 41, measured on `hounsfield run` over 24, 96 and 384 series of 512×512×80):
+/// Why (decision 43, measured on `hounsfield run` over 24, 96 and 384 series of 512×512×80):
 /// - **Fixed thresholds.** glibc raises its mmap threshold to the size of the largest mmapped block freed so far
 ///   (up to 32 MiB), after which blocks below it come from its per-thread arenas and stay there when freed. Which
 ///   buffers ended up in arenas then depended on what the run had freed before: a scan of 384 series frees a 13 MB

@@ -1,9 +1,10 @@
 import Foundation
+import HounsfieldTestSupport
 import Hounsfield
 import HounsfieldHDF5
 import Testing
 
-@Suite("hounsfield run survives SIGKILL", .enabled(if: PipelineTestSupport.executable != nil, "needs the hounsfield executable (scripts/test.sh builds it)"))
+@Suite("hounsfield run survives SIGKILL", .enabled(if: ChildProcess.executable != nil, "needs the hounsfield executable (scripts/test.sh builds it)"))
 struct KillAndResumeTests {
     static let count = 16
 
@@ -44,7 +45,7 @@ struct KillAndResumeTests {
     /// compares the result with an uninterrupted run: same keys, same checksums, no duplicates.
     @Test("kill -9 mid-run, then --resume, ends equal to an uninterrupted run; no reader ever sees a partial shard")
     func killThenResume() async throws {
-        let binary = try #require(PipelineTestSupport.executable)
+        let binary = try #require(ChildProcess.executable)
         let root = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let inputs = root.appendingPathComponent("in")

@@ -11,7 +11,7 @@ import Glibc
 /// `hounsfield run` when its output fails: a full disk, or the output folder removed mid-run. The process must stop
 /// cleanly with exit status 4 (never a crash), name the output and the cause, keep what it published, and a
 /// `--resume` run after the cause is fixed must complete the set.
-@Suite("hounsfield run when the output fails", .enabled(if: PipelineTestSupport.executable != nil, "needs the hounsfield executable (scripts/test.sh builds it)"))
+@Suite("hounsfield run when the output fails", .enabled(if: ChildProcess.executable != nil, "needs the hounsfield executable (scripts/test.sh builds it)"))
 struct OutputFailureRunTests {
     /// The exit status `hounsfield run` documents for a failed output.
     static let outputFailedStatus: Int32 = 4
@@ -31,7 +31,7 @@ struct OutputFailureRunTests {
           .enabled(if: SmallDisk.unavailableReason == nil, "needs root on Linux to mount a small tmpfs (CI runs the tests as root)"),
           .timeLimit(.minutes(3)))
     func diskFills() async throws {
-        let binary = try #require(PipelineTestSupport.executable)
+        let binary = try #require(ChildProcess.executable)
         let root = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let inputs = root.appendingPathComponent("in")
@@ -46,7 +46,7 @@ struct OutputFailureRunTests {
         let output = disk.url.appendingPathComponent("out")
         let arguments = ["run", inputs.path, "--config", config.path, "--spacing", "0.45,0.45,1", "--output", output.path]
 
-        let failed = try await PipelineTestSupport.run(binary, arguments, logs: root)
+        let failed = try await ChildProcess.run(binary, arguments, logs: root)
         #expect(failed.reason == .exit, "the run must end, not crash:\n\(failed.standardError.suffix(3000))")
         #expect(failed.status == Self.outputFailedStatus, "\(failed.standardError.suffix(3000))")
         #expect(failed.standardError.contains(output.appendingPathComponent("shard-00002.h5.partial").path), "\(failed.standardError.suffix(2000))")
@@ -78,7 +78,7 @@ struct OutputFailureRunTests {
 
         // Space is freed: the resumed run removes the `.partial` and writes the rest.
         try disk.resize(megabytes: 200)
-        let resumed = try await PipelineTestSupport.run(binary, arguments + ["--resume"], logs: root)
+        let resumed = try await ChildProcess.run(binary, arguments + ["--resume"], logs: root)
         #expect(resumed.reason == .exit && resumed.status == 0, "\(resumed.standardError.suffix(3000))")
         let entries = OutputFolder(output).manifestEntries().entries
         #expect(entries.count == 6 && Set(entries.map(\.key)).count == 6, "every key exactly once")
@@ -91,7 +91,7 @@ struct OutputFailureRunTests {
 
     @Test("the output folder removed mid-run: exit 4, the folder and the cause on stderr, no crash", .timeLimit(.minutes(3)))
     func folderRemoved() async throws {
-        let binary = try #require(PipelineTestSupport.executable)
+        let binary = try #require(ChildProcess.executable)
         let root = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let inputs = root.appendingPathComponent("in")
@@ -100,7 +100,7 @@ struct OutputFailureRunTests {
         let config = root.appendingPathComponent("config.json")
         try Data(#"{"output": {"shard_volumes": 1}, "privacy": {"salt": "removed"}}"#.utf8).write(to: config)
         let output = root.appendingPathComponent("out")
-        let started = try PipelineTestSupport.start(
+        let started = try ChildProcess.start(
             binary, ["run", inputs.path, "--config", config.path, "--output", output.path], in: root)
         let pid = started.0.processIdentifier
         // Pace the run (as KillAndResumeTests does) and stop it once its first shard is published.
@@ -124,7 +124,7 @@ struct OutputFailureRunTests {
         #expect(published > 0 && published < count, "the run must be stopped after its first shard and before its last")
         try FileManager.default.removeItem(at: output)
         kill(pid, SIGCONT)
-        let finished = try await PipelineTestSupport.wait(started, timeout: .seconds(120))
+        let finished = try await ChildProcess.wait(started, timeout: .seconds(120))
         #expect(finished.reason == .exit, "the run must end, not crash:\n\(finished.standardError.suffix(3000))")
         #expect(finished.status == Self.outputFailedStatus, "\(finished.standardError.suffix(3000))")
         #expect(finished.standardError.contains("the output folder \(output.path) no longer exists"), "\(finished.standardError.suffix(3000))")

@@ -1,9 +1,10 @@
 import Foundation
+import HounsfieldTestSupport
 import Hounsfield
 import HounsfieldHDF5
 import Testing
 
-@Suite("hounsfield run stops cleanly on SIGTERM", .enabled(if: PipelineTestSupport.executable != nil, "needs the hounsfield executable (scripts/test.sh builds it)"))
+@Suite("hounsfield run stops cleanly on SIGTERM", .enabled(if: ChildProcess.executable != nil, "needs the hounsfield executable (scripts/test.sh builds it)"))
 struct SignalTests {
     static let count = 16
 
@@ -12,7 +13,7 @@ struct SignalTests {
     /// shard is left; a resume completes the set.
     @Test("SIGTERM mid-run: exit 130, no half shard, a clean manifest and report; --resume completes the set")
     func terminateThenResume() async throws {
-        let binary = try #require(PipelineTestSupport.executable)
+        let binary = try #require(ChildProcess.executable)
         let root = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: root) }
         let inputs = root.appendingPathComponent("in")
@@ -23,7 +24,7 @@ struct SignalTests {
         let output = root.appendingPathComponent("out")
         let arguments = ["run", inputs.path, "--config", config.path, "--spacing", "0.7", "--window", "0,2000",
                          "--normalize", "minmax", "--output", output.path]
-        let started = try PipelineTestSupport.start(binary, arguments, in: root)
+        let started = try ChildProcess.start(binary, arguments, in: root)
         let pid = started.0.processIdentifier
         // Paced from here (SIGCONT, a few milliseconds, SIGSTOP), so the signal lands mid-run however fast or busy
         // the machine is: the run only advances while this loop watches it.
@@ -41,7 +42,7 @@ struct SignalTests {
             }
         }
         #expect(signalled, "the run ended before a shard was published")
-        let finished = try await PipelineTestSupport.wait(started, timeout: .seconds(180))
+        let finished = try await ChildProcess.wait(started, timeout: .seconds(180))
         #expect(finished.status == 130, "exit \(finished.status): \(finished.standardError)")
         #expect(finished.standardError.contains("stopping"), "\(finished.standardError)")
         let files = try FileManager.default.contentsOfDirectory(atPath: output.path)
@@ -55,7 +56,7 @@ struct SignalTests {
         #expect(written + (counts["cancelled"] ?? 0) == Self.count, "\(counts)")
         #expect(OutputFolder(output).manifestEntries().entries.count == written)
 
-        let resumed = try await PipelineTestSupport.run(binary, arguments + ["--resume"], logs: root, timeout: .seconds(300))
+        let resumed = try await ChildProcess.run(binary, arguments + ["--resume"], logs: root, timeout: .seconds(300))
         #expect(resumed.status == 0, "\(resumed.standardError)")
         let entries = OutputFolder(output).manifestEntries().entries
         #expect(entries.count == Self.count && Set(entries.map(\.key)).count == Self.count)

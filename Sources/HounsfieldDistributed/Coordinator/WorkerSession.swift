@@ -16,6 +16,9 @@ actor WorkerSession {
     private var held: [WorkUnit.ID: Int64] = [:]
     private var draining = false
     private var logger: Logger
+    /// Since when the worker has held nothing while asking for work; after a lease TTL of that, it may be given
+    /// a unit it went down on before (see `Journal.lease(worker:count:ttl:now:repeats:)`).
+    private var idleSince: ContinuousClock.Instant?
 
     init(name: String, capacity: Int, context: CoordinatorContext,
          outbox: AsyncStream<CoordinatorMessage>.Continuation) {
@@ -35,14 +38,19 @@ actor WorkerSession {
     func topUp() {
         guard !draining, held.count < capacity, context.pending.mayHaveWork else { return }
         let wanted = capacity - held.count
+        if held.isEmpty, idleSince == nil { idleSince = .now }
+        let repeats = idleSince.map { ContinuousClock.now - $0 >= context.leaseTTL } ?? false
         let leases: [Lease]
         do {
-            leases = try context.journal.lease(worker: name, count: wanted, ttl: context.ttlSeconds, now: Date())
+            leases = try context.journal.lease(
+                worker: name, count: wanted, ttl: context.ttlSeconds, now: Date(), repeats: repeats)
         } catch {
             logger.error("could not lease units", metadata: ["error": "\(error)"])
             return
         }
-        if leases.count < wanted { context.pending.clear() }
+        if !leases.isEmpty { idleSince = nil }
+        // Short without repeats proves nothing: units this worker went down on may still be pending.
+        if leases.count < wanted && repeats { context.pending.clear() }
         for lease in leases {
             held[lease.unit.id] = lease.epoch
             context.metrics.leased(lease)

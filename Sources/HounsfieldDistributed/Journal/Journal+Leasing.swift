@@ -17,13 +17,19 @@ extension Journal {
     /// by one: expired leases taken back first, then the largest pending units. A worker that runs several units at
     /// once asks for them together, and the coordinator pays one disk sync instead of `count`. Empty when nothing is
     /// pending.
-    public func lease(worker: String, count: Int, ttl: TimeInterval, now: Date) throws -> [Lease] {
+    ///
+    /// With `repeats: false`, a unit that `worker` has already gone down on is not leased to it at all: the
+    /// coordinator asks this way first, so that a unit that crashes workers meets a new worker each time (three
+    /// distinct workers quarantine it), and asks with repeats only for a worker that has found nothing else for a
+    /// while (a run with fewer workers than the quarantine threshold must still end).
+    public func lease(worker: String, count: Int, ttl: TimeInterval, now: Date, repeats: Bool = true) throws -> [Lease] {
         precondition(ttl > 0, "a lease needs a positive TTL")
         precondition(count >= 1, "lease at least one unit")
         return try queue.write { db in
             try reclaimExpired(now: now, in: db)
             var leases: [Lease] = []
-            while leases.count < count, let lease = try leaseOne(worker: worker, ttl: ttl, now: now, in: db) {
+            while leases.count < count,
+                  let lease = try leaseOne(worker: worker, ttl: ttl, now: now, repeats: repeats, in: db) {
                 leases.append(lease)
             }
             return leases
@@ -55,21 +61,42 @@ extension Journal {
 
     // MARK: Inside a transaction
 
-    func leaseOne(worker: String, ttl: TimeInterval, now: Date, in db: Database) throws -> Lease? {
+    /// Leases one unit to `worker`, or nil.
+    ///
+    /// **Suspects go alone.** A unit with a casualty (an attempt that failed or expired) is a suspect: when a worker
+    /// dies holding two units, nobody knows which one killed it. A suspect is leased only to a worker that holds
+    /// nothing else, and that worker then gets nothing more until it is done with it. The next crash is then the
+    /// suspect's alone, and an innocent unit that shared a worker with a poison unit once is not quarantined with
+    /// it.
+    func leaseOne(worker: String, ttl: TimeInterval, now: Date, repeats: Bool = true, in db: Database) throws -> Lease? {
+        let held = try db.cachedStatement(
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM attempt WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired'))
+                    AS suspect
+                FROM unit INDEXED BY unit_leased WHERE state = 'leased' AND worker = ?
+                """)
+        let holding = try Bool.fetchAll(held, arguments: [worker])
+        if holding.contains(true) { return nil }
+        let suspects = holding.isEmpty  // a worker holding nothing may take a suspect
         let preferred = try db.cachedStatement(
             sql: """
                 SELECT id, path, size, epoch FROM unit INDEXED BY unit_pending
                 WHERE state = 'pending' AND NOT EXISTS (
                     SELECT 1 FROM attempt
-                    WHERE attempt.unit = unit.id AND attempt.worker = ? AND attempt.end IN ('failed', 'expired'))
+                    WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired')
+                        AND (attempt.worker = ? OR NOT ?))
                 ORDER BY size DESC, id LIMIT 1
                 """)
         let any = try db.cachedStatement(
             sql: """
                 SELECT id, path, size, epoch FROM unit INDEXED BY unit_pending
-                WHERE state = 'pending' ORDER BY size DESC, id LIMIT 1
+                WHERE state = 'pending' AND (? OR NOT EXISTS (
+                    SELECT 1 FROM attempt WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired')))
+                ORDER BY size DESC, id LIMIT 1
                 """)
-        guard let row = try Row.fetchOne(preferred, arguments: [worker]) ?? Row.fetchOne(any) else { return nil }
+        guard let row = try Row.fetchOne(preferred, arguments: [worker, suspects])
+                ?? (repeats ? Row.fetchOne(any, arguments: [suspects]) : nil)
+        else { return nil }
         let unit = Self.workUnit(row)
         let epoch = (row["epoch"] as Int64) + 1
         let deadline = now.addingTimeInterval(ttl)

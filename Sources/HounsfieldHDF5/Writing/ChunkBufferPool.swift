@@ -7,7 +7,7 @@ import Synchronization
 /// hundreds of series). Through malloc, glibc served them from its per-thread arenas once its mmap threshold had
 /// risen to their size, and the arenas grew over a run (from 59 to 129 MB over 120 series of a 384-series run)
 /// around the small objects that live between them; a fixed mmap threshold instead made every chunk fault in fresh
-/// pages (+35% wall time). Reused, they cost no page faults and leave no holes (`docs/decisions.md`, decision 41).
+/// pages (+35% wall time). Reused, they cost no page faults and leave no holes (`docs/decisions.md`, decision 43).
 ///
 /// A buffer taken is owned by the caller until it is handed back with ``recycle(_:)``; the pool keeps at most
 /// `limit` buffers, and drops those too small for the current chunks.

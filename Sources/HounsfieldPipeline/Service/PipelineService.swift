@@ -18,7 +18,7 @@ import Synchronization
 ///
 /// **Flat memory.** Its resident size does not grow with the work done: volumes in flight are bounded by the
 /// channels, the writer's chunk buffers are reused, and on Linux glibc's malloc is given fixed thresholds when the
-/// service starts, for the whole process, and trimmed at series boundaries (decision 41).
+/// service starts, for the whole process, and its free pages are returned after each item's scan and when the writer goes idle (decision 43).
 ///
 /// **Shutdown.** On graceful shutdown (SIGTERM or SIGINT through a `ServiceGroup`, or `triggerGracefulShutdown()`)
 /// the service stops taking items, reports the series not yet started as `cancelled`, finishes the series in flight,
@@ -98,7 +98,7 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
     public func run() async throws {
         defer { events.finish() }
         // For the life of the process: what stays resident is then what is alive, however long the service runs
-        // and whatever passed through it before (decision 41).
+        // and whatever passed through it before (decision 43).
         MallocTuning.configureForLongRuns()
         let writer: ShardWriter
         do {

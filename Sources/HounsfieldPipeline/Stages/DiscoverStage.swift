@@ -42,10 +42,10 @@ final class DiscoverStage: Sendable {
 
     private func process(_ item: WorkItem, to output: BoundedChannel<SeriesPlan>, draining: CancellationFlag) async {
         // The plans in the order they are sent, last first, so that each leaves this stage as it is sent: a run of
-        // thousands of series keeps no descriptor (every image's header) of a series that is done (decision 41).
+        // thousands of series keeps no descriptor (every image's header) of a series that is done (decision 43).
         var pending = await discover(item).reversed() as [SeriesPlan]
         // The scan's headers and candidates are freed (only the planned series' descriptors stay): hand their pages
-        // back to the system, once per item (decision 41).
+        // back to the system, once per item (decision 43).
         await ParallelLoop.offload { MallocTuning.releaseFreePages() }
         while let plan = pending.popLast() {
             if draining.isSet || Task.isCancelled {

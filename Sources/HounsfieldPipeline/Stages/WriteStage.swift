@@ -74,7 +74,7 @@ struct WriteStage: Sendable {
         do {
             try await ParallelLoop.offload { () throws(ShardError) in
                 try writer.writer.publishOpenShard()
-                // The source is quiet: hand the pages malloc holds free back to the system (decision 41).
+                // The source is quiet: hand the pages malloc holds free back to the system (decision 43).
                 MallocTuning.releaseFreePages()
             }
         } catch {

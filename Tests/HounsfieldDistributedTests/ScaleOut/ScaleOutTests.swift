@@ -1,0 +1,143 @@
+import Foundation
+import HounsfieldDistributed
+import HounsfieldTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The coordinator and its workers as real processes on loopback, with faults injected the way clusters inject
+/// them: SIGKILL (a lost node), SIGSTOP past the lease TTL (a frozen VM, a long GC pause), a coordinator killed and
+/// started again, a unit that crashes every worker that takes it, a wrong token. Each test ends with the invariants
+/// of ``ScaleOutHarness/checkInvariants(poisoned:)``.
+@Suite("Coordinator and workers as processes", .serialized, .enabled(if: ChildProcess.executable != nil))
+struct ScaleOutTests {
+    @Test("40 studies, three workers: one SIGKILLed mid-lease, a poison unit quarantined after three workers",
+          .timeLimit(.minutes(10)))
+    func killedWorkerAndPoisonUnit() async throws {
+        let harness = try ScaleOutHarness(studies: 40, poison: [7])
+        defer { harness.remove() }
+        let address = try await harness.startCoordinator()
+        try harness.startWorker("w1", address: address)
+        // Kill w1 while it holds a lease, before anyone else could take its units.
+        try await harness.waitForJournal { journal in try journal.leases().contains { $0.worker == "w1" } }
+        let held = try Journal(path: harness.journalPath).leases().filter { $0.worker == "w1" }.map(\.unit.id)
+        harness.signal("w1", SIGKILL)
+        try harness.startWorker("w2", address: address)
+        try harness.startWorker("w3", address: address)
+        let status = try await harness.waitForCoordinator(address: address)
+        #expect(status == 3, "quarantined units make the coordinator exit 3: \(harness.log("coordinator").suffix(2000))")
+
+        let journal = try Journal(path: harness.journalPath)
+        for unit in held where !(try journal.unit(unit)!.path.contains("poison")) {
+            let attempts = try journal.attempts(of: unit)
+            #expect(attempts.first?.worker == "w1" && attempts.first?.end == .expired)
+            #expect(attempts.last?.end == .completed && attempts.last?.worker != "w1" || attempts.count > 1)
+        }
+        try journal.close()
+        try await harness.checkInvariants(poisoned: ["poison"])
+        let report = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: harness.output.appendingPathComponent("report.json"))) as? [String: Any]
+        let quarantined = report?["quarantined"] as? [[String: Any]] ?? []
+        #expect(quarantined.count == 1)
+        // Every casualty is listed; they span three distinct workers (one may have taken it twice).
+        let errors = quarantined.first?["errors"] as? [String] ?? []
+        #expect(errors.count <= 6)
+        #expect(Set(errors.map { $0.prefix { $0 != ":" } }).count == 3, "\(errors)")
+    }
+
+    @Test("A worker stopped past its lease TTL comes back to a unit done by another: its late result is refused",
+          .timeLimit(.minutes(10)))
+    func stoppedWorkerIsFenced() async throws {
+        // The two large studies are leased first (largest first), and take w1 seconds each.
+        let harness = try ScaleOutHarness(studies: 12, large: [3, 8], leaseTTL: 4)
+        defer { harness.remove() }
+        let address = try await harness.startCoordinator()
+        try harness.startWorker("w1", address: address)
+        try await harness.waitForJournal { journal in try journal.leases().filter { $0.worker == "w1" }.count == 2 }
+        harness.signal("w1", SIGSTOP)
+        try await Task.sleep(for: .milliseconds(300))
+        let frozen = try Journal(path: harness.journalPath).leases().filter { $0.worker == "w1" }
+        try #require(!frozen.isEmpty, "w1 finished its units before it was stopped")
+        // Past the TTL, w2 takes the frozen units over (epoch + 1) and completes them.
+        try await Task.sleep(for: .seconds(harness.leaseTTL + 1))
+        try harness.startWorker("w2", address: address)
+        try await harness.waitForJournal { journal in
+            try frozen.allSatisfy { lease in
+                if case .done = try journal.state(of: lease.unit.id) { return true }
+                return false
+            }
+        }
+        harness.signal("w1", SIGCONT)
+        let status = try await harness.waitForCoordinator(address: address)
+        #expect(status == 0, "\(harness.log("coordinator").suffix(2000))")
+
+        // Each frozen unit was completed by w2 under a later epoch; w1's results were refused (on its first heartbeat
+        // back, or on its completion), and no manifest line points into a shard of w1's for those keys.
+        let journal = try Journal(path: harness.journalPath)
+        for lease in frozen {
+            let attempts = try journal.attempts(of: lease.unit.id)
+            #expect(attempts.contains { $0.worker == "w1" && $0.epoch == lease.epoch && $0.end == .expired })
+            #expect(attempts.last?.worker == "w2" && attempts.last?.end == .completed && attempts.last!.epoch > lease.epoch)
+            if case .done(let outcomes) = try journal.state(of: lease.unit.id) {
+                #expect(outcomes.allSatisfy { !$0.shard.contains("-w1.") })
+            }
+        }
+        try journal.close()
+        let coordinatorLog = harness.log("coordinator")
+        #expect(coordinatorLog.contains("revoked a lease") || coordinatorLog.contains("refused a stale result"))
+        try await harness.checkInvariants()
+    }
+
+    @Test("The coordinator SIGKILLed mid-run and started again resumes from its journal", .timeLimit(.minutes(10)))
+    func coordinatorRestart() async throws {
+        let harness = try ScaleOutHarness(studies: 30)
+        defer { harness.remove() }
+        let address = try await harness.startCoordinator()
+        try harness.startWorker("w1", address: address)
+        try harness.startWorker("w2", address: address)
+        try await harness.waitForJournal { journal in try journal.counts().done >= 5 }
+        harness.signal("coordinator", SIGKILL)
+        _ = try await harness.waitForExit("coordinator")
+        let doneBefore = try Journal(path: harness.journalPath).counts().done
+        // The same arguments; the port differs (0 again), so the workers are pointed at the new one by restarting
+        // them, as a scheduler would after a Service's endpoint changed. Units they held stay leased until expiry.
+        harness.signal("w1", SIGKILL)
+        harness.signal("w2", SIGKILL)
+        let newAddress = try await harness.restartCoordinator()
+        try harness.startWorker("w1", address: newAddress)
+        try harness.startWorker("w2", address: newAddress)
+        let status = try await harness.waitForCoordinator(address: newAddress)
+        #expect(status == 0, "\(harness.log("coordinator").suffix(2000))")
+        let journal = try Journal(path: harness.journalPath)
+        #expect(try journal.counts().done == 30)
+        // Nothing done before the kill was done again.
+        let redone = try journal.units().filter { try journal.attempts(of: $0.id).filter { $0.end == .completed }.count > 1 }
+        #expect(redone.isEmpty)
+        #expect(doneBefore >= 5)
+        try journal.close()
+        try await harness.checkInvariants()
+    }
+
+    @Test("Tokens: a worker with the wrong token is refused and exits 5; no token on a public address is refused",
+          .timeLimit(.minutes(5)))
+    func tokens() async throws {
+        let harness = try ScaleOutHarness(studies: 2)
+        defer { harness.remove() }
+        let tokenFile = harness.root.appendingPathComponent("token")
+        try Data("right-token\n".utf8).write(to: tokenFile)
+        let address = try await harness.startCoordinator(extra: ["--token-file", tokenFile.path])
+        try harness.startWorker("intruder", address: address, token: "wrong-token")
+        #expect(try await harness.waitForExit("intruder") == 5)
+        #expect(harness.log("intruder").contains("rejected the token"))
+        try harness.startWorker("w1", address: address, token: "right-token")
+        #expect(try await harness.waitForCoordinator(address: address) == 0)
+
+        let open = try await ChildProcess.run(
+            harness.binary, ["coordinator", harness.archive.path, "--output", harness.root.appendingPathComponent("o2").path,
+                             "--listen", "0.0.0.0:0"], logs: harness.root)
+        #expect(open.status == 2)
+        #expect(open.standardError.contains("without a token"))
+    }
+}
