@@ -48,20 +48,27 @@ final class ScaleOutHarness: @unchecked Sendable {
 
     deinit { stopAll() }
 
-    /// Starts the coordinator on a free loopback port and waits for its address.
-    func startCoordinator(extra: [String] = []) async throws -> String {
-        coordinatorArguments = ["coordinator", archive.path, "--output", output.path, "--listen", "127.0.0.1:0",
-                                "--lease-ttl", "\(leaseTTL)", "--log-level", "info"] + Self.job + extra
-        try? FileManager.default.removeItem(at: addressFile)
-        processes["coordinator"] = try ChildProcess.start(binary, coordinatorArguments, in: root)
-        return try await coordinatorAddress()
+    /// Starts the coordinator on a free port of `host` (inside network namespace `namespace`, when given) and waits
+    /// for its address.
+    func startCoordinator(extra: [String] = [], host: String = "127.0.0.1", namespace: String? = nil) async throws -> String {
+        coordinatorArguments = Self.inside(namespace, binary) + [
+            "coordinator", archive.path, "--output", output.path, "--listen", "\(host):0",
+            "--lease-ttl", "\(leaseTTL)", "--log-level", "info"] + Self.job + extra
+        return try await restartCoordinator()
     }
 
     /// Starts the coordinator again with the arguments of the last start.
     func restartCoordinator() async throws -> String {
         try? FileManager.default.removeItem(at: addressFile)
-        processes["coordinator"] = try ChildProcess.start(binary, coordinatorArguments, in: root)
+        processes["coordinator"] = try ChildProcess.start(
+            coordinatorArguments[0], Array(coordinatorArguments.dropFirst()), in: root)
         return try await coordinatorAddress()
+    }
+
+    /// The command line that runs `tool` inside a network namespace (`ip netns exec`, which execs: the pid is the
+    /// tool's), or `tool` itself.
+    static func inside(_ namespace: String?, _ tool: String) -> [String] {
+        namespace.map { ["/usr/sbin/ip", "netns", "exec", $0, tool] } ?? [tool]
     }
 
     var addressFile: URL { output.appendingPathComponent(".hounsfield/coordinator.address") }
@@ -81,13 +88,15 @@ final class ScaleOutHarness: @unchecked Sendable {
     }
 
     /// Starts a worker named `name` against `address`.
-    func startWorker(_ name: String, address: String, token: String? = nil, poison: Bool = true) throws {
+    func startWorker(_ name: String, address: String, token: String? = nil, poison: Bool = true,
+                     namespace: String? = nil) throws {
         var environment: [String: String] = [:]
         if poison { environment["HOUNSFIELD_FAULT_ABORT_ON"] = "poison" }
         if let token { environment["HOUNSFIELD_TOKEN"] = token }
+        let command = Self.inside(namespace, binary)
         processes[name] = try ChildProcess.start(
-            binary, ["worker", "--coordinator", address, "--name", name, "--log-level", "info"], in: root,
-            environment: environment)
+            command[0], Array(command.dropFirst()) + ["worker", "--coordinator", address, "--name", name, "--log-level", "info"],
+            in: root, environment: environment)
     }
 
     func process(_ name: String) -> Process? { processes[name]?.0 }

@@ -140,4 +140,48 @@ struct ScaleOutTests {
         #expect(open.status == 2)
         #expect(open.standardError.contains("without a token"))
     }
+
+    @Test("SIGTERM: a worker finishes the series in flight, hands its units back (not counted against them), exits 0",
+          .timeLimit(.minutes(10)))
+    func workerStopsGracefully() async throws {
+        let harness = try ScaleOutHarness(studies: 8, large: [2, 5])
+        defer { harness.remove() }
+        let address = try await harness.startCoordinator()
+        try harness.startWorker("w1", address: address)
+        try await harness.waitForJournal { journal in try journal.leases().filter { $0.worker == "w1" }.count == 2 }
+        harness.signal("w1", SIGTERM)
+        #expect(try await harness.waitForExit("w1") == 0, "\(harness.log("w1").suffix(2000))")
+        let journal = try Journal(path: harness.journalPath)
+        let attempts = try journal.units().flatMap { try journal.attempts(of: $0.id) }.filter { $0.worker == "w1" }
+        // Whatever w1 held ended as completed or handed back: nothing expired, nothing failed.
+        #expect(!attempts.isEmpty)
+        #expect(attempts.allSatisfy { $0.end == .completed || $0.end == .released })
+        try journal.close()
+        try harness.startWorker("w2", address: address)
+        #expect(try await harness.waitForCoordinator(address: address) == 0)
+        try await harness.checkInvariants()
+    }
+
+    @Test("Across network namespaces joined by a veth pair: a coordinator with a token, two workers on the other side",
+          .timeLimit(.minutes(10)))
+    func acrossNamespaces() async throws {
+        guard let namespaces = await NetworkNamespaces.make() else {
+            print("skipped: needs root and iproute2 (ip netns)")
+            return
+        }
+        defer { Task { await namespaces.remove() } }
+        let harness = try ScaleOutHarness(studies: 10)
+        defer { harness.remove() }
+        let tokenFile = harness.root.appendingPathComponent("token")
+        try Data("namespace-token".utf8).write(to: tokenFile)
+        let address = try await harness.startCoordinator(
+            extra: ["--token-file", tokenFile.path], host: namespaces.coordinatorAddress,
+            namespace: namespaces.coordinatorSide)
+        #expect(address.hasPrefix(namespaces.coordinatorAddress))
+        try harness.startWorker("w1", address: address, token: "namespace-token", namespace: namespaces.workerSide)
+        try harness.startWorker("w2", address: address, token: "namespace-token", namespace: namespaces.workerSide)
+        #expect(try await harness.waitForCoordinator(address: address) == 0, "\(harness.log("coordinator").suffix(2000))")
+        try await harness.checkInvariants()
+        await namespaces.remove()
+    }
 }
