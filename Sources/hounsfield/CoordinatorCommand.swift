@@ -62,13 +62,17 @@ struct ServeCoordinator: AsyncParsableCommand {
     @Flag(help: "Listen on a non-loopback address without a token (a network you trust only).")
     var insecure = false
 
-    @Option(help: "Where the journal lives (default: <output>/.hounsfield/journal.sqlite).")
+    @Option(help: "Where the journal lives (default: <output>/.hounsfield/journal.sqlite; keep it on a local disk when the output is on NFS).")
     var journal: String?
+
+    @Option(help: "HOST:PORT to serve Prometheus metrics on, at /metrics (e.g. 0.0.0.0:9171).")
+    var metrics: String?
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard ServiceAddress(parsing: listen) != nil else { throw ValidationError("--listen takes HOST:PORT, e.g. 0.0.0.0:7171") }
+        if let metrics, ServiceAddress(parsing: metrics) == nil { throw ValidationError("--metrics takes HOST:PORT, e.g. 0.0.0.0:9171") }
         guard depth >= 0 else { throw ValidationError("--depth must be 0 or more") }
         guard leaseTtl >= 3 else { throw ValidationError("--lease-ttl must be at least 3 seconds") }
         guard quarantineAfter >= 1 else { throw ValidationError("--quarantine-after must be at least 1") }
@@ -97,9 +101,14 @@ struct ServeCoordinator: AsyncParsableCommand {
             FileHandle.standardError.write(Data("hounsfield coordinator: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: coordinator, successTerminationBehavior: .gracefullyShutdownGroup)]
+        if let metrics {
+            services.append(.init(service: MetricsExport.bootstrap(serving: ServiceAddress(parsing: metrics)!)))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: coordinator, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "hounsfield.coordinator.lifecycle")))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "hounsfield.coordinator.lifecycle")))
         do {
             try await group.run()
         } catch {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hounsfield
 
 /// The flags that describe a job (what is done to every series, and how the output is written), shared by `run`
@@ -46,7 +47,7 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Write a QC preview per volume and index.html.")
     var previews = false
 
-    @Option(help: "Salt for hashing identifiers in outputs (keep it fixed for one dataset).")
+    @Option(help: "Salt for hashing identifiers in outputs (keep it fixed for one dataset); or set HOUNSFIELD_SALT, which stays out of `ps` and job accounting.")
     var salt: String?
 
     func validate() throws {
@@ -74,7 +75,9 @@ struct JobOptions: ParsableArguments {
         if let transformJobs { c.execution.transformJobs = transformJobs }
         if let memoryLimit { c.execution.memoryLimit = memoryLimit }
         if previews { c.output.previews = true }
-        if let salt { c.privacy.salt = salt }
+        if let salt = salt ?? ProcessInfo.processInfo.environment["HOUNSFIELD_SALT"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            c.privacy.salt = salt
+        }
         return c
     }
 }

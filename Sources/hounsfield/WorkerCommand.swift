@@ -14,10 +14,13 @@ struct WorkerCommand: AsyncParsableCommand {
             same path here as there (a shared volume). Shards are named after the worker (--name, or
             HOUNSFIELD_WORKER_NAME, or the host name with '-' turned into '_'); names must be unique in a run.
             SIGTERM, SIGINT or SIGUSR1 (Slurm's --signal): the series in flight finish, finished units are reported,
-            the others handed back, and the worker exits 0. A coordinator that cannot be reached is retried with
-            backoff for about two lease TTLs.
-            Exit status: 0 when drained or stopped, 2 for unusable flags or a configuration that cannot run here,
-            5 when the coordinator was unreachable too long or rejected the token.
+            the others handed back, and the worker exits with --stopped-exit-code (0). A coordinator that cannot be
+            reached is retried with backoff: for 10 minutes before the first contact (the coordinator may still be
+            listing a large archive), then for about two lease TTLs. A name another live worker holds is refused
+            and retried the same way.
+            Exit status: 0 when drained, --stopped-exit-code when stopped by a signal, 2 for unusable flags or a
+            configuration that cannot run here, 5 when the coordinator was unreachable too long, rejected the token,
+            or kept refusing the name.
             """
     )
 
@@ -35,6 +38,9 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Series decoded and transformed at once (each uses all cores).")
     var jobs: Int?
+
+    @Option(help: "Exit status after a stop signal (0 by default; Kubernetes Indexed Jobs want a non-zero one that their podFailurePolicy ignores, so the slot is run again).")
+    var stoppedExitCode: Int32 = 0
 
     @OptionGroup var logging: LoggingOptions
 
@@ -64,12 +70,15 @@ struct WorkerCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint, .sigusr1], logger: Logger(label: "hounsfield.worker.lifecycle")))
         do {
             try await group.run()
+            if worker.ending == .stopped, stoppedExitCode != 0 { throw ExitCode(stoppedExitCode) }
         } catch let error as WorkerError {
             FileHandle.standardError.write(Data("hounsfield worker: \(error)\n".utf8))
             switch error {
             case .setup, .refused: throw ExitCode(2)
             case .coordinatorUnreachable, .unauthenticated: throw ExitCode(5)
             }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             FileHandle.standardError.write(Data("hounsfield worker: \(error)\n".utf8))
             throw ExitCode(5)

@@ -85,7 +85,16 @@ public final class RunCoordinator: Service, Sendable {
             address: options.listen.isIPv6
                 ? .ipv6(host: options.listen.host, port: options.listen.port)
                 : .ipv4(host: options.listen.host == "localhost" ? "127.0.0.1" : options.listen.host, port: options.listen.port),
-            transportSecurity: .plaintext)
+            transportSecurity: .plaintext,
+            config: .defaults { config in
+                // A worker whose node vanished (no RST) is noticed within half a minute, which frees its name.
+                config.connection.keepalive = .init(
+                    time: .seconds(20), timeout: .seconds(10),
+                    clientBehavior: .init(minPingIntervalWithoutCalls: .seconds(10), allowWithoutCalls: true))
+                // One session per worker; a completion lists keys and digests only, far below the 4 MiB cap.
+                config.http2.maxConcurrentStreams = 4
+                config.rpc.maxRequestPayloadSize = 4 << 20
+            })
         let server = GRPCServer(
             transport: transport, services: [service],
             interceptors: options.token.map { [TokenAuthentication(token: $0)] } ?? [])

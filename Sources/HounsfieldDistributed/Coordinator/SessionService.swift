@@ -28,6 +28,11 @@ struct SessionService: CoordinatorRPC.SimpleServiceProtocol {
         guard OutputFolder.isValidWorker(hello.workerName) else {
             throw RPCError(code: .invalidArgument, message: "worker name '\(hello.workerName)' is invalid: use letters, digits, '_' and '.', at most 64")
         }
+        guard registry.claim(hello.workerName) else {
+            context.logger.warning("refused a second live session for a worker name", metadata: ["worker": "\(hello.workerName)"])
+            throw RPCError(code: .alreadyExists, message: "a live session already holds the worker name '\(hello.workerName)'; names must be unique in a run")
+        }
+        defer { registry.release(hello.workerName) }
         if !hello.configurationKey.isEmpty, hello.configurationKey != context.configurationKey {
             try await response.write(.with {
                 $0.refused = .with {

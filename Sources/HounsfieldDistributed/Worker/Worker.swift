@@ -5,6 +5,7 @@ import HounsfieldCore
 import HounsfieldProtocol
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// `hounsfield worker`: takes units from a coordinator and runs them through the same pipeline as `hounsfield run`,
 /// writing shards into the shared output folder under its own name.
@@ -18,8 +19,20 @@ import ServiceLifecycle
 /// unit, finishes the series in flight, publishes its shard, reports the units it finished and hands the others
 /// back (they do not count against them), and returns. It returns too when the coordinator says drain.
 public final class Worker: Service, Sendable {
+    /// How the worker's run ended.
+    public enum Ending: Sendable, Equatable {
+        /// The coordinator said the run is over.
+        case drained
+        /// A graceful shutdown (a signal) stopped it.
+        case stopped
+    }
+
     private let options: WorkerOptions
     private let logger: Logger
+    private let endingBox = Mutex<Ending?>(nil)
+
+    /// How ``run()`` ended, once it returned without throwing.
+    public var ending: Ending? { endingBox.withLock { $0 } }
 
     /// A worker; nothing is connected before ``run()``.
     public init(options: WorkerOptions, logger: Logger = Logger(label: "hounsfield.worker")) {
@@ -32,7 +45,8 @@ public final class Worker: Service, Sendable {
     public func run() async throws {
         var backoff = Duration.seconds(1)
         var lastContact = ContinuousClock.now
-        var giveUpAfter = options.giveUpAfter ?? .seconds(120)
+        // Before the first Welcome the coordinator may still be listing a large archive: wait longer for it.
+        var giveUpAfter = options.giveUpAfter ?? .seconds(600)
         while !Task.isCancelled {
             let session = WorkerSessionRun(options: options, logger: logger)
             let ending: WorkerSessionRun.Ending
@@ -40,6 +54,8 @@ public final class Worker: Service, Sendable {
                 ending = try await session.run()
             } catch let error as RPCError where error.code == .unauthenticated {
                 throw WorkerError.unauthenticated(options.coordinator)
+            } catch let error as RPCError where error.code == .alreadyExists {
+                ending = .lost("the name '\(options.name)' is held by a live session (another worker with this name, or this one's previous life not yet noticed gone)")
             } catch let error as WorkerError {
                 throw error
             } catch {
@@ -48,9 +64,11 @@ public final class Worker: Service, Sendable {
             switch ending {
             case .drained:
                 logger.notice("the coordinator drained this worker: done")
+                endingBox.withLock { $0 = .drained }
                 return
             case .stopped:
                 logger.notice("stopped: finished units reported, the others handed back")
+                endingBox.withLock { $0 = .stopped }
                 return
             case .lost(let reason):
                 if let welcomed = session.welcomedTTL {
@@ -62,10 +80,16 @@ public final class Worker: Service, Sendable {
                 if since >= giveUpAfter {
                     throw WorkerError.coordinatorUnreachable(options.coordinator, since: since, lastError: reason)
                 }
-                if Task.isShuttingDownGracefully { return }
+                if Task.isShuttingDownGracefully {
+                    endingBox.withLock { $0 = .stopped }
+                    return
+                }
                 logger.warning("lost the coordinator; retrying", metadata: ["in": "\(backoff)", "error": "\(reason)"])
                 try? await Task.sleep(for: backoff)
-                if Task.isShuttingDownGracefully { return }
+                if Task.isShuttingDownGracefully {
+                    endingBox.withLock { $0 = .stopped }
+                    return
+                }
                 backoff = min(backoff * 2, .seconds(15))
             }
         }

@@ -74,7 +74,7 @@ final class WorkerSessionRun: Sendable {
                         }
                     }
                 } catch {
-                    if let rpc = error as? RPCError, rpc.code == .unauthenticated { throw rpc }
+                    if let rpc = error as? RPCError, rpc.code == .unauthenticated || rpc.code == .alreadyExists { throw rpc }
                     lost.withLock { $0 = String(describing: error) }
                 }
             }

@@ -146,9 +146,10 @@ final class ScaleOutHarness: @unchecked Sendable {
     func waitForJournal(timeout: Duration = .seconds(120), _ condition: (Journal) throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if FileManager.default.fileExists(atPath: journalPath), let journal = try? Journal(path: journalPath),
-               (try? condition(journal)) == true {
-                return
+            if FileManager.default.fileExists(atPath: journalPath), let journal = try? Journal(path: journalPath) {
+                let holds = (try? condition(journal)) == true
+                try? journal.close()
+                if holds { return }
             }
             try await Task.sleep(for: .milliseconds(50))
         }
