@@ -17,6 +17,7 @@ PACKAGES=(
   hdf5-filter-plugin # lets h5dump and other HDF5 tools read LZ4 shards (HDF5_PLUGIN_PATH)
   libsqlite3-dev    # SQLite for GRDB: the coordinator's journal (HounsfieldDistributed)
   python3-venv      # venvs for the peer comparison (SimpleITK) in tests and benchmarks
+  shellcheck        # scripts/check-examples.sh lints the example shell scripts (Examples/slurm)
 )
 
 missing=()

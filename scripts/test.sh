@@ -6,6 +6,12 @@ scripts/setup.sh
 # The numerical references the tests compare against (SimpleITK's resampling, numpy's formulas) live in a venv.
 venv=".venv-test"
 if [ ! -x "$venv/bin/python" ]; then python3 -m venv "$venv"; fi
+# The deployment examples first (seconds): YAML parsing, Kubernetes' schemas (kubernetes-validate bundles them, so
+# the version is pinned and moved on purpose), the Slurm script against stand-ins, shellcheck.
+if ! "$venv/bin/python" -c "import yaml, kubernetes_validate" 2>/dev/null; then
+  "$venv/bin/pip" install -q pyyaml "kubernetes-validate==1.37.0" || { echo "test: cannot install PyYAML and kubernetes-validate from PyPI into $venv" >&2; exit 1; }
+fi
+HOUNSFIELD_PYTHON="$PWD/$venv/bin/python" scripts/check-examples.sh
 if ! "$venv/bin/python" -c "import SimpleITK, numpy, scipy, skimage, h5py, hdf5plugin" 2>/dev/null; then
   "$venv/bin/pip" install -q "SimpleITK==2.5.7" numpy scipy scikit-image h5py hdf5plugin || { echo "test: cannot install SimpleITK, numpy, scipy, scikit-image, h5py and hdf5plugin from PyPI into $venv" >&2; exit 1; }
 fi

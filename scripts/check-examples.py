@@ -1,0 +1,486 @@
+"""Checks the deployment examples without a cluster (scripts/check-examples.sh runs it; a few seconds).
+
+- Every YAML file under Examples/ parses (yaml.safe_load_all).
+- Examples/kubernetes: the objects are valid against Kubernetes' own schemas (kubernetes-validate, strict: an unknown
+  or misspelt field fails), for the oldest version the README supports and the newest known; and they say what the
+  README promises: the workers an Indexed Job with a retry budget per index, preemption ignored, exit 2 failing the
+  Job, no replacement beside a terminating pod, a valid worker name per index; the coordinator a single Recreate
+  Deployment behind a Service on 7171 with metrics on 9171 and scrape annotations, TCP probes on 7171; the token from
+  the Secret and never in an argument; the same volumes at the same paths in every pod.
+- Examples/slurm: the #SBATCH directives the README relies on, and hounsfield.sbatch run for real against stand-ins
+  for srun, scontrol and hounsfield (scripts/slurm-standin.py): a finished run, a run with failed series, a
+  configuration error, the time limit (USR1: workers stopped before the coordinator, then requeued) and a
+  cancellation (TERM: stopped, not requeued).
+"""
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+try:
+    import yaml
+except ImportError:
+    sys.exit("check-examples: needs PyYAML in this Python (scripts/test.sh installs it into .venv-test; "
+             "or: pip install pyyaml)")
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "Examples"
+KUBERNETES = EXAMPLES / "kubernetes"
+SLURM = EXAMPLES / "slurm"
+# The oldest Kubernetes where every Job field used is on by default (backoffLimitPerIndex and podReplacementPolicy:
+# beta in 1.29), as the README says.
+OLDEST_KUBERNETES = "1.29.0"
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+    return condition
+
+
+def yaml_files():
+    return sorted(p for p in EXAMPLES.rglob("*") if p.suffix in (".yaml", ".yml") and ".build" not in p.parts)
+
+
+def parse_all():
+    documents = {}
+    for path in yaml_files():
+        try:
+            documents[path] = [d for d in yaml.safe_load_all(path.read_text()) if d is not None]
+        except yaml.YAMLError as error:
+            check(False, f"{path.relative_to(ROOT)}: not valid YAML: {error}")
+    print(f"check-examples: {len(documents)} YAML files parse")
+    return documents
+
+
+# Kubernetes -----------------------------------------------------------------------------------------------------
+
+def flags(arguments):
+    """--name=value and --name value from a container's args, and the positional arguments."""
+    named, positional, i = {}, [], 0
+    while i < len(arguments):
+        a = arguments[i]
+        if a.startswith("--") and "=" in a:
+            name, value = a[2:].split("=", 1)
+            named[name] = value
+        elif a.startswith("--"):
+            value = arguments[i + 1] if i + 1 < len(arguments) and not arguments[i + 1].startswith("-") else ""
+            named[a[2:]] = value
+            i += 1 if value else 0
+        else:
+            positional.append(a)
+        i += 1
+    return named, positional
+
+
+def env_entries(container):
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+def secret_reference(entry):
+    reference = (entry.get("valueFrom") or {}).get("secretKeyRef") or {}
+    return reference.get("name"), reference.get("key")
+
+
+def mounts_by_claim(pod_spec, container):
+    """{claim name: (mount path, read-only)} for the container's PersistentVolumeClaim mounts."""
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"]
+              for v in pod_spec.get("volumes", []) if "persistentVolumeClaim" in v}
+    return {claims[m["name"]]: (m["mountPath"], bool(m.get("readOnly")))
+            for m in container.get("volumeMounts", []) if m["name"] in claims}
+
+
+def container_port(container, port):
+    """A Service's or probe's port (number or name) as the container's port number."""
+    if isinstance(port, int):
+        return port
+    return next((p["containerPort"] for p in container.get("ports", []) if p.get("name") == port), None)
+
+
+def under(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def check_schemas(objects):
+    try:
+        import kubernetes_validate
+    except ImportError:
+        print("check-examples: kubernetes-validate is not installed here: Kubernetes schemas not checked "
+              "(scripts/test.sh installs it into .venv-test)", file=sys.stderr)
+        return
+    for version in (OLDEST_KUBERNETES, kubernetes_validate.latest_version()):
+        for path, document in objects:
+            try:
+                kubernetes_validate.validate(document, version, strict=True)
+            except kubernetes_validate.SchemaNotFoundError:
+                check(False, f"kubernetes-validate has no schema for Kubernetes {version} (pin a version that has)")
+                return
+            except kubernetes_validate.ValidationError as error:
+                where = ".".join(str(p) for p in error.path)
+                check(False, f"{path.name}: {document.get('kind')} {document['metadata']['name']}: "
+                             f"not valid for Kubernetes {version} at {where}: {error.message}")
+    print(f"check-examples: {len(objects)} Kubernetes objects valid for Kubernetes {OLDEST_KUBERNETES} "
+          f"and {kubernetes_validate.latest_version()} (strict)")
+
+
+def check_kubernetes(documents):
+    objects = [(path, d) for path, ds in documents.items() if path.parent == KUBERNETES
+               for d in ds if isinstance(d, dict) and "apiVersion" in d and d.get("kind") != "Kustomization"]
+    def find(kind, name=None):
+        found = [d for _, d in objects if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+        check(len(found) == 1, f"kubernetes: expected one {kind}{' ' + name if name else ''}, found {len(found)}")
+        return found[0] if found else None
+
+    check_schemas(objects)
+
+    # kustomization.yaml: what it lists exists; the Secret and the volumes stay out of it.
+    kustomization = documents.get(KUBERNETES / "kustomization.yaml", [None])[0]
+    if check(isinstance(kustomization, dict), "kubernetes: kustomization.yaml is missing"):
+        listed = list(kustomization.get("resources", []))
+        listed += [f for g in kustomization.get("configMapGenerator", []) for f in g.get("files", [])]
+        for name in listed:
+            check((KUBERNETES / name).is_file(), f"kustomization.yaml: {name} does not exist")
+        for name in ("secret.example.yaml", "volumes.yaml"):
+            check(name not in listed, f"kustomization.yaml must not list {name}: `kubectl delete -k` would delete it")
+        generated = {g["name"] for g in kustomization.get("configMapGenerator", [])}
+    else:
+        generated = set()
+
+    secret = find("Secret")
+    deployment = find("Deployment", "hounsfield-coordinator")
+    service = find("Service", "hounsfield-coordinator")
+    job = find("Job", "hounsfield-workers")
+    claims = {d["metadata"]["name"]: d for _, d in objects if d["kind"] == "PersistentVolumeClaim"}
+    if None in (secret, deployment, service, job):
+        return
+    secret_keys = set(secret.get("stringData", {})) | set(secret.get("data", {}))
+    secret_name = secret["metadata"]["name"]
+
+    def check_token(container, who):
+        name, key = secret_reference(env_entries(container).get("HOUNSFIELD_TOKEN", {}))
+        check(name == secret_name and key in secret_keys,
+              f"{who}: HOUNSFIELD_TOKEN must come from the Secret {secret_name} (a key it has), got {name}/{key}")
+        named, _ = flags(container.get("args", []))
+        check("token" not in named, f"{who}: the token must not be an argument (it would show in ps)")
+        for entry in container.get("env", []):
+            if "value" in entry:
+                check("$(HOUNSFIELD_TOKEN)" not in entry["value"], f"{who}: {entry['name']} copies the token")
+        for argument in container.get("args", []):
+            check("$(HOUNSFIELD_TOKEN)" not in argument, f"{who}: an argument holds the token")
+
+    # The volumes.
+    output, archive = claims.get("hounsfield-output"), claims.get("ct-archive")
+    check(output is not None and output["spec"].get("accessModes") == ["ReadWriteMany"],
+          "volumes: the PersistentVolumeClaim hounsfield-output must be ReadWriteMany")
+    check(archive is not None and archive["spec"].get("accessModes") == ["ReadOnlyMany"],
+          "volumes: the PersistentVolumeClaim ct-archive must be ReadOnlyMany")
+
+    # The coordinator.
+    d_spec = deployment["spec"]
+    check(d_spec.get("replicas") == 1, "coordinator: the Deployment must have exactly 1 replica")
+    check(d_spec.get("strategy", {}).get("type") == "Recreate",
+          "coordinator: strategy Recreate (a rolling update runs two coordinators on one journal)")
+    c_pod = d_spec["template"]["spec"]
+    coordinator = c_pod["containers"][0]
+    c_named, c_positional = flags(coordinator.get("args", []))
+    check(coordinator.get("command") == ["hounsfield"] and c_positional[:1] == ["coordinator"],
+          "coordinator: the container must run `hounsfield coordinator`")
+    check(c_named.get("listen", "").endswith(":7171"), "coordinator: --listen on port 7171")
+    check(c_named.get("metrics", "").endswith(":9171"), "coordinator: --metrics on port 9171")
+    ports = {p["containerPort"] for p in coordinator.get("ports", [])}
+    check({7171, 9171} <= ports, "coordinator: container ports 7171 and 9171")
+    for probe in ("readinessProbe", "livenessProbe"):
+        port = coordinator.get(probe, {}).get("tcpSocket", {}).get("port")
+        check(container_port(coordinator, port) == 7171, f"coordinator: {probe} must be a TCP socket on 7171")
+    check_token(coordinator, "coordinator")
+    for entry in coordinator.get("env", []):
+        name, key = secret_reference(entry)
+        if name is not None:
+            check(name == secret_name and key in secret_keys, f"coordinator: {entry['name']}: no key {key} in {name}")
+    for volume in c_pod.get("volumes", []):
+        if "configMap" in volume:
+            check(volume["configMap"]["name"] in generated,
+                  f"coordinator: ConfigMap {volume['configMap']['name']} is not made by kustomization.yaml")
+    config = c_named.get("config")
+    if config is not None:
+        mounted = [m["mountPath"] for m in coordinator.get("volumeMounts", [])]
+        check(any(under(config, m) for m in mounted), f"coordinator: --config {config} is in no mounted volume")
+
+    # The Service.
+    labels = d_spec["template"]["metadata"].get("labels", {})
+    selector = service["spec"].get("selector", {})
+    check(selector and all(labels.get(k) == v for k, v in selector.items()),
+          "coordinator Service: its selector does not match the Deployment's pods")
+    check(selector == d_spec["selector"].get("matchLabels"), "coordinator: Service and Deployment select differently")
+    for port in service["spec"]["ports"]:
+        check(container_port(coordinator, port.get("targetPort", port["port"])) == port["port"],
+              f"coordinator Service: port {port['port']} does not reach the container's port {port['port']}")
+    check({p["port"] for p in service["spec"]["ports"]} == {7171, 9171}, "coordinator Service: ports 7171 and 9171")
+    annotations = service["metadata"].get("annotations", {})
+    check(annotations.get("prometheus.io/scrape") == "true" and annotations.get("prometheus.io/port") == "9171"
+          and annotations.get("prometheus.io/path") == "/metrics",
+          "coordinator Service: Prometheus scrape annotations for :9171/metrics")
+
+    # The workers.
+    j = job["spec"]
+    completions = j.get("completions")
+    check(j.get("completionMode") == "Indexed", "workers: completionMode Indexed")
+    check(isinstance(completions, int) and completions >= 1 and j.get("parallelism") == completions,
+          "workers: completions = parallelism (only then can an Indexed Job be scaled)")
+    check(isinstance(j.get("backoffLimitPerIndex"), int) and j["backoffLimitPerIndex"] >= 1,
+          "workers: backoffLimitPerIndex (retries per worker slot)")
+    check(isinstance(j.get("maxFailedIndexes"), int) and j["maxFailedIndexes"] <= (completions or 0),
+          "workers: maxFailedIndexes, at most completions")
+    check(j.get("podReplacementPolicy") == "Failed", "workers: podReplacementPolicy Failed")
+    rules = j.get("podFailurePolicy", {}).get("rules", [])
+    w_pod = j["template"]["spec"]
+    worker = w_pod["containers"][0]
+    check(any(r.get("action") == "Ignore" and any(c.get("type") == "DisruptionTarget" and c.get("status", "True") == "True"
+                                                  for c in r.get("onPodConditions", []))
+              for r in rules), "workers: podFailurePolicy must Ignore DisruptionTarget")
+    check(any(r.get("action") == "FailJob" and r.get("onExitCodes", {}).get("operator") == "In"
+              and 2 in r["onExitCodes"].get("values", []) and r["onExitCodes"].get("containerName") == worker["name"]
+              for r in rules), "workers: podFailurePolicy must FailJob on exit code 2 of the worker container")
+    check(w_pod.get("restartPolicy") == "Never", "workers: restartPolicy Never (podFailurePolicy requires it)")
+    check(w_pod.get("terminationGracePeriodSeconds", 30) >= 150,
+          "workers: terminationGracePeriodSeconds of at least 150 (a worker finishes its series on SIGTERM)")
+    check(re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", f"{job['metadata']['name']}-{(completions or 1) - 1}")
+          is not None and len(job["metadata"]["name"]) + 1 + len(str(completions)) <= 63,
+          "workers: the Job's name and highest index must form a DNS label (the pods' host names)")
+    w_named, w_positional = flags(worker.get("args", []))
+    check(worker.get("command") == ["hounsfield"] and w_positional[:1] == ["worker"],
+          "workers: the container must run `hounsfield worker`")
+    service_port = next((p["port"] for p in service["spec"]["ports"] if p["port"] == 7171), None)
+    check(w_named.get("coordinator") == f"{service['metadata']['name']}:{service_port}",
+          "workers: --coordinator must name the coordinator's Service and port 7171")
+    env = worker.get("env", [])
+    names = [e["name"] for e in env]
+    index = next((e for e in env if e["name"] == "JOB_COMPLETION_INDEX"), None)
+    name_entry = next((e for e in env if e["name"] == "HOUNSFIELD_WORKER_NAME"), None)
+    field = ((index or {}).get("valueFrom") or {}).get("fieldRef", {}).get("fieldPath", "")
+    check("batch.kubernetes.io/job-completion-index" in field,
+          "workers: JOB_COMPLETION_INDEX must be defined from the pod's completion index")
+    if check(name_entry is not None and "value" in name_entry, "workers: HOUNSFIELD_WORKER_NAME must be set"):
+        value = name_entry["value"]
+        check("$(JOB_COMPLETION_INDEX)" in value and index is not None
+              and names.index("JOB_COMPLETION_INDEX") < names.index("HOUNSFIELD_WORKER_NAME"),
+              "workers: HOUNSFIELD_WORKER_NAME must use $(JOB_COMPLETION_INDEX), defined before it")
+        for i in (0, (completions or 1) - 1):
+            concrete = value.replace("$(JOB_COMPLETION_INDEX)", str(i))
+            check(re.fullmatch(r"[A-Za-z0-9_.]+", concrete) is not None,
+                  f"workers: worker name {concrete!r} has characters other than letters, digits, '_' and '.'")
+    check_token(worker, "workers")
+    for resource in ("cpu", "memory"):
+        for kind in ("requests", "limits"):
+            check(resource in worker.get("resources", {}).get(kind, {}), f"workers: resources.{kind}.{resource}")
+    check(worker.get("image") == coordinator.get("image"), "workers: the coordinator's image (one version for both)")
+
+    # The same volumes at the same paths everywhere, since the coordinator hands out paths.
+    c_mounts, w_mounts = mounts_by_claim(c_pod, coordinator), mounts_by_claim(w_pod, worker)
+    for claim in ("ct-archive", "hounsfield-output"):
+        check(claim in c_mounts and claim in w_mounts and c_mounts[claim][0] == w_mounts[claim][0],
+              f"{claim} must be mounted at the same path in the coordinator and the workers")
+    check(c_mounts.get("ct-archive", ("", False))[1] and w_mounts.get("ct-archive", ("", False))[1],
+          "ct-archive must be mounted read-only")
+    output_path = c_named.get("output", "")
+    check(under(output_path, c_mounts.get("hounsfield-output", ("\0",))[0]),
+          f"coordinator: --output {output_path} must be inside the hounsfield-output mount")
+    inputs = c_positional[1:]
+    check(inputs and all(under(i, c_mounts.get("ct-archive", ("\0",))[0]) for i in inputs),
+          f"coordinator: the inputs {inputs} must be inside the ct-archive mount")
+    print("check-examples: Examples/kubernetes says what its README says")
+
+
+def check_kustomize():
+    """`kubectl kustomize` when kubectl is here: the kustomization builds, and the generated ConfigMap is wired."""
+    try:
+        built = subprocess.run(["kubectl", "kustomize", str(KUBERNETES)], capture_output=True, text=True, timeout=60)
+    except FileNotFoundError:
+        print("check-examples: no kubectl here: kustomization.yaml checked by reading it only", file=sys.stderr)
+        return
+    if not check(built.returncode == 0, f"kubectl kustomize Examples/kubernetes failed: {built.stderr.strip()}"):
+        return
+    rendered = [d for d in yaml.safe_load_all(built.stdout) if d]
+    maps = {d["metadata"]["name"] for d in rendered if d["kind"] == "ConfigMap"}
+    for d in rendered:
+        if d["kind"] == "Deployment":
+            for v in d["spec"]["template"]["spec"].get("volumes", []):
+                if "configMap" in v:
+                    check(v["configMap"]["name"] in maps, f"kustomize: the coordinator mounts {v['configMap']['name']}, "
+                                                          f"which the build does not make")
+    print(f"check-examples: kubectl kustomize builds {len(rendered)} objects")
+
+
+# Slurm ----------------------------------------------------------------------------------------------------------
+
+def sbatch_directives(path):
+    directives = {}
+    for line in path.read_text().splitlines()[1:]:
+        if line.startswith("#SBATCH"):
+            for word in line.split()[1:]:
+                name, _, value = word.partition("=")
+                directives[name] = value
+        elif line.strip() and not line.startswith("#"):
+            break  # sbatch reads no directive after the first command
+    return directives
+
+
+def check_slurm_directives():
+    script = SLURM / "hounsfield.sbatch"
+    if not check(script.is_file(), "Examples/slurm/hounsfield.sbatch is missing"):
+        return None
+    d = sbatch_directives(script)
+    check("--nodes" in d, "hounsfield.sbatch: #SBATCH --nodes")
+    check(d.get("--ntasks-per-node") == "1", "hounsfield.sbatch: #SBATCH --ntasks-per-node=1")
+    check(re.fullmatch(r"B:USR1@\d+", d.get("--signal", "")) is not None, "hounsfield.sbatch: #SBATCH --signal=B:USR1@…")
+    check("--requeue" in d, "hounsfield.sbatch: #SBATCH --requeue")
+    check(d.get("--open-mode") == "append", "hounsfield.sbatch: #SBATCH --open-mode=append")
+    return script
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_sbatch(script, scratch, name, mode, arguments, send=None):
+    """Runs the script as sbatch would, with the stand-ins; returns (exit status, event lines, stderr)."""
+    events = scratch / f"{name}.events"
+    events.write_text("")
+    bin_dir = scratch / "bin"
+    if not bin_dir.exists():
+        bin_dir.mkdir()
+        for role in ("srun", "scontrol", "hounsfield"):
+            wrapper = bin_dir / role
+            wrapper.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "scripts" / "slurm-standin.py"}" '
+                               f'{role} "$@"\n')
+            wrapper.chmod(0o755)
+    environment = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "HOUNSFIELD_BIN": str(bin_dir / "hounsfield"),
+        "COORDINATOR_HOST": "127.0.0.1",
+        "COORDINATOR_PORT": str(free_port()),
+        "SLURM_JOB_ID": "4242",
+        "SLURM_JOB_NODELIST": "node-a,node-b",
+        "SLURM_CPUS_PER_TASK": "2",
+        "HOUNSFIELD_WORKER_NAME": "leaked_from_the_submitter",
+        "STANDIN_EVENTS": str(events),
+        "STANDIN_COORDINATOR": mode,
+        "STANDIN_WORKERS": "2",
+    }
+    process = subprocess.Popen(["bash", str(script), *arguments], env=environment, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: os.umask(0o022))
+    if send is not None:
+        deadline = time.monotonic() + 20
+        while events.read_text().count("coordinator hello") < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(send)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+        check(False, f"hounsfield.sbatch ({name}): still running after 60 s")
+    return process.returncode, events.read_text().splitlines(), stderr
+
+
+def check_slurm_run(script):
+    with tempfile.TemporaryDirectory(prefix="check-examples-") as folder:
+        scratch = Path(folder)
+        output = scratch / "out"
+        arguments = [str(scratch / "archive"), "--output", str(output), "--salt", "s"]
+
+        def lines(events, prefix):
+            return [i for i, e in enumerate(events) if e.startswith(prefix)]
+
+        # A run that finishes: the workers connect to the address given, drain, and the script exits 0.
+        status, events, stderr = run_sbatch(script, scratch, "finish", "finish:0", arguments)
+        check(status == 0, f"hounsfield.sbatch (finished run): exit status {status}, expected 0\n{stderr}")
+        start = next((e.split()[2:] for e in events if e.startswith("coordinator start")), [])
+        check(start[:len(arguments)] == arguments, f"hounsfield.sbatch: the coordinator got {start}, not the "
+                                                   f"script's arguments first")
+        named, _ = flags(start)
+        check(named.get("listen", "").startswith("127.0.0.1:") and named.get("token-file") ==
+              str(output / ".hounsfield" / "token"), f"hounsfield.sbatch: coordinator flags {named}")
+        check(sorted(e.split()[1] for e in events if e.endswith(" drained") and e.startswith("worker")) ==
+              ["node_a", "node_b"], "hounsfield.sbatch: a worker per node, named after its host, each drained "
+                                    f"(HOUNSFIELD_WORKER_NAME from the submitter unset): {events}")
+        srun = next((e for e in events if e.startswith("srun")), "")
+        check("--cpus-per-task=2" in srun and "--ntasks-per-node=1" in srun and "--nodes=2" in srun,
+              f"hounsfield.sbatch: srun {srun}")
+        check(not lines(events, "scontrol requeue"), "hounsfield.sbatch: requeued a finished run")
+        token = output / ".hounsfield" / "token"
+        if check(token.is_file(), "hounsfield.sbatch: no token file in the output folder"):
+            check(stat.S_IMODE(token.stat().st_mode) == 0o600, "hounsfield.sbatch: the token file must be 0600")
+            check(len(token.read_text()) == 64, "hounsfield.sbatch: the token must be 32 random bytes in hex")
+            check(stat.S_IMODE(output.stat().st_mode) == 0o755,
+                  "hounsfield.sbatch: umask 077 leaked to the output folder")
+            first_token = token.read_text()
+        else:
+            first_token = None
+        check("coordinator umask 0o22" in events,
+              f"hounsfield.sbatch: the coordinator must run with the submitter's umask (022 here): {events}")
+
+        # Some series failed: status 3 passes through, the token is the one made before.
+        status, events, stderr = run_sbatch(script, scratch, "failed-series", "finish:3", arguments)
+        check(status == 3, f"hounsfield.sbatch (some series failed): exit status {status}, expected 3\n{stderr}")
+        check(not lines(events, "scontrol requeue"), "hounsfield.sbatch: requeued a run that ended with status 3")
+        check(first_token is None or token.read_text() == first_token, "hounsfield.sbatch: the token changed")
+
+        # A configuration error: the coordinator exits 2 before it listens; no worker starts.
+        status, events, stderr = run_sbatch(script, scratch, "configuration-error", "fail:2", arguments)
+        check(status == 2, f"hounsfield.sbatch (configuration error): exit status {status}, expected 2\n{stderr}")
+        check(not lines(events, "srun"), "hounsfield.sbatch: started workers after the coordinator failed")
+
+        # The time limit near (USR1 to the script): the workers stop, then the coordinator, then the job is requeued.
+        status, events, stderr = run_sbatch(script, scratch, "time-limit", "serve", arguments, send=signal.SIGUSR1)
+        stopped = lines(events, "worker node_a SIGTERM") + lines(events, "worker node_b SIGTERM")
+        coordinator_stopped = lines(events, "coordinator SIGTERM")
+        requeued = lines(events, "scontrol requeue 4242")
+        check(len(stopped) == 2 and len(coordinator_stopped) == 1 and max(stopped) < coordinator_stopped[0],
+              f"hounsfield.sbatch (USR1): the workers must get SIGTERM before the coordinator: {events}")
+        check(len(requeued) == 1 and coordinator_stopped and requeued[0] > coordinator_stopped[0],
+              f"hounsfield.sbatch (USR1): the job must be requeued once the coordinator stopped: {events}")
+        check(status == 130, f"hounsfield.sbatch (USR1): exit status {status}, expected the coordinator's 130")
+
+        # Cancelled (TERM): stopped in the same order, not requeued.
+        status, events, stderr = run_sbatch(script, scratch, "cancel", "serve", arguments, send=signal.SIGTERM)
+        stopped = lines(events, "worker node_a SIGTERM") + lines(events, "worker node_b SIGTERM")
+        coordinator_stopped = lines(events, "coordinator SIGTERM")
+        check(len(stopped) == 2 and len(coordinator_stopped) == 1 and max(stopped) < coordinator_stopped[0],
+              f"hounsfield.sbatch (TERM): the workers must get SIGTERM before the coordinator: {events}")
+        check(not lines(events, "scontrol requeue"), f"hounsfield.sbatch (TERM): must not requeue: {events}")
+
+        # No --output: refused before anything starts.
+        status, events, stderr = run_sbatch(script, scratch, "no-output", "finish:0", [str(scratch / "archive")])
+        check(status == 2 and not events, f"hounsfield.sbatch without --output: status {status}, events {events}")
+    print("check-examples: hounsfield.sbatch run against stand-ins for srun, scontrol and hounsfield "
+          "(finished, failed series, configuration error, USR1, TERM, no --output)")
+
+
+def main():
+    documents = parse_all()
+    check_kubernetes(documents)
+    check_kustomize()
+    script = check_slurm_directives()
+    if script is not None:
+        check_slurm_run(script)
+    if failures:
+        for failure in failures:
+            print(f"check-examples: FAILED: {failure}", file=sys.stderr)
+        sys.exit(1)
+    print("check-examples: the examples are consistent")
+
+
+if __name__ == "__main__":
+    main()
