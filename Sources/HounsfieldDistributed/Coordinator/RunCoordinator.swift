@@ -74,6 +74,10 @@ public final class RunCoordinator: Service, Sendable {
     /// Where the listening address is written (`HOST:PORT`), for scripts and tests that let the system pick the port.
     public var addressFile: URL { output.appendingPathComponent(".hounsfield/coordinator.address") }
 
+    /// Prepares (configuration, journal, listing, manifest), serves sessions until every unit is settled or a
+    /// graceful shutdown, drains the workers and returns; ``summary`` then says how the run ended. Throws
+    /// ``CoordinatorError`` when the output, the journal or the listing cannot be prepared, or the address cannot be
+    /// bound.
     public func run() async throws {
         let context = try prepare()
         let stopping = CancellationFlag()

@@ -31,6 +31,7 @@ public final class PrometheusEndpoint: Service, Sendable {
     /// The port listened on, once ``run()`` has bound it.
     public var port: Int? { bound.withLock { $0 } }
 
+    /// Binds the address and serves until graceful shutdown. Throws when the address cannot be bound.
     public func run() async throws {
         let registry = self.registry
         let open = ManagedAtomic(0)
@@ -43,11 +44,10 @@ public final class PrometheusEndpoint: Service, Sendable {
                     return channel.close()
                 }
                 channel.closeFuture.whenComplete { _ in open.wrappingDecrement(ordering: .relaxed) }
-                return channel.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    channel.pipeline.addHandlers([
-                        IdleStateHandler(allTimeout: .seconds(10)),
-                        MetricsHandler(registry: registry),
-                    ])
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandlers(
+                        IdleStateHandler(allTimeout: .seconds(10)), MetricsHandler(registry: registry))
                 }
             }
             .bind(host: address.host == "localhost" ? "127.0.0.1" : address.host, port: address.port).get()
@@ -62,7 +62,7 @@ public final class PrometheusEndpoint: Service, Sendable {
 }
 
 /// Answers one request per connection: the registry's text for `GET /metrics`.
-private final class MetricsHandler: ChannelInboundHandler, Sendable {
+private final class MetricsHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -83,7 +83,7 @@ private final class MetricsHandler: ChannelInboundHandler, Sendable {
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -42,6 +42,9 @@ public final class Worker: Service, Sendable {
         self.logger = logger
     }
 
+    /// Connects, works and reconnects until the coordinator drains the worker or a graceful shutdown stops it
+    /// (``ending`` then says which). Throws ``WorkerError`` when the coordinator stays unreachable, rejects the
+    /// token, or sends a configuration that cannot run here.
     public func run() async throws {
         var backoff = Duration.seconds(1)
         var lastContact = ContinuousClock.now

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import HounsfieldDistributed
 import HounsfieldTestSupport
 import Testing
@@ -129,7 +132,13 @@ struct ScaleOutTests {
         defer { harness.remove() }
         let tokenFile = harness.root.appendingPathComponent("token")
         try Data("right-token\n".utf8).write(to: tokenFile)
-        let address = try await harness.startCoordinator(extra: ["--token-file", tokenFile.path])
+        let metricsPort = 20_000 + Int(getpid() % 20_000)
+        let address = try await harness.startCoordinator(
+            extra: ["--token-file", tokenFile.path, "--metrics", "127.0.0.1:\(metricsPort)"])
+        // Prometheus text while the run waits for workers: both units pending.
+        let metrics = try await Self.fetch("http://127.0.0.1:\(metricsPort)/metrics")
+        #expect(metrics.contains("hounsfield_coordinator_units{state=\"pending\"} 2"), "\(metrics)")
+        #expect(try await Self.fetch("http://127.0.0.1:\(metricsPort)/other").contains("/metrics"))
         try harness.startWorker("intruder", address: address, token: "wrong-token")
         #expect(try await harness.waitForExit("intruder") == 5)
         #expect(harness.log("intruder").contains("rejected the token"))
@@ -185,5 +194,20 @@ struct ScaleOutTests {
         #expect(try await harness.waitForCoordinator(address: address) == 0, "\(harness.log("coordinator").suffix(2000))")
         try await harness.checkInvariants()
         await namespaces.remove()
+    }
+
+    /// The body of an HTTP GET, retried for a few seconds while the endpoint comes up.
+    static func fetch(_ url: String) async throws -> String {
+        var lastError: (any Error)?
+        for _ in 0..<100 {
+            do {
+                let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
+                return String(decoding: data, as: UTF8.self)
+            } catch {
+                lastError = error
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        throw HarnessFailure("GET \(url) failed: \(String(describing: lastError))")
     }
 }
