@@ -39,6 +39,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Series decoded and transformed at once (each uses all cores).")
     var jobs: Int?
 
+    @Option(help: ArgumentHelp("Benchmarks only: sleep this many seconds per unit instead of converting it.", visibility: .hidden))
+    var simulate: Double?
+
     @Option(help: "Exit status after a stop signal (0 by default; Kubernetes Indexed Jobs want a non-zero one that their podFailurePolicy ignores, so the slot is run again).")
     var stoppedExitCode: Int32 = 0
 
@@ -64,6 +67,7 @@ struct WorkerCommand: AsyncParsableCommand {
         options.token = try SharedToken.read(file: tokenFile)
         options.capacity = capacity
         options.jobs = jobs
+        options.simulatedUnitTime = simulate.map { .milliseconds(Int64($0 * 1000)) }
         let worker = Worker(options: options)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],

@@ -13,6 +13,9 @@ public struct WorkerOptions: Sendable {
     public var capacity = 2
     /// Series decoded and transformed at once (`--jobs`); nil: the configuration's default.
     public var jobs: Int?
+    /// Benchmarks only: instead of converting a unit, sleep this long and report it complete with no series. Lets
+    /// one machine stand in for hundreds of workers, to measure the coordinator's side of a run at scale.
+    public var simulatedUnitTime: Duration?
     /// How long to keep trying a coordinator that cannot be reached before giving up (`nil`: twice the lease TTL
     /// once welcomed, two minutes before that).
     public var giveUpAfter: Duration?

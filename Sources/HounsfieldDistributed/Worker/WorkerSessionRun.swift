@@ -113,14 +113,7 @@ final class WorkerSessionRun: Sendable {
             "lease_ttl_s": "\(welcome.leaseTtlMs / 1000)"])
 
         let (items, feed) = AsyncStream.makeStream(of: WorkItem.self)
-        let service: PipelineService<AsyncStream<WorkItem>>
-        do {
-            service = try PipelineService(
-                configuration: configuration, input: items, logger: logger, publishWhenIdle: .seconds(5),
-                publishesEachItem: true, coordinatedOutput: true)
-        } catch {
-            throw WorkerError.setup("the coordinator's configuration cannot run here: \(error)")
-        }
+        let pipeline = try pipeline(configuration: configuration, items: items)
         let (outbox, send) = AsyncStream.makeStream(of: WorkerMessage.self)
         let tracker = SharedTracker()
         let heartbeat = Duration.milliseconds(Int64(max(welcome.heartbeatIntervalMs, 200)))
@@ -131,13 +124,13 @@ final class WorkerSessionRun: Sendable {
         }()
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {  // the pipeline
-                do { try await service.run() } catch {
+                do { try await pipeline.run() } catch {
                     self.logger.error("the pipeline stopped", metadata: ["error": "\(error)"])
                 }
                 return false
             }
             group.addTask {  // its events: completions
-                for await event in service.events {
+                for await event in pipeline.events {
                     let ready = tracker.state.withLock { tracker -> [UnitTracker.Unit] in
                         tracker.record(event)
                         return tracker.takeReady()
@@ -200,6 +193,32 @@ final class WorkerSessionRun: Sendable {
         feed.finish()
         send.finish()
         try await writing
+    }
+
+    /// The pipeline service over the assigned units, or (``WorkerOptions/simulatedUnitTime``) a stand-in that
+    /// sleeps per unit and reports it finished with no series.
+    private func pipeline(
+        configuration: RunConfiguration, items: AsyncStream<WorkItem>
+    ) throws -> (run: @Sendable () async throws -> Void, events: BoundedChannel<PipelineEvent>) {
+        if let simulated = options.simulatedUnitTime {
+            let events = BoundedChannel<PipelineEvent>(capacity: 64)
+            return ({
+                defer { events.finish() }
+                for await item in items.cancelOnGracefulShutdown() {
+                    try? await Task.sleep(for: simulated)
+                    guard !Task.isCancelled else { return }
+                    await events.send(.itemFinished(item.id), bytes: 0)
+                }
+            }, events)
+        }
+        do {
+            let service = try PipelineService(
+                configuration: configuration, input: items, logger: logger, publishWhenIdle: .seconds(5),
+                publishesEachItem: true, coordinatedOutput: true)
+            return ({ try await service.run() }, service.events)
+        } catch {
+            throw WorkerError.setup("the coordinator's configuration cannot run here: \(error)")
+        }
     }
 
     /// The worker's view of the run's configuration: the coordinator's, writing under this worker's name.
