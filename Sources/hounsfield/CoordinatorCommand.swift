@@ -59,6 +59,12 @@ struct ServeCoordinator: AsyncParsableCommand {
     @Option(help: "A file holding the run's shared token (or set HOUNSFIELD_TOKEN).")
     var tokenFile: String?
 
+    @Option(help: "TLS: the coordinator's certificate chain (PEM); with --tls-key. Workers then need --tls or --tls-ca.")
+    var tlsCertificate: String?
+
+    @Option(help: "TLS: the coordinator's private key (PEM).")
+    var tlsKey: String?
+
     @Flag(help: "Listen on a non-loopback address without a token (a network you trust only).")
     var insecure = false
 
@@ -76,6 +82,9 @@ struct ServeCoordinator: AsyncParsableCommand {
         guard depth >= 0 else { throw ValidationError("--depth must be 0 or more") }
         guard leaseTtl >= 3 else { throw ValidationError("--lease-ttl must be at least 3 seconds") }
         guard quarantineAfter >= 1 else { throw ValidationError("--quarantine-after must be at least 1") }
+        guard (tlsCertificate == nil) == (tlsKey == nil) else {
+            throw ValidationError("TLS needs both --tls-certificate and --tls-key")
+        }
         guard unitsFrom != nil || !inputs.isEmpty else {
             throw ValidationError("give the folders that hold the study folders, or --units-from FILE")
         }
@@ -93,6 +102,7 @@ struct ServeCoordinator: AsyncParsableCommand {
             options.listen = ServiceAddress(parsing: listen)!
             options.token = try SharedToken.read(file: tokenFile)
             options.insecure = insecure
+            if let tlsCertificate, let tlsKey { options.tls = (tlsCertificate, tlsKey) }
             options.leaseTTL = .seconds(leaseTtl)
             options.quarantineAfter = quarantineAfter
             options.journalPath = journal

@@ -33,6 +33,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "A file holding the run's shared token (or set HOUNSFIELD_TOKEN).")
     var tokenFile: String?
 
+    @Flag(help: "Connect with TLS, checking the coordinator's certificate against the system's trust roots.")
+    var tls = false
+
+    @Option(help: "Connect with TLS, checking the coordinator's certificate against these PEM certificates.")
+    var tlsCa: String?
+
+    @Option(help: "Seconds to keep retrying an unreachable coordinator (default: 600 before the first contact, two lease TTLs after).")
+    var giveUpAfter: Double?
+
     @Option(help: "Units held at once (one in progress, the next ready).")
     var capacity = 2
 
@@ -51,6 +60,7 @@ struct WorkerCommand: AsyncParsableCommand {
         guard ServiceAddress(parsing: coordinator) != nil else { throw ValidationError("--coordinator takes HOST:PORT") }
         guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let giveUpAfter, giveUpAfter <= 0 { throw ValidationError("--give-up-after must be positive") }
         if let name, !OutputFolder.isValidWorker(name) {
             throw ValidationError("--name '\(name)': use letters, digits, '_' and '.' (no '-'), at most 64")
         }
@@ -66,6 +76,8 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         options.token = try SharedToken.read(file: tokenFile)
         options.capacity = capacity
+        options.giveUpAfter = giveUpAfter.map { .milliseconds(Int64($0 * 1000)) }
+        options.security = tlsCa.map { .tlsTrusting($0) } ?? (tls ? .tls : .plaintext)
         options.jobs = jobs
         options.simulatedUnitTime = simulate.map { .milliseconds(Int64($0 * 1000)) }
         let worker = Worker(options: options)

@@ -9,6 +9,8 @@ public struct CoordinatorOptions: Sendable {
     public var listen = ServiceAddress(host: "127.0.0.1", port: ServiceAddress.defaultPort)
     /// The run's shared token: every worker call must carry it. Nil only on loopback, or with ``insecure``.
     public var token: String?
+    /// TLS for the sessions: the coordinator's certificate chain and private key (PEM files). Nil: plaintext.
+    public var tls: (certificateChain: String, privateKey: String)?
     /// Listen on a non-loopback address without a token (a trusted, isolated network only).
     public var insecure = false
     /// How long a lease lives without a heartbeat; workers heartbeat every third of it.

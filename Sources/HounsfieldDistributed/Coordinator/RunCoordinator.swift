@@ -54,6 +54,11 @@ public final class RunCoordinator: Service, Sendable {
         }
         guard options.leaseTTL >= .seconds(3) else { throw .invalid("--lease-ttl must be at least 3 seconds") }
         guard options.quarantineAfter >= 1 else { throw .invalid("--quarantine-after must be at least 1") }
+        if let tls = options.tls {
+            for file in [tls.certificateChain, tls.privateKey] where !FileManager.default.isReadableFile(atPath: file) {
+                throw .invalid("cannot read the TLS file \(file)")
+            }
+        }
         self.configuration = configuration
         self.options = options
         self.output = URL(fileURLWithPath: folder).standardizedFileURL
@@ -89,7 +94,10 @@ public final class RunCoordinator: Service, Sendable {
             address: options.listen.isIPv6
                 ? .ipv6(host: options.listen.host, port: options.listen.port)
                 : .ipv4(host: options.listen.host == "localhost" ? "127.0.0.1" : options.listen.host, port: options.listen.port),
-            transportSecurity: .plaintext,
+            transportSecurity: options.tls.map {
+                .tls(certificateChain: [.file(path: $0.certificateChain, format: .pem)],
+                     privateKey: .file(path: $0.privateKey, format: .pem))
+            } ?? .plaintext,
             config: .defaults { config in
                 // A worker whose node vanished (no RST) is noticed within half a minute, which frees its name.
                 config.connection.keepalive = .init(
@@ -110,7 +118,9 @@ public final class RunCoordinator: Service, Sendable {
                 port: bound.ipv4?.port ?? bound.ipv6?.port ?? options.listen.port)
             addressBox.withLock { $0 = address }
             try? Data("\(address)\n".utf8).write(to: addressFile, options: .atomic)
-            logger.notice("listening", metadata: ["address": "\(address)", "token": "\(options.token == nil ? "none" : "required")"])
+            logger.notice("listening", metadata: [
+                "address": "\(address)", "token": "\(options.token == nil ? "none" : "required")",
+                "tls": "\(options.tls == nil ? "off" : "on")"])
 
             await withGracefulShutdownHandler {
                 await supervise(context: context, finished: finished, stopping: stopping)

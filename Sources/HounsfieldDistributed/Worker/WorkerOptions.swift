@@ -7,6 +7,19 @@ public struct WorkerOptions: Sendable {
     public var coordinator: ServiceAddress
     /// The run's shared token, when the coordinator requires one.
     public var token: String?
+    /// How the session is secured.
+    public enum Security: Sendable, Equatable {
+        /// Plaintext HTTP/2 (a private network, or a tunnel).
+        case plaintext
+        /// TLS, the coordinator's certificate checked against the system's trust roots.
+        case tls
+        /// TLS, the coordinator's certificate checked against these PEM certificates (a run's own CA).
+        case tlsTrusting(String)
+    }
+
+    /// Plaintext unless told otherwise; with TLS the coordinator's host name (or IP address) must be in its
+    /// certificate.
+    public var security: Security = .plaintext
     /// The worker's name: unique in the run, in its shard names, leases and logs. Letters, digits, `_` and `.`.
     public var name: String
     /// Units held at once: one being processed and the next ready, so the pipeline never waits between units.

@@ -46,8 +46,14 @@ final class WorkerSessionRun: Sendable {
         let target: any ResolvableTarget = address.isIPv6
             ? .ipv6(address: address.host, port: address.port)
             : .dns(host: address.host, port: address.port)
+        let security: HTTP2ClientTransport.Posix.TransportSecurity =
+            switch options.security {
+            case .plaintext: .plaintext
+            case .tls: .tls
+            case .tlsTrusting(let file): .tls { $0.trustRoots = .certificates([.file(path: file, format: .pem)]) }
+            }
         return try await withGRPCClient(
-            transport: .http2NIOPosix(target: target, transportSecurity: .plaintext)
+            transport: .http2NIOPosix(target: target, transportSecurity: security)
         ) { client in
             let coordinator = CoordinatorRPC.Client(wrapping: client)
             // The first reply (Welcome or Refused) and the rest travel apart, so each stream has one reader.

@@ -89,13 +89,13 @@ final class ScaleOutHarness: @unchecked Sendable {
 
     /// Starts a worker named `name` against `address`.
     func startWorker(_ name: String, address: String, token: String? = nil, poison: Bool = true,
-                     namespace: String? = nil) throws {
+                     namespace: String? = nil, extra: [String] = []) throws {
         var environment: [String: String] = [:]
         if poison { environment["HOUNSFIELD_FAULT_ABORT_ON"] = "poison" }
         if let token { environment["HOUNSFIELD_TOKEN"] = token }
         let command = Self.inside(namespace, binary)
         processes[name] = try ChildProcess.start(
-            command[0], Array(command.dropFirst()) + ["worker", "--coordinator", address, "--name", name, "--log-level", "info"],
+            command[0], Array(command.dropFirst()) + ["worker", "--coordinator", address, "--name", name, "--log-level", "info"] + extra,
             in: root, environment: environment)
     }
 

@@ -196,6 +196,26 @@ struct ScaleOutTests {
         await namespaces.remove()
     }
 
+    @Test("TLS: a worker that trusts the run's certificate works; a plaintext one cannot connect and gives up (exit 5)",
+          .timeLimit(.minutes(5)))
+    func tls() async throws {
+        let harness = try ScaleOutHarness(studies: 3)
+        defer { harness.remove() }
+        let certificate = harness.root.appendingPathComponent("cert.pem").path
+        let key = harness.root.appendingPathComponent("key.pem").path
+        let made = try await ChildProcess.run(
+            "/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                                 "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            logs: harness.root)
+        try #require(made.status == 0, "openssl: \(made.standardError)")
+        let address = try await harness.startCoordinator(extra: ["--tls-certificate", certificate, "--tls-key", key])
+        try harness.startWorker("plain", address: address, extra: ["--give-up-after", "3"])
+        #expect(try await harness.waitForExit("plain") == 5)
+        try harness.startWorker("w1", address: address, extra: ["--tls-ca", certificate])
+        #expect(try await harness.waitForCoordinator(address: address) == 0, "\(harness.log("w1").suffix(2000))")
+        try await harness.checkInvariants()
+    }
+
     /// The body of an HTTP GET, retried for a few seconds while the endpoint comes up.
     static func fetch(_ url: String) async throws -> String {
         var lastError: (any Error)?
