@@ -13,8 +13,9 @@
   same volumes at the same paths in every pod.
 - Examples/slurm: the #SBATCH directives the README relies on, and hounsfield.sbatch run for real against stand-ins
   for srun, scontrol and hounsfield (scripts/slurm-standin.py): a finished run, a run with failed series, a
-  configuration error, the time limit (USR1: workers stopped before the coordinator, then requeued) and a
-  cancellation (TERM: stopped, not requeued).
+  configuration error, the time limit (USR1: workers stopped before the coordinator, then requeued), a
+  cancellation (TERM: stopped, not requeued), and the salt (read from HOUNSFIELD_SALT_FILE into the coordinator's
+  HOUNSFIELD_SALT and no worker's, never an argument; a missing file refused; an exported HOUNSFIELD_SALT passed on).
 """
 import os
 import re
@@ -440,7 +441,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_sbatch(script, scratch, name, mode, arguments, send=None):
+def run_sbatch(script, scratch, name, mode, arguments, send=None, environment_changes=None):
     """Runs the script as sbatch would, with the stand-ins; returns (exit status, event lines, stderr)."""
     events = scratch / f"{name}.events"
     events.write_text("")
@@ -465,7 +466,11 @@ def run_sbatch(script, scratch, name, mode, arguments, send=None):
         "STANDIN_EVENTS": str(events),
         "STANDIN_COORDINATOR": mode,
         "STANDIN_WORKERS": "2",
+        "HOUNSFIELD_SALT_FILE": str(scratch / "salt"),
     }
+    environment.pop("HOUNSFIELD_SALT", None)
+    environment.update(environment_changes or {})
+    environment = {k: v for k, v in environment.items() if v is not None}
     process = subprocess.Popen(["bash", str(script), *arguments], env=environment, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: os.umask(0o022))
     if send is not None:
@@ -486,7 +491,10 @@ def check_slurm_run(script):
     with tempfile.TemporaryDirectory(prefix="check-examples-") as folder:
         scratch = Path(folder)
         output = scratch / "out"
-        arguments = [str(scratch / "archive"), "--output", str(output), "--salt", "s"]
+        arguments = [str(scratch / "archive"), "--output", str(output)]
+        salt = scratch / "salt"
+        salt.write_text("a test salt\n")
+        salt.chmod(0o600)
 
         def lines(events, prefix):
             return [i for i, e in enumerate(events) if e.startswith(prefix)]
@@ -518,6 +526,12 @@ def check_slurm_run(script):
             first_token = None
         check("coordinator umask 0o22" in events,
               f"hounsfield.sbatch: the coordinator must run with the submitter's umask (022 here): {events}")
+        check("coordinator salt a test salt" in events and "--salt" not in " ".join(start),
+              f"hounsfield.sbatch: the coordinator must get HOUNSFIELD_SALT from HOUNSFIELD_SALT_FILE (without its "
+              f"final newline), and no --salt: {events}")
+        check(sorted(e for e in events if e.startswith("worker") and " salt " in e) ==
+              ["worker node_a salt (none)", "worker node_b salt (none)"],
+              f"hounsfield.sbatch: the workers must not inherit HOUNSFIELD_SALT: {events}")
 
         # Some series failed: status 3 passes through, the token is the one made before.
         status, events, stderr = run_sbatch(script, scratch, "failed-series", "finish:3", arguments)
@@ -549,11 +563,23 @@ def check_slurm_run(script):
               f"hounsfield.sbatch (TERM): the workers must get SIGTERM before the coordinator: {events}")
         check(not lines(events, "scontrol requeue"), f"hounsfield.sbatch (TERM): must not requeue: {events}")
 
+        # HOUNSFIELD_SALT_FILE naming no file: refused before anything starts; without HOUNSFIELD_SALT_FILE, a salt
+        # exported by the submitter reaches the coordinator as it is.
+        status, events, stderr = run_sbatch(script, scratch, "no-salt-file", "finish:0", arguments,
+                                            environment_changes={"HOUNSFIELD_SALT_FILE": str(scratch / "absent")})
+        check(status == 2 and not events, f"hounsfield.sbatch with a missing salt file: status {status}, "
+                                          f"events {events}")
+        status, events, stderr = run_sbatch(script, scratch, "exported-salt", "finish:0", arguments,
+                                            environment_changes={"HOUNSFIELD_SALT_FILE": None,
+                                                                 "HOUNSFIELD_SALT": "exported"})
+        check(status == 0 and "coordinator salt exported" in events,
+              f"hounsfield.sbatch with HOUNSFIELD_SALT exported: status {status}, events {events}\n{stderr}")
+
         # No --output: refused before anything starts.
         status, events, stderr = run_sbatch(script, scratch, "no-output", "finish:0", [str(scratch / "archive")])
         check(status == 2 and not events, f"hounsfield.sbatch without --output: status {status}, events {events}")
     print("check-examples: hounsfield.sbatch run against stand-ins for srun, scontrol and hounsfield "
-          "(finished, failed series, configuration error, USR1, TERM, no --output)")
+          "(finished, failed series, configuration error, USR1, TERM, the salt's two ways in, no --output)")
 
 
 def main():
