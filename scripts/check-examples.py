@@ -3,14 +3,19 @@
 - Every YAML file under Examples/ parses (yaml.safe_load_all).
 - Examples/kubernetes: the objects are valid against Kubernetes' own schemas (kubernetes-validate, strict: an unknown
   or misspelt field fails), for the oldest version the README supports and the newest known; and they say what the
-  README promises: the workers an Indexed Job with a retry budget per index, preemption ignored, exit 2 failing the
-  Job, no replacement beside a terminating pod, a valid worker name per index; the coordinator a single Recreate
-  Deployment behind a Service on 7171 with metrics on 9171 and scrape annotations, TCP probes on 7171; the token from
-  the Secret and never in an argument; the same volumes at the same paths in every pod.
+  README promises. The coordinator a Job of one pod (never a Deployment: it exits when the run is over), replaced
+  only once ended, failed for good on exit 2 or 3, resumed after 130 or a disruption, without a liveness probe;
+  its Service and PodDisruptionBudget selecting its pod and no worker, gRPC on 7171, --metrics on 9171 with scrape
+  annotations; its journal on the ReadWriteOnce claim hounsfield-journal that no worker mounts. The workers an
+  Indexed Job with a retry budget per index, preemption ignored, exit 2 failing the Job, a non-zero
+  --stopped-exit-code ignored so that a stopped worker's slot runs again, no replacement beside a terminating pod,
+  a valid worker name per index, no CPU limit. The token and the salt from the Secret, never in an argument; the
+  same volumes at the same paths in every pod.
 - Examples/slurm: the #SBATCH directives the README relies on, and hounsfield.sbatch run for real against stand-ins
   for srun, scontrol and hounsfield (scripts/slurm-standin.py): a finished run, a run with failed series, a
-  configuration error, the time limit (USR1: workers stopped before the coordinator, then requeued) and a
-  cancellation (TERM: stopped, not requeued).
+  configuration error, the time limit (USR1: workers stopped before the coordinator, then requeued), a
+  cancellation (TERM: stopped, not requeued), and the salt (read from HOUNSFIELD_SALT_FILE into the coordinator's
+  HOUNSFIELD_SALT and no worker's, never an argument; a missing file refused; an exported HOUNSFIELD_SALT passed on).
 """
 import os
 import re
@@ -131,6 +136,41 @@ def check_schemas(objects):
           f"and {kubernetes_validate.latest_version()} (strict)")
 
 
+def selects(selector, labels):
+    """Whether a label selector ({key: value}) selects pods with these labels."""
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def failure_rules(job_spec, container, who):
+    """The Job's podFailurePolicy rules, after checking what both Jobs need: Never, replacement only once ended,
+    preemption ignored (first), exit 2 failing the Job."""
+    rules = job_spec.get("podFailurePolicy", {}).get("rules", [])
+    check(job_spec["template"]["spec"].get("restartPolicy") == "Never",
+          f"{who}: restartPolicy Never (podFailurePolicy requires it)")
+    check(job_spec.get("podReplacementPolicy") == "Failed",
+          f"{who}: podReplacementPolicy Failed (never a new pod beside one still terminating)")
+    disruption = [i for i, r in enumerate(rules) if r.get("action") == "Ignore" and any(
+        c.get("type") == "DisruptionTarget" and c.get("status", "True") == "True"
+        for c in r.get("onPodConditions", []))]
+    check(disruption and disruption[0] == 0,
+          f"{who}: the first podFailurePolicy rule must Ignore DisruptionTarget (whatever the exit code)")
+    check(exit_rule(rules, "FailJob", 2, container),
+          f"{who}: podFailurePolicy must FailJob on exit code 2 of {container}")
+    return rules
+
+
+def exit_rule(rules, action, code, container):
+    """Whether the first rule matching `code` in `container` has this action (rules are taken in order)."""
+    for rule in rules:
+        codes = rule.get("onExitCodes")
+        if codes is None or codes.get("containerName", container) != container:
+            continue
+        matches = code in codes.get("values", [])
+        if (codes.get("operator") == "In") == matches:
+            return rule.get("action") == action
+    return False
+
+
 def check_kubernetes(documents):
     objects = [(path, d) for path, ds in documents.items() if path.parent == KUBERNETES
                for d in ds if isinstance(d, dict) and "apiVersion" in d and d.get("kind") != "Kustomization"]
@@ -154,42 +194,59 @@ def check_kubernetes(documents):
     else:
         generated = set()
 
+    # A coordinator ends when its run does: a Deployment (or any controller that restarts what exits) would start
+    # it again after a finished run, for ever.
+    for kind in ("Deployment", "StatefulSet", "ReplicaSet", "DaemonSet"):
+        check(not [d for _, d in objects if d["kind"] == kind],
+              f"kubernetes: no {kind}: the coordinator exits when the run is over, so it is a Job")
     secret = find("Secret")
-    deployment = find("Deployment", "hounsfield-coordinator")
+    coordinator_job = find("Job", "hounsfield-coordinator")
     service = find("Service", "hounsfield-coordinator")
+    budget = find("PodDisruptionBudget", "hounsfield-coordinator")
     job = find("Job", "hounsfield-workers")
     claims = {d["metadata"]["name"]: d for _, d in objects if d["kind"] == "PersistentVolumeClaim"}
-    if None in (secret, deployment, service, job):
+    if None in (secret, coordinator_job, service, budget, job):
         return
     secret_keys = set(secret.get("stringData", {})) | set(secret.get("data", {}))
     secret_name = secret["metadata"]["name"]
 
-    def check_token(container, who):
-        name, key = secret_reference(env_entries(container).get("HOUNSFIELD_TOKEN", {}))
-        check(name == secret_name and key in secret_keys,
-              f"{who}: HOUNSFIELD_TOKEN must come from the Secret {secret_name} (a key it has), got {name}/{key}")
+    def check_secret_variable(container, who, variable, key, flag):
+        """`variable` comes from the Secret's `key`, and the value is never in an argument (it would show in ps)."""
+        name, got = secret_reference(env_entries(container).get(variable, {}))
+        check(name == secret_name and got == key and key in secret_keys,
+              f"{who}: {variable} must come from the Secret {secret_name}, key {key}; got {name}/{got}")
         named, _ = flags(container.get("args", []))
-        check("token" not in named, f"{who}: the token must not be an argument (it would show in ps)")
+        check(flag not in named, f"{who}: --{flag} must not be an argument (it would show in ps); use {variable}")
         for entry in container.get("env", []):
             if "value" in entry:
-                check("$(HOUNSFIELD_TOKEN)" not in entry["value"], f"{who}: {entry['name']} copies the token")
-        for argument in container.get("args", []):
-            check("$(HOUNSFIELD_TOKEN)" not in argument, f"{who}: an argument holds the token")
+                check(f"$({variable})" not in entry["value"], f"{who}: {entry['name']} copies {variable}")
+        for argument in container.get("args", []) + container.get("command", []):
+            check(f"$({variable})" not in argument, f"{who}: an argument holds {variable}")
 
     # The volumes.
     output, archive = claims.get("hounsfield-output"), claims.get("ct-archive")
+    journal_claim = claims.get("hounsfield-journal")
     check(output is not None and output["spec"].get("accessModes") == ["ReadWriteMany"],
           "volumes: the PersistentVolumeClaim hounsfield-output must be ReadWriteMany")
     check(archive is not None and archive["spec"].get("accessModes") == ["ReadOnlyMany"],
           "volumes: the PersistentVolumeClaim ct-archive must be ReadOnlyMany")
+    check(journal_claim is not None and journal_claim["spec"].get("accessModes") in
+          (["ReadWriteOnce"], ["ReadWriteOncePod"]),
+          "volumes: the PersistentVolumeClaim hounsfield-journal must be ReadWriteOnce (one node, one coordinator)")
 
-    # The coordinator.
-    d_spec = deployment["spec"]
-    check(d_spec.get("replicas") == 1, "coordinator: the Deployment must have exactly 1 replica")
-    check(d_spec.get("strategy", {}).get("type") == "Recreate",
-          "coordinator: strategy Recreate (a rolling update runs two coordinators on one journal)")
-    c_pod = d_spec["template"]["spec"]
+    # The coordinator: a Job of one pod that is never run twice at once, ended for good by 2 and 3, resumed after 130.
+    c = coordinator_job["spec"]
+    c_pod = c["template"]["spec"]
     coordinator = c_pod["containers"][0]
+    check(c.get("completions", 1) == 1 and c.get("parallelism", 1) == 1 and c.get("completionMode", "NonIndexed")
+          == "NonIndexed", "coordinator: a Job of one pod (completions 1, parallelism 1)")
+    check(isinstance(c.get("backoffLimit"), int) and c["backoffLimit"] >= 1,
+          "coordinator: a backoffLimit (it resumes when started again)")
+    c_rules = failure_rules(c, coordinator["name"], "coordinator")
+    check(exit_rule(c_rules, "FailJob", 3, coordinator["name"]),
+          "coordinator: podFailurePolicy must FailJob on exit code 3 (the run is over; starting again ends the same)")
+    check(exit_rule(c_rules, "Ignore", 130, coordinator["name"]),
+          "coordinator: podFailurePolicy must Ignore exit code 130 (stopped by SIGTERM; it resumes)")
     c_named, c_positional = flags(coordinator.get("args", []))
     check(coordinator.get("command") == ["hounsfield"] and c_positional[:1] == ["coordinator"],
           "coordinator: the container must run `hounsfield coordinator`")
@@ -197,10 +254,21 @@ def check_kubernetes(documents):
     check(c_named.get("metrics", "").endswith(":9171"), "coordinator: --metrics on port 9171")
     ports = {p["containerPort"] for p in coordinator.get("ports", [])}
     check({7171, 9171} <= ports, "coordinator: container ports 7171 and 9171")
-    for probe in ("readinessProbe", "livenessProbe"):
-        port = coordinator.get(probe, {}).get("tcpSocket", {}).get("port")
-        check(container_port(coordinator, port) == 7171, f"coordinator: {probe} must be a TCP socket on 7171")
-    check_token(coordinator, "coordinator")
+    port = coordinator.get("readinessProbe", {}).get("tcpSocket", {}).get("port")
+    check(container_port(coordinator, port) == 7171, "coordinator: readinessProbe must be a TCP socket on 7171")
+    check("livenessProbe" not in coordinator and "startupProbe" not in coordinator,
+          "coordinator: no liveness probe (a liveness failure stops it with SIGTERM, which drains every worker)")
+    check(c_pod.get("terminationGracePeriodSeconds", 30) > 30,
+          "coordinator: terminationGracePeriodSeconds over 30 (it waits up to 30 s for its workers to drain)")
+    for toleration in c_pod.get("tolerations", []):
+        if toleration.get("key") in ("node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"):
+            check(toleration.get("tolerationSeconds", 300) >= 300,
+                  f"coordinator: no toleration of {toleration['key']} shorter than Kubernetes' 300 s")
+    c_resources = coordinator.get("resources", {})
+    check(c_resources.get("requests", {}).get("memory") == c_resources.get("limits", {}).get("memory") is not None,
+          "coordinator: memory request = limit")
+    check_secret_variable(coordinator, "coordinator", "HOUNSFIELD_TOKEN", "token", "token")
+    check_secret_variable(coordinator, "coordinator", "HOUNSFIELD_SALT", "salt", "salt")
     for entry in coordinator.get("env", []):
         name, key = secret_reference(entry)
         if name is not None:
@@ -214,12 +282,12 @@ def check_kubernetes(documents):
         mounted = [m["mountPath"] for m in coordinator.get("volumeMounts", [])]
         check(any(under(config, m) for m in mounted), f"coordinator: --config {config} is in no mounted volume")
 
-    # The Service.
-    labels = d_spec["template"]["metadata"].get("labels", {})
+    # The Service and the disruption budget select the coordinator's pod, and no worker.
+    labels = c["template"]["metadata"].get("labels", {})
+    w_labels = job["spec"]["template"]["metadata"].get("labels", {})
     selector = service["spec"].get("selector", {})
-    check(selector and all(labels.get(k) == v for k, v in selector.items()),
-          "coordinator Service: its selector does not match the Deployment's pods")
-    check(selector == d_spec["selector"].get("matchLabels"), "coordinator: Service and Deployment select differently")
+    check(selects(selector, labels), "coordinator Service: its selector does not match the coordinator Job's pods")
+    check(not selects(selector, w_labels), "coordinator Service: its selector matches the workers' pods too")
     for port in service["spec"]["ports"]:
         check(container_port(coordinator, port.get("targetPort", port["port"])) == port["port"],
               f"coordinator Service: port {port['port']} does not reach the container's port {port['port']}")
@@ -228,10 +296,19 @@ def check_kubernetes(documents):
     check(annotations.get("prometheus.io/scrape") == "true" and annotations.get("prometheus.io/port") == "9171"
           and annotations.get("prometheus.io/path") == "/metrics",
           "coordinator Service: Prometheus scrape annotations for :9171/metrics")
+    b = budget["spec"]
+    b_selector = b.get("selector", {}).get("matchLabels", {})
+    check(b.get("minAvailable") == 1 and "maxUnavailable" not in b
+          and not b.get("selector", {}).get("matchExpressions"),
+          "coordinator PodDisruptionBudget: minAvailable 1 (a Job's pods allow no other form)")
+    check(selects(b_selector, labels) and not selects(b_selector, w_labels),
+          "coordinator PodDisruptionBudget: must select the coordinator's pod and no worker")
 
     # The workers.
     j = job["spec"]
     completions = j.get("completions")
+    w_pod = j["template"]["spec"]
+    worker = w_pod["containers"][0]
     check(j.get("completionMode") == "Indexed", "workers: completionMode Indexed")
     check(isinstance(completions, int) and completions >= 1 and j.get("parallelism") == completions,
           "workers: completions = parallelism (only then can an Indexed Job be scaled)")
@@ -239,23 +316,20 @@ def check_kubernetes(documents):
           "workers: backoffLimitPerIndex (retries per worker slot)")
     check(isinstance(j.get("maxFailedIndexes"), int) and j["maxFailedIndexes"] <= (completions or 0),
           "workers: maxFailedIndexes, at most completions")
-    check(j.get("podReplacementPolicy") == "Failed", "workers: podReplacementPolicy Failed")
-    rules = j.get("podFailurePolicy", {}).get("rules", [])
-    w_pod = j["template"]["spec"]
-    worker = w_pod["containers"][0]
-    check(any(r.get("action") == "Ignore" and any(c.get("type") == "DisruptionTarget" and c.get("status", "True") == "True"
-                                                  for c in r.get("onPodConditions", []))
-              for r in rules), "workers: podFailurePolicy must Ignore DisruptionTarget")
-    check(any(r.get("action") == "FailJob" and r.get("onExitCodes", {}).get("operator") == "In"
-              and 2 in r["onExitCodes"].get("values", []) and r["onExitCodes"].get("containerName") == worker["name"]
-              for r in rules), "workers: podFailurePolicy must FailJob on exit code 2 of the worker container")
-    check(w_pod.get("restartPolicy") == "Never", "workers: restartPolicy Never (podFailurePolicy requires it)")
+    w_rules = failure_rules(j, worker["name"], "workers")
+    w_named, w_positional = flags(worker.get("args", []))
+    stopped = w_named.get("stopped-exit-code", "0")
+    if check(stopped.isdigit() and int(stopped) not in (0, 2, 5) and int(stopped) < 256,
+             f"workers: --stopped-exit-code must be set, and not 0 (a completed slot), 2 or 5: got {stopped}"):
+        check(exit_rule(w_rules, "Ignore", int(stopped), worker["name"]),
+              f"workers: podFailurePolicy must Ignore the --stopped-exit-code {stopped} (the slot runs again)")
+    check(not exit_rule(w_rules, "Ignore", 5, worker["name"]),
+          "workers: exit code 5 (a rejected token among others) must count against the slot's retries")
     check(w_pod.get("terminationGracePeriodSeconds", 30) >= 150,
           "workers: terminationGracePeriodSeconds of at least 150 (a worker finishes its series on SIGTERM)")
     check(re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", f"{job['metadata']['name']}-{(completions or 1) - 1}")
           is not None and len(job["metadata"]["name"]) + 1 + len(str(completions)) <= 63,
           "workers: the Job's name and highest index must form a DNS label (the pods' host names)")
-    w_named, w_positional = flags(worker.get("args", []))
     check(worker.get("command") == ["hounsfield"] and w_positional[:1] == ["worker"],
           "workers: the container must run `hounsfield worker`")
     service_port = next((p["port"] for p in service["spec"]["ports"] if p["port"] == 7171), None)
@@ -277,13 +351,18 @@ def check_kubernetes(documents):
             concrete = value.replace("$(JOB_COMPLETION_INDEX)", str(i))
             check(re.fullmatch(r"[A-Za-z0-9_.]+", concrete) is not None,
                   f"workers: worker name {concrete!r} has characters other than letters, digits, '_' and '.'")
-    check_token(worker, "workers")
+    check_secret_variable(worker, "workers", "HOUNSFIELD_TOKEN", "token", "token")
+    w_resources = worker.get("resources", {})
     for resource in ("cpu", "memory"):
-        for kind in ("requests", "limits"):
-            check(resource in worker.get("resources", {}).get(kind, {}), f"workers: resources.{kind}.{resource}")
+        check(resource in w_resources.get("requests", {}), f"workers: resources.requests.{resource}")
+    check(w_resources.get("limits", {}).get("memory") == w_resources.get("requests", {}).get("memory"),
+          "workers: memory limit = request")
+    check("cpu" not in w_resources.get("limits", {}),
+          "workers: no CPU limit (a worker runs a thread per core of the node it sees; a quota throttles them)")
     check(worker.get("image") == coordinator.get("image"), "workers: the coordinator's image (one version for both)")
 
-    # The same volumes at the same paths everywhere, since the coordinator hands out paths.
+    # The same volumes at the same paths everywhere, since the coordinator hands out paths; the journal the
+    # coordinator's alone.
     c_mounts, w_mounts = mounts_by_claim(c_pod, coordinator), mounts_by_claim(w_pod, worker)
     for claim in ("ct-archive", "hounsfield-output"):
         check(claim in c_mounts and claim in w_mounts and c_mounts[claim][0] == w_mounts[claim][0],
@@ -296,6 +375,12 @@ def check_kubernetes(documents):
     inputs = c_positional[1:]
     check(inputs and all(under(i, c_mounts.get("ct-archive", ("\0",))[0]) for i in inputs),
           f"coordinator: the inputs {inputs} must be inside the ct-archive mount")
+    journal = c_named.get("journal", "")
+    journal_mount = c_mounts.get("hounsfield-journal", ("\0", True))
+    check(under(journal, journal_mount[0]) and not journal_mount[1],
+          f"coordinator: --journal {journal or '(default: in the output folder)'} must be on the hounsfield-journal "
+          f"volume, mounted read-write (not the shared file system, not an emptyDir)")
+    check("hounsfield-journal" not in w_mounts, "workers: must not mount hounsfield-journal (the coordinator's alone)")
     print("check-examples: Examples/kubernetes says what its README says")
 
 
@@ -310,12 +395,16 @@ def check_kustomize():
         return
     rendered = [d for d in yaml.safe_load_all(built.stdout) if d]
     maps = {d["metadata"]["name"] for d in rendered if d["kind"] == "ConfigMap"}
+    kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in rendered if d["kind"] != "ConfigMap")
+    check(kinds == ["Job/hounsfield-coordinator", "Job/hounsfield-workers",
+                    "PodDisruptionBudget/hounsfield-coordinator", "Service/hounsfield-coordinator"],
+          f"kustomize: the run should be the two Jobs, the Service and the budget (and the ConfigMap), got {kinds}")
     for d in rendered:
-        if d["kind"] == "Deployment":
+        if d["kind"] == "Job":
             for v in d["spec"]["template"]["spec"].get("volumes", []):
                 if "configMap" in v:
-                    check(v["configMap"]["name"] in maps, f"kustomize: the coordinator mounts {v['configMap']['name']}, "
-                                                          f"which the build does not make")
+                    check(v["configMap"]["name"] in maps, f"kustomize: {d['metadata']['name']} mounts "
+                                                          f"{v['configMap']['name']}, which the build does not make")
     print(f"check-examples: kubectl kustomize builds {len(rendered)} objects")
 
 
@@ -352,7 +441,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_sbatch(script, scratch, name, mode, arguments, send=None):
+def run_sbatch(script, scratch, name, mode, arguments, send=None, environment_changes=None):
     """Runs the script as sbatch would, with the stand-ins; returns (exit status, event lines, stderr)."""
     events = scratch / f"{name}.events"
     events.write_text("")
@@ -377,7 +466,11 @@ def run_sbatch(script, scratch, name, mode, arguments, send=None):
         "STANDIN_EVENTS": str(events),
         "STANDIN_COORDINATOR": mode,
         "STANDIN_WORKERS": "2",
+        "HOUNSFIELD_SALT_FILE": str(scratch / "salt"),
     }
+    environment.pop("HOUNSFIELD_SALT", None)
+    environment.update(environment_changes or {})
+    environment = {k: v for k, v in environment.items() if v is not None}
     process = subprocess.Popen(["bash", str(script), *arguments], env=environment, stderr=subprocess.PIPE, text=True,
                                preexec_fn=lambda: os.umask(0o022))
     if send is not None:
@@ -398,7 +491,10 @@ def check_slurm_run(script):
     with tempfile.TemporaryDirectory(prefix="check-examples-") as folder:
         scratch = Path(folder)
         output = scratch / "out"
-        arguments = [str(scratch / "archive"), "--output", str(output), "--salt", "s"]
+        arguments = [str(scratch / "archive"), "--output", str(output)]
+        salt = scratch / "salt"
+        salt.write_text("a test salt\n")
+        salt.chmod(0o600)
 
         def lines(events, prefix):
             return [i for i, e in enumerate(events) if e.startswith(prefix)]
@@ -430,6 +526,12 @@ def check_slurm_run(script):
             first_token = None
         check("coordinator umask 0o22" in events,
               f"hounsfield.sbatch: the coordinator must run with the submitter's umask (022 here): {events}")
+        check("coordinator salt a test salt" in events and "--salt" not in " ".join(start),
+              f"hounsfield.sbatch: the coordinator must get HOUNSFIELD_SALT from HOUNSFIELD_SALT_FILE (without its "
+              f"final newline), and no --salt: {events}")
+        check(sorted(e for e in events if e.startswith("worker") and " salt " in e) ==
+              ["worker node_a salt (none)", "worker node_b salt (none)"],
+              f"hounsfield.sbatch: the workers must not inherit HOUNSFIELD_SALT: {events}")
 
         # Some series failed: status 3 passes through, the token is the one made before.
         status, events, stderr = run_sbatch(script, scratch, "failed-series", "finish:3", arguments)
@@ -461,11 +563,23 @@ def check_slurm_run(script):
               f"hounsfield.sbatch (TERM): the workers must get SIGTERM before the coordinator: {events}")
         check(not lines(events, "scontrol requeue"), f"hounsfield.sbatch (TERM): must not requeue: {events}")
 
+        # HOUNSFIELD_SALT_FILE naming no file: refused before anything starts; without HOUNSFIELD_SALT_FILE, a salt
+        # exported by the submitter reaches the coordinator as it is.
+        status, events, stderr = run_sbatch(script, scratch, "no-salt-file", "finish:0", arguments,
+                                            environment_changes={"HOUNSFIELD_SALT_FILE": str(scratch / "absent")})
+        check(status == 2 and not events, f"hounsfield.sbatch with a missing salt file: status {status}, "
+                                          f"events {events}")
+        status, events, stderr = run_sbatch(script, scratch, "exported-salt", "finish:0", arguments,
+                                            environment_changes={"HOUNSFIELD_SALT_FILE": None,
+                                                                 "HOUNSFIELD_SALT": "exported"})
+        check(status == 0 and "coordinator salt exported" in events,
+              f"hounsfield.sbatch with HOUNSFIELD_SALT exported: status {status}, events {events}\n{stderr}")
+
         # No --output: refused before anything starts.
         status, events, stderr = run_sbatch(script, scratch, "no-output", "finish:0", [str(scratch / "archive")])
         check(status == 2 and not events, f"hounsfield.sbatch without --output: status {status}, events {events}")
     print("check-examples: hounsfield.sbatch run against stand-ins for srun, scontrol and hounsfield "
-          "(finished, failed series, configuration error, USR1, TERM, no --output)")
+          "(finished, failed series, configuration error, USR1, TERM, the salt's two ways in, no --output)")
 
 
 def main():

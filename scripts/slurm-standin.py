@@ -75,6 +75,7 @@ def coordinator(args):
     mask = os.umask(0)
     os.umask(mask)
     event("coordinator", "umask", oct(mask))  # what its shards and manifests would be created with
+    event("coordinator", "salt", os.environ.get("HOUNSFIELD_SALT", "(none)"))  # a test salt: fine in a test log
     mode = os.environ.get("STANDIN_COORDINATOR", "serve")
     if mode.startswith("fail:"):
         sys.exit(int(mode.split(":")[1]))
@@ -124,6 +125,7 @@ def worker(args):
     # The real worker's default name: $HOUNSFIELD_WORKER_NAME, else the host name with '-' replaced by '_'.
     name = os.environ.get("HOUNSFIELD_WORKER_NAME") or os.environ["STANDIN_HOST"].replace("-", "_")
     event("worker", name, "start", *args)
+    event("worker", name, "salt", "inherited" if "HOUNSFIELD_SALT" in os.environ else "(none)")
 
     def stop(number, _frame):
         event("worker", name, signal.Signals(number).name)
