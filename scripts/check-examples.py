@@ -319,12 +319,14 @@ def check_kubernetes(documents):
     w_rules = failure_rules(j, worker["name"], "workers")
     w_named, w_positional = flags(worker.get("args", []))
     stopped = w_named.get("stopped-exit-code", "0")
-    if check(stopped.isdigit() and int(stopped) not in (0, 2, 5) and int(stopped) < 256,
-             f"workers: --stopped-exit-code must be set, and not 0 (a completed slot), 2 or 5: got {stopped}"):
+    if check(stopped.isdigit() and int(stopped) not in (0, 2, 5, 6) and int(stopped) < 256,
+             f"workers: --stopped-exit-code must be set, and not 0 (a completed slot), 2, 5 or 6: got {stopped}"):
         check(exit_rule(w_rules, "Ignore", int(stopped), worker["name"]),
               f"workers: podFailurePolicy must Ignore the --stopped-exit-code {stopped} (the slot runs again)")
     check(not exit_rule(w_rules, "Ignore", 5, worker["name"]),
-          "workers: exit code 5 (a rejected token among others) must count against the slot's retries")
+          "workers: exit code 5 (the coordinator unreachable for 10 minutes) must count against the slot's retries")
+    check(exit_rule(w_rules, "FailJob", 6, worker["name"]),
+          "workers: exit code 6 (the token rejected) must fail the Job at once: every retry would be rejected too")
     check(w_pod.get("terminationGracePeriodSeconds", 30) >= 150,
           "workers: terminationGracePeriodSeconds of at least 150 (a worker finishes its series on SIGTERM)")
     check(re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", f"{job['metadata']['name']}-{(completions or 1) - 1}")

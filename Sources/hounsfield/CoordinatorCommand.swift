@@ -68,7 +68,7 @@ struct ServeCoordinator: AsyncParsableCommand {
     @Flag(help: "Listen on a non-loopback address without a token (a network you trust only).")
     var insecure = false
 
-    @Option(help: "Where the journal lives (default: <output>/.hounsfield/journal.sqlite; keep it on a local disk when the output is on NFS).")
+    @Option(help: "Where the journal lives (default: <output>/.hounsfield/journal.sqlite). SQLite needs working POSIX locks and must survive restarts: not NFS, not a node-local disk the next start cannot see.")
     var journal: String?
 
     @Option(help: "HOST:PORT to serve Prometheus metrics on, at /metrics (e.g. 0.0.0.0:9171).")

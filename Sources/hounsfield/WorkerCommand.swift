@@ -15,12 +15,11 @@ struct WorkerCommand: AsyncParsableCommand {
             HOUNSFIELD_WORKER_NAME, or the host name with '-' turned into '_'); names must be unique in a run.
             SIGTERM, SIGINT or SIGUSR1 (Slurm's --signal): the series in flight finish, finished units are reported,
             the others handed back, and the worker exits with --stopped-exit-code (0). A coordinator that cannot be
-            reached is retried with backoff: for 10 minutes before the first contact (the coordinator may still be
-            listing a large archive), then for about two lease TTLs. A name another live worker holds is refused
-            and retried the same way.
-            Exit status: 0 when drained, --stopped-exit-code when stopped by a signal, 2 for unusable flags or a
-            configuration that cannot run here, 5 when the coordinator was unreachable too long, rejected the token,
-            or kept refusing the name.
+            reached is retried with backoff for 10 minutes (--give-up-after): a coordinator that is rescheduled finds
+            its workers still there. A name another live worker holds is refused and retried the same way.
+            Exit status: 0 when drained (the run is over), --stopped-exit-code when stopped by a signal, 2 for
+            unusable flags or a configuration that cannot run here, 5 when the coordinator was unreachable too long or
+            kept refusing the name, 6 when it rejected the token.
             """
     )
 
@@ -39,7 +38,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Connect with TLS, checking the coordinator's certificate against these PEM certificates.")
     var tlsCa: String?
 
-    @Option(help: "Seconds to keep retrying an unreachable coordinator (default: 600 before the first contact, two lease TTLs after).")
+    @Option(help: "Seconds to keep retrying an unreachable coordinator (default 600).")
     var giveUpAfter: Double?
 
     @Option(help: "Units held at once (one in progress, the next ready).")
@@ -91,7 +90,8 @@ struct WorkerCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("hounsfield worker: \(error)\n".utf8))
             switch error {
             case .setup, .refused: throw ExitCode(2)
-            case .coordinatorUnreachable, .unauthenticated: throw ExitCode(5)
+            case .coordinatorUnreachable: throw ExitCode(5)
+            case .unauthenticated: throw ExitCode(6)
             }
         } catch let exit as ExitCode {
             throw exit

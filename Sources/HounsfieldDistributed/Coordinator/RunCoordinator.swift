@@ -23,7 +23,8 @@ import Synchronization
 ///
 /// **The end.** When no unit is pending or leased, it writes the final manifest and `report.json`, tells the workers
 /// to drain, waits for them (at most ``CoordinatorOptions/drainTimeout``), and returns. On graceful shutdown
-/// (SIGTERM) it tells the workers to drain and returns without finishing: a restart resumes.
+/// (SIGTERM) it returns without finishing and without Drain (which would tell workers the run is over): their
+/// sessions are cut, they reconnect with backoff, and a restart resumes from the journal.
 public final class RunCoordinator: Service, Sendable {
     /// How a run ended, once ``run()`` has returned.
     public struct Summary: Sendable {
@@ -122,18 +123,28 @@ public final class RunCoordinator: Service, Sendable {
                 "address": "\(address)", "token": "\(options.token == nil ? "none" : "required")",
                 "tls": "\(options.tls == nil ? "off" : "on")"])
 
-            await withGracefulShutdownHandler {
+            // Listening comes first, so that workers started beside the coordinator are welcomed while a large
+            // archive is still being listed (they get units as soon as the folders are in the journal).
+            try await withGracefulShutdownHandler {
+                try listStudies(into: context)
                 await supervise(context: context, finished: finished, stopping: stopping)
             } onGracefulShutdown: {
                 stopping.set()
             }
-            let reason = finished.isSet ? "the run is over" : "the coordinator is stopping"
-            await registry.drainAll(reason: reason)
+            guard finished.isSet else {
+                // Stopped before the end: no Drain, which would tell the workers the run is over. Their sessions
+                // are cut; they reconnect with backoff to the coordinator's next start, which resumes the journal.
+                logger.notice("stopping before the end of the run; start again with the same arguments to resume")
+                group.cancelAll()
+                return
+            }
+            await registry.drainAll(reason: "the run is over")
             let deadline = ContinuousClock.now + options.drainTimeout
             while registry.count > 0, ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(100))
             }
             server.beginGracefulShutdown()
+            if registry.count > 0 { group.cancelAll() }  // a worker that did not hang up in time
         }
         let counts = try context.journal.counts()
         let notes = try context.journal.seriesNotes()
@@ -144,7 +155,7 @@ public final class RunCoordinator: Service, Sendable {
         try? context.journal.close()
     }
 
-    /// Records the configuration, opens the journal, adds the study folders, rewrites the manifest from the journal.
+    /// Records the configuration, opens the journal, rewrites the manifest from the journal.
     private func prepare() throws -> CoordinatorContext {
         do {
             try OutputPreparation(configuration: configuration, output: output).recordConfiguration()
@@ -159,18 +170,23 @@ public final class RunCoordinator: Service, Sendable {
         } catch {
             throw CoordinatorError.setup("cannot open the journal \(journalPath): \(error)")
         }
-        let start = ContinuousClock.now
-        let studies = try options.studies.studies()
-        let added = try journal.add(units: studies)
-        logger.notice("study folders listed", metadata: [
-            "folders": "\(studies.count)", "new": "\(added.added)", "known": "\(added.alreadyPresent)",
-            "seconds": "\(String(format: "%.2f", (ContinuousClock.now - start).inSeconds))"])
         let ledger = ManifestLedger(folder: output)
         try ledger.rewrite(try journal.manifestLines())
         return CoordinatorContext(
             journal: journal, ledger: ledger, pending: PendingHint(), metrics: CoordinatorMetrics(), logger: logger,
             configurationJSON: configuration.portableJSON, configurationKey: configuration.key,
             outputFolder: output.path, leaseTTL: options.leaseTTL, heartbeatInterval: options.heartbeatInterval)
+    }
+
+    /// Lists the study folders and adds the new ones to the journal (a restart adds only what is new).
+    private func listStudies(into context: CoordinatorContext) throws {
+        let start = ContinuousClock.now
+        let studies = try options.studies.studies()
+        let added = try context.journal.add(units: studies)
+        context.pending.set()
+        logger.notice("study folders listed", metadata: [
+            "folders": "\(studies.count)", "new": "\(added.added)", "known": "\(added.alreadyPresent)",
+            "seconds": "\(String(format: "%.2f", (ContinuousClock.now - start).inSeconds))"])
     }
 
     /// Takes back expired leases and watches for the end, every tick, until the run is over or stopping.

@@ -42,6 +42,12 @@ public struct ServiceAddress: Sendable, Hashable, CustomStringConvertible {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
+    /// Whether the host is a dotted-quad IPv4 address.
+    var isIPv4: Bool {
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { part in UInt8(part).map { _ in !part.isEmpty } ?? false }
+    }
+
     /// Whether the host is an IPv6 address.
     var isIPv6: Bool { host.contains(":") }
 

@@ -12,8 +12,8 @@ import Synchronization
 ///
 /// It needs only the coordinator's address (and the token): the configuration and the output folder come in the
 /// coordinator's Welcome. A lost coordinator is retried with backoff (1 s doubling to 15 s) until
-/// ``WorkerOptions/giveUpAfter``; units held when a session breaks are abandoned (their leases expire and go to
-/// other workers), which costs at most one TTL of their time.
+/// ``WorkerOptions/giveUpAfter`` (10 minutes); units held when a session breaks are abandoned (their leases expire
+/// and go to other workers), which costs at most one TTL of their time.
 ///
 /// **Stopping.** On graceful shutdown (SIGTERM, Kubernetes preemption, Slurm's `--signal`), the worker takes no new
 /// unit, finishes the series in flight, publishes its shard, reports the units it finished and hands the others
@@ -48,8 +48,9 @@ public final class Worker: Service, Sendable {
     public func run() async throws {
         var backoff = Duration.seconds(1)
         var lastContact = ContinuousClock.now
-        // Before the first Welcome the coordinator may still be listing a large archive: wait longer for it.
-        var giveUpAfter = options.giveUpAfter ?? .seconds(600)
+        // Ten minutes by default, before the first Welcome and after: a coordinator restarted by its scheduler
+        // (evicted, preempted, requeued) must find its workers still there.
+        let giveUpAfter = options.giveUpAfter ?? .seconds(600)
         while !Task.isCancelled {
             let session = WorkerSessionRun(options: options, logger: logger)
             let ending: WorkerSessionRun.Ending
@@ -74,10 +75,9 @@ public final class Worker: Service, Sendable {
                 endingBox.withLock { $0 = .stopped }
                 return
             case .lost(let reason):
-                if let welcomed = session.welcomedTTL {
+                if session.welcomedTTL != nil {
                     lastContact = .now
                     backoff = .seconds(1)
-                    if options.giveUpAfter == nil { giveUpAfter = welcomed * 2 }
                 }
                 let since = ContinuousClock.now - lastContact
                 if since >= giveUpAfter {

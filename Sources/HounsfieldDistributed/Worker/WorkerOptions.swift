@@ -29,8 +29,8 @@ public struct WorkerOptions: Sendable {
     /// Benchmarks only: instead of converting a unit, sleep this long and report it complete with no series. Lets
     /// one machine stand in for hundreds of workers, to measure the coordinator's side of a run at scale.
     public var simulatedUnitTime: Duration?
-    /// How long to keep trying a coordinator that cannot be reached before giving up (`nil`: twice the lease TTL
-    /// once welcomed, two minutes before that).
+    /// How long to keep trying a coordinator that cannot be reached before giving up (`nil`: 10 minutes, long
+    /// enough for a coordinator to be rescheduled and to list a large archive again).
     public var giveUpAfter: Duration?
 
     /// Options for a worker named `name` of the coordinator at `coordinator`.

@@ -43,9 +43,12 @@ final class WorkerSessionRun: Sendable {
 
     func run() async throws -> Ending {
         let address = options.coordinator
-        let target: any ResolvableTarget = address.isIPv6
-            ? .ipv6(address: address.host, port: address.port)
-            : .dns(host: address.host, port: address.port)
+        // An address literal is given as one (not as a name): TLS then leaves the SNI out, which may not hold an
+        // IP address, and checks the certificate's IP entries instead.
+        let target: any ResolvableTarget =
+            if address.isIPv6 { .ipv6(address: address.host, port: address.port) }
+            else if address.isIPv4 { .ipv4(address: address.host, port: address.port) }
+            else { .dns(host: address.host, port: address.port) }
         let security: HTTP2ClientTransport.Posix.TransportSecurity =
             switch options.security {
             case .plaintext: .plaintext
@@ -61,7 +64,11 @@ final class WorkerSessionRun: Sendable {
             let (inbox, deliver) = AsyncStream.makeStream(of: CoordinatorMessage.self)
             let metadata = options.token.map { TokenAuthentication.metadata(token: $0) } ?? [:]
             let lost = Mutex<String?>(nil)
-            try await coordinator.session(metadata: metadata) { writer in
+            // Fail fast when the connection cannot be made (a wrong address, plaintext against TLS): the worker's
+            // own backoff retries, and gives up after `giveUpAfter` instead of waiting in gRPC's queue forever.
+            var callOptions = CallOptions.defaults
+            callOptions.waitForReady = false
+            try await coordinator.session(metadata: metadata, options: callOptions) { writer in
                 try await self.converse(writer: writer, firstReply: firstReply, inbox: inbox)
             } onResponse: { response in
                 defer {

@@ -125,7 +125,7 @@ struct ScaleOutTests {
         try await harness.checkInvariants()
     }
 
-    @Test("Tokens: a worker with the wrong token is refused and exits 5; no token on a public address is refused",
+    @Test("Tokens: a worker with the wrong token is refused and exits 6; no token on a public address is refused",
           .timeLimit(.minutes(5)))
     func tokens() async throws {
         let harness = try ScaleOutHarness(studies: 2)
@@ -140,7 +140,7 @@ struct ScaleOutTests {
         #expect(metrics.contains("hounsfield_coordinator_units{state=\"pending\"} 2"), "\(metrics)")
         #expect(try await Self.fetch("http://127.0.0.1:\(metricsPort)/other").contains("/metrics"))
         try harness.startWorker("intruder", address: address, token: "wrong-token")
-        #expect(try await harness.waitForExit("intruder") == 5)
+        #expect(try await harness.waitForExit("intruder") == 6)
         #expect(harness.log("intruder").contains("rejected the token"))
         try harness.startWorker("w1", address: address, token: "right-token")
         #expect(try await harness.waitForCoordinator(address: address) == 0)
