@@ -26,7 +26,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-JOB = ["--spacing", "1", "--window", "-1000,1000", "--normalize", "minmax", "--salt", "scale-bench"]
+JOB = ["--spacing", "1", "--window", "0,2000", "--normalize", "minmax", "--salt", "scale-bench"]
 
 
 def binary(path):
@@ -127,6 +127,10 @@ def real(args):
                 order.reverse()
             for label in order:
                 out = os.path.join(work, "out")
+                # The previous measurement's shards are still being written back: without a sync first, the next
+                # one's fsyncs (a coordinated run makes one per unit) would wait behind them.
+                shutil.rmtree(out, ignore_errors=True)
+                os.sync()
                 if label.startswith("run"):
                     shutil.rmtree(out, ignore_errors=True)
                     start = time.perf_counter()

@@ -41,8 +41,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds to keep retrying an unreachable coordinator (default 600).")
     var giveUpAfter: Double?
 
-    @Option(help: "Units held at once (one in progress, the next ready).")
-    var capacity = 2
+    @Option(help: "Units held at once (default: 2 × jobs + 2, enough to keep the pipeline full).")
+    var capacity: Int?
 
     @Option(help: "Series decoded and transformed at once (each uses all cores).")
     var jobs: Int?
@@ -57,7 +57,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ServiceAddress(parsing: coordinator) != nil else { throw ValidationError("--coordinator takes HOST:PORT") }
-        guard capacity >= 1 else { throw ValidationError("--capacity must be at least 1") }
+        if let capacity, capacity < 1 { throw ValidationError("--capacity must be at least 1") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if let giveUpAfter, giveUpAfter <= 0 { throw ValidationError("--give-up-after must be positive") }
         if let name, !OutputFolder.isValidWorker(name) {

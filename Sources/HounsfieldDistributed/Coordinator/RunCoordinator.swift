@@ -191,11 +191,17 @@ public final class RunCoordinator: Service, Sendable {
 
     /// Takes back expired leases and watches for the end, every tick, until the run is over or stopping.
     private func supervise(context: CoordinatorContext, finished: CancellationFlag, stopping: CancellationFlag) async {
-        let tick = min(Duration.seconds(1), options.leaseTTL / 10)
+        // The end is looked for every 50 ms (a read, no sync): a run of small units must not wait a second for
+        // it. Expired leases are taken back every `reclaimEvery` (a write transaction).
+        let tick = Duration.milliseconds(50)
+        let reclaimEvery = min(Duration.seconds(1), options.leaseTTL / 10)
         var lastProgress = ContinuousClock.now
+        var lastReclaim = ContinuousClock.now - reclaimEvery
         while !stopping.isSet {
             do {
-                let expired = try context.journal.reclaimExpired(now: Date())
+                let expired = ContinuousClock.now - lastReclaim >= reclaimEvery
+                    ? try context.journal.reclaimExpired(now: Date()) : 0
+                if ContinuousClock.now - lastReclaim >= reclaimEvery { lastReclaim = .now }
                 if expired > 0 {
                     context.metrics.expired(expired)
                     context.pending.set()

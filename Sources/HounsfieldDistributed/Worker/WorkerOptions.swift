@@ -22,10 +22,16 @@ public struct WorkerOptions: Sendable {
     public var security: Security = .plaintext
     /// The worker's name: unique in the run, in its shard names, leases and logs. Letters, digits, `_` and `.`.
     public var name: String
-    /// Units held at once: one being processed and the next ready, so the pipeline never waits between units.
-    public var capacity = 2
+    /// Units held at once; nil: enough to keep the pipeline full (see ``effectiveCapacity``).
+    public var capacity: Int?
     /// Series decoded and transformed at once (`--jobs`); nil: the configuration's default.
     public var jobs: Int?
+    /// The units the worker asks to hold: ``capacity``, or by default two per series the pipeline works on at once
+    /// plus two. A study is usually one series, and a unit is reported only once its shard is published: with one
+    /// unit in hand and one waiting, the pipeline's decoders, transformers and writer would take turns instead of
+    /// overlapping (25% slower than `hounsfield run` on 24 series, measured).
+    public var effectiveCapacity: Int { max(1, capacity ?? 2 * (jobs ?? 1) + 2) }
+
     /// Benchmarks only: instead of converting a unit, sleep this long and report it complete with no series. Lets
     /// one machine stand in for hundreds of workers, to measure the coordinator's side of a run at scale.
     public var simulatedUnitTime: Duration?

@@ -105,7 +105,7 @@ final class WorkerSessionRun: Sendable {
         try await writer.write(.with {
             $0.hello = .with {
                 $0.workerName = options.name
-                $0.capacity = UInt32(options.capacity)
+                $0.capacity = UInt32(options.effectiveCapacity)
                 $0.memoryBytes = ProcessInfo.processInfo.physicalMemory
                 $0.softwareVersion = ShardFormat.softwareVersion
             }
