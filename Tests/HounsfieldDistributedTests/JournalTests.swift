@@ -185,13 +185,16 @@ struct JournalTests {
         let first = try journal.lease(worker: "w1", count: 3, ttl: 10, now: JournalFixture.at(0))
         #expect(first.map(\.unit.size) == [50, 40, 20])
         #expect(first.map(\.epoch) == [1, 1, 1])
-        // The expired three are suspects now: each goes alone to a worker that holds nothing else.
-        let rest = try (2...5).map { try journal.lease(worker: "w\($0)", count: 5, ttl: 10, now: JournalFixture.at(11)) }
-        #expect(rest.map { $0.map(\.unit.size) } == [[50], [40], [20], [10, 5]])
-        #expect(rest.prefix(3).map { $0[0].epoch } == [2, 2, 2])
-        #expect(try journal.lease(worker: "w2", count: 1, ttl: 10, now: JournalFixture.at(11)).isEmpty)
-        #expect(try journal.lease(worker: "w6", count: 2, ttl: 10, now: JournalFixture.at(12)).isEmpty)
-        #expect(try journal.attempts(of: first[0].unit.id).map(\.end) == [.expired, nil])
+        // One casualty each: not suspects yet, so they go back to work at once, largest first.
+        let rest = try journal.lease(worker: "w2", count: 5, ttl: 10, now: JournalFixture.at(11))
+        #expect(rest.map(\.unit.size) == [50, 40, 20, 10, 5])
+        #expect(rest.prefix(3).map(\.epoch) == [2, 2, 2])
+        #expect(try journal.lease(worker: "w3", count: 2, ttl: 10, now: JournalFixture.at(12)).isEmpty)
+        // Expired again (a second casualty each): now suspects, each goes alone to a worker holding nothing else.
+        let alone = try (4...7).map { try journal.lease(worker: "w\($0)", count: 5, ttl: 10, now: JournalFixture.at(30)) }
+        #expect(alone.map { $0.map(\.unit.size) } == [[50], [40], [20], [10, 5]])
+        #expect(try journal.lease(worker: "w4", count: 1, ttl: 10, now: JournalFixture.at(30)).isEmpty)
+        #expect(try journal.attempts(of: first[0].unit.id).map(\.end) == [.expired, .expired, nil])
     }
 
     @Test("adding is idempotent by path and leaves known units as they are; 100k units go in one transaction")

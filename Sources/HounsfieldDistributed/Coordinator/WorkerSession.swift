@@ -48,9 +48,11 @@ actor WorkerSession {
             logger.error("could not lease units", metadata: ["error": "\(error)"])
             return
         }
+        // Nothing for a worker that holds nothing and may take anything (repeats, suspects) means nothing is
+        // pending. Anything less proves nothing: a suspect ends a batch, and units this worker went down on, or
+        // suspects it may not take while holding others, may still be pending for other workers.
+        if leases.isEmpty && repeats && held.isEmpty { context.pending.clear() }
         if !leases.isEmpty { idleSince = nil }
-        // Short without repeats proves nothing: units this worker went down on may still be pending.
-        if leases.count < wanted && repeats { context.pending.clear() }
         for lease in leases {
             held[lease.unit.id] = lease.epoch
             context.metrics.leased(lease)

@@ -63,16 +63,17 @@ extension Journal {
 
     /// Leases one unit to `worker`, or nil.
     ///
-    /// **Suspects go alone.** A unit with a casualty (an attempt that failed or expired) is a suspect: when a worker
-    /// dies holding two units, nobody knows which one killed it. A suspect is leased only to a worker that holds
-    /// nothing else, and that worker then gets nothing more until it is done with it. The next crash is then the
-    /// suspect's alone, and an innocent unit that shared a worker with a poison unit once is not quarantined with
-    /// it.
+    /// **Suspects go alone.** A unit with two casualties (attempts that failed or expired) is a suspect: when a
+    /// worker dies holding several units, nobody knows which one killed it. A suspect is leased only to a worker
+    /// that holds nothing else, and that worker then gets nothing more until it is done with it. The next crash is
+    /// then the suspect's alone, so an innocent unit that shared workers with a poison unit reaches at most two
+    /// casualties and is never quarantined with it. One casualty is not enough to isolate a unit: every unit of a
+    /// killed worker has one, and must go back to work after one TTL, not wait for an idle worker.
     func leaseOne(worker: String, ttl: TimeInterval, now: Date, repeats: Bool = true, in db: Database) throws -> Lease? {
         let held = try db.cachedStatement(
             sql: """
-                SELECT EXISTS (SELECT 1 FROM attempt WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired'))
-                    AS suspect
+                SELECT (SELECT COUNT(*) FROM attempt WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired'))
+                    >= 2 AS suspect
                 FROM unit INDEXED BY unit_leased WHERE state = 'leased' AND worker = ?
                 """)
         let holding = try Bool.fetchAll(held, arguments: [worker])
@@ -81,17 +82,19 @@ extension Journal {
         let preferred = try db.cachedStatement(
             sql: """
                 SELECT id, path, size, epoch FROM unit INDEXED BY unit_pending
-                WHERE state = 'pending' AND NOT EXISTS (
-                    SELECT 1 FROM attempt
-                    WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired')
-                        AND (attempt.worker = ? OR NOT ?))
+                WHERE state = 'pending'
+                    AND NOT EXISTS (
+                        SELECT 1 FROM attempt
+                        WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired') AND attempt.worker = ?)
+                    AND (? OR (SELECT COUNT(*) FROM attempt
+                               WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired')) < 2)
                 ORDER BY size DESC, id LIMIT 1
                 """)
         let any = try db.cachedStatement(
             sql: """
                 SELECT id, path, size, epoch FROM unit INDEXED BY unit_pending
-                WHERE state = 'pending' AND (? OR NOT EXISTS (
-                    SELECT 1 FROM attempt WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired')))
+                WHERE state = 'pending' AND (? OR (SELECT COUNT(*) FROM attempt
+                                                   WHERE attempt.unit = unit.id AND attempt.end IN ('failed', 'expired')) < 2)
                 ORDER BY size DESC, id LIMIT 1
                 """)
         guard let row = try Row.fetchOne(preferred, arguments: [worker, suspects])

@@ -306,7 +306,11 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     /// What `configuration.json` records so another run or a service can start from it: the same schema as a
     /// configuration file, with the chain spelled out as `transforms` (whatever `preprocessing` said) and without
     /// what belongs to one run only (inputs, output folder, execution) or must not be written down (the salt).
-    public var recordedJSON: Data {
+    public var recordedJSON: Data { fileJSON(keepingSalt: false) }
+
+    /// The configuration in the configuration-file schema, with the chain spelled out as `transforms` and without
+    /// inputs, the output folder, execution or `preprocessing`; the salt kept or left out.
+    func fileJSON(keepingSalt: Bool) -> Data {
         var recorded = self
         recorded.transforms = try? transformChain()
         let encoder = JSONEncoder()
@@ -315,7 +319,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
               var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return Data("{}".utf8) }
         for key in ["inputs", "execution", "preprocessing"] { object[key] = nil }
         if var output = object["output"] as? [String: Any] { output["folder"] = nil; object["output"] = output }
-        if var privacy = object["privacy"] as? [String: Any] { privacy["salt"] = nil; object["privacy"] = privacy }
+        if !keepingSalt, var privacy = object["privacy"] as? [String: Any] { privacy["salt"] = nil; object["privacy"] = privacy }
         return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 }
