@@ -19,9 +19,12 @@ struct CoordinatorMetrics: Sendable {
     func expired(_ count: Int) { expired.increment(by: count) }
     func refused() { refusals.increment() }
     func quarantined() { quarantines.increment() }
-    func completed(series written: Int, failed: Int) {
+    func completed(series written: Int, failed: Int, worker: String) {
         series.increment(by: written)
         failedSeries.increment(by: failed)
+        // Per worker, so that `rate(…[5m])` shows each worker's pace (a slow node stands out). One series per
+        // worker name: bounded by the run's workers.
+        Counter(label: "hounsfield_coordinator_units_completed_total", dimensions: [("worker", worker)]).increment()
     }
     func sessions(_ count: Int) { workers.record(count) }
     func units(_ counts: UnitCounts) {

@@ -129,7 +129,7 @@ actor WorkerSession {
                 // The journal has the unit; the manifest is rewritten from it at the end (and at every start).
                 logger.error("could not append to manifest.jsonl; it is rewritten from the journal when the run ends", metadata: ["error": "\(error)"])
             }
-            context.metrics.completed(series: written.count, failed: notes.filter { $0.status == "failed" }.count)
+            context.metrics.completed(series: written.count, failed: notes.filter { $0.status == "failed" }.count, worker: name)
             logger.info("unit done", metadata: [
                 "unit": "\(unit.rawValue)", "epoch": "\(epoch)", "written": "\(accepted.count)",
                 "not_written": "\(notes.count + duplicates.count)"])
