@@ -141,7 +141,7 @@ public final class RunCoordinator: Service, Sendable {
             await registry.drainAll(reason: "the run is over")
             let deadline = ContinuousClock.now + options.drainTimeout
             while registry.count > 0, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(100))
+                try? await Task.sleep(for: .milliseconds(20))
             }
             server.beginGracefulShutdown()
             if registry.count > 0 { group.cancelAll() }  // a worker that did not hang up in time

@@ -174,16 +174,28 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                 }
             }
             let writerDone = CancellationFlag()
+            let (writerEnded, endWriter) = AsyncStream.makeStream(of: Void.self)
             group.addTask {
                 _ = await write.run(from: transformed)
                 writerDone.set()
+                endWriter.finish()
                 previewChannel?.finish()
             }
             if let previewChannel { group.addTask { await previews.run(from: previewChannel) } }
             if publishWhenIdle != nil || publishesEachItem {
                 // Requests made while the writer waits for volumes are served within a fifth of a second.
                 let tick = publishesEachItem ? min(activity.idleAfter / 2, .milliseconds(200)) : activity.idleAfter / 2
-                group.addTask { await IdlePublisher(activity: activity, tick: tick, writerDone: writerDone).run(into: transformed) }
+                group.addTask {
+                    // Cancelled as soon as the writer ends, so that the service does not wait out a tick to return.
+                    await withTaskGroup(of: Void.self) { publisher in
+                        publisher.addTask {
+                            await IdlePublisher(activity: activity, tick: tick, writerDone: writerDone).run(into: transformed)
+                        }
+                        publisher.addTask { for await _ in writerEnded {} }
+                        await publisher.next()
+                        publisher.cancelAll()
+                    }
+                }
             }
         }
         await collector.abandonOutstanding(outputFailed: outputFailed.isRaised)
