@@ -28,8 +28,10 @@ final class ScaleOutHarness: @unchecked Sendable {
     static let job = ["--spacing", "2", "--window", "40,400", "--normalize", "minmax", "--salt", "scale-out-test", "--jobs", "1"]
 
     /// `large` studies are 256×256×48 instead of tens of pixels: seconds of work in a debug build, so a worker
-    /// can be caught in the middle of one.
-    init(studies: Int, poison: Set<Int> = [], large: Set<Int> = [], leaseTTL: Int = 6) throws {
+    /// can be caught in the middle of one. The lease TTL is generous (15 s, heartbeats every 5 s): the suite runs
+    /// in parallel on two cores, and a worker starved of CPU past its TTL is, correctly, a casualty, which would
+    /// make a test's expected quarantine set wrong.
+    init(studies: Int, poison: Set<Int> = [], large: Set<Int> = [], leaseTTL: Int = 15) throws {
         binary = try #require(ChildProcess.executable, "build hounsfield first (swift build)")
         root = FileManager.default.temporaryDirectory.appendingPathComponent("hf-scaleout-\(UUID().uuidString.prefix(8))")
         archive = root.appendingPathComponent("archive")

@@ -59,7 +59,7 @@ struct ScaleOutTests {
           .timeLimit(.minutes(10)))
     func stoppedWorkerIsFenced() async throws {
         // The two large studies are leased first (largest first), and take w1 seconds each.
-        let harness = try ScaleOutHarness(studies: 12, large: [3, 8], leaseTTL: 4)
+        let harness = try ScaleOutHarness(studies: 12, large: [3, 8], leaseTTL: 8)
         defer { harness.remove() }
         let address = try await harness.startCoordinator()
         try harness.startWorker("w1", address: address)
