@@ -111,8 +111,13 @@ public final class RunCoordinator: Service, Sendable {
         let server = GRPCServer(
             transport: transport, services: [service],
             interceptors: options.token.map { [TokenAuthentication(token: $0)] } ?? [])
+        // Set before the server's task is cancelled on purpose (a stop, or a worker that would not hang up): its
+        // error then is the cut, not a failure of the run.
+        let cut = CancellationFlag()
         try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { try await server.serve() }
+            group.addTask {
+                do { try await server.serve() } catch { if !cut.isSet { throw error } }
+            }
             let bound = try await transport.listeningAddress
             let address = ServiceAddress(
                 host: bound.ipv4?.host ?? bound.ipv6?.host ?? options.listen.host,
@@ -135,6 +140,7 @@ public final class RunCoordinator: Service, Sendable {
                 // Stopped before the end: no Drain, which would tell the workers the run is over. Their sessions
                 // are cut; they reconnect with backoff to the coordinator's next start, which resumes the journal.
                 logger.notice("stopping before the end of the run; start again with the same arguments to resume")
+                cut.set()
                 group.cancelAll()
                 return
             }
@@ -144,7 +150,11 @@ public final class RunCoordinator: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(20))
             }
             server.beginGracefulShutdown()
-            if registry.count > 0 { group.cancelAll() }  // a worker that did not hang up in time
+            if registry.count > 0 {  // a worker that did not hang up in time
+                logger.warning("workers still connected after the drain; closing their sessions", metadata: ["count": "\(registry.count)"])
+                cut.set()
+                group.cancelAll()
+            }
         }
         let counts = try context.journal.counts()
         let notes = try context.journal.seriesNotes()

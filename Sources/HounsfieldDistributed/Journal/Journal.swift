@@ -50,6 +50,9 @@ public final class Journal: Sendable {
         var configuration = Configuration()
         configuration.journalMode = .wal
         configuration.label = "hounsfield.journal"
+        // Another connection (`coordinator status`, a test watching the run) may hold the write lock for a moment:
+        // wait for it rather than fail at once with "database is locked".
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             // Every state change is acknowledged to a worker (a lease's epoch, a heartbeat's new deadline, a
             // completion the worker then forgets) or to the user (units added). In WAL mode, NORMAL would survive a
