@@ -166,12 +166,16 @@ final class ScaleOutHarness: @unchecked Sendable {
         return (try? String(contentsOf: started.2, encoding: .utf8)) ?? ""
     }
 
+    /// Kills every process still running, and waits at most two seconds for them to be gone. Never
+    /// `waitUntilExit`: it spins Foundation's run loop on the calling thread, a thread of the cooperative pool here,
+    /// and was seen spinning for good after a kill, which starved every other test of the parallel suite.
     func stopAll() {
-        for (_, started) in processes where started.0.isRunning {
-            kill(started.0.processIdentifier, SIGCONT)
-            kill(started.0.processIdentifier, SIGKILL)
-            started.0.waitUntilExit()
+        let running = processes.values.map(\.0).filter(\.isRunning)
+        for process in running {
+            kill(process.processIdentifier, SIGCONT)
+            kill(process.processIdentifier, SIGKILL)
         }
+        for _ in 0..<200 where running.contains(where: \.isRunning) { usleep(10_000) }
     }
 
     func remove() {
