@@ -209,9 +209,11 @@ public final class RunCoordinator: Service, Sendable {
         var lastReclaim = ContinuousClock.now - reclaimEvery
         while !stopping.isSet {
             do {
-                let expired = ContinuousClock.now - lastReclaim >= reclaimEvery
-                    ? try context.journal.reclaimExpired(now: Date()) : 0
-                if ContinuousClock.now - lastReclaim >= reclaimEvery { lastReclaim = .now }
+                var expired = 0
+                if ContinuousClock.now - lastReclaim >= reclaimEvery {
+                    lastReclaim = .now
+                    expired = try context.journal.reclaimExpired(now: Date())
+                }
                 if expired > 0 {
                     context.metrics.expired(expired)
                     context.pending.set()

@@ -31,9 +31,6 @@ actor WorkerSession {
         self.logger = logger
     }
 
-    /// How many units the worker holds now.
-    var leaseCount: Int { held.count }
-
     /// Leases units until the worker holds `capacity`, unless the run is draining or nothing is pending.
     func topUp() {
         guard !draining, held.count < capacity, context.pending.mayHaveWork else { return }

@@ -173,11 +173,9 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                     if transformers.decrement() == 0 { transformed.finish() }
                 }
             }
-            let writerDone = CancellationFlag()
             let (writerEnded, endWriter) = AsyncStream.makeStream(of: Void.self)
             group.addTask {
                 _ = await write.run(from: transformed)
-                writerDone.set()
                 endWriter.finish()
                 previewChannel?.finish()
             }
@@ -189,7 +187,7 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                     // Cancelled as soon as the writer ends, so that the service does not wait out a tick to return.
                     await withTaskGroup(of: Void.self) { publisher in
                         publisher.addTask {
-                            await IdlePublisher(activity: activity, tick: tick, writerDone: writerDone).run(into: transformed)
+                            await IdlePublisher(activity: activity, tick: tick).run(into: transformed)
                         }
                         publisher.addTask { for await _ in writerEnded {} }
                         await publisher.next()

@@ -1,4 +1,3 @@
-import HounsfieldCore
 import Synchronization
 
 /// When the write stage last did something, so an idle shard can be told apart from a busy one; and whether an
@@ -38,13 +37,10 @@ struct IdlePublisher: Sendable {
     /// How often to look: `idleAfter / 2`, or less when publication requests should be served promptly.
     let tick: Duration
 
-    /// Set when the write stage has ended: nothing is left to publish.
-    let writerDone: CancellationFlag
-
-    /// Asks for publication every `tick` while idle or requested, until the write stage ends, the write channel
-    /// closes, or the task is cancelled.
+    /// Asks for publication every `tick` while idle or requested, until the write channel closes or the task is
+    /// cancelled (the service cancels it as soon as the write stage ends).
     func run(into output: BoundedChannel<WriteRequest>) async {
-        while !Task.isCancelled && !writerDone.isSet {
+        while !Task.isCancelled {
             do { try await Task.sleep(for: tick) } catch { return }
             if activity.isIdle || activity.publicationRequested, await !output.send(.publishIfIdle, bytes: 0) { return }
         }
