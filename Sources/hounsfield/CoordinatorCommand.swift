@@ -117,10 +117,9 @@ struct ServeCoordinator: AsyncParsableCommand {
             services.append(.init(service: MetricsExport.bootstrap(serving: ServiceAddress(parsing: metrics)!)))
         }
         let group = ServiceGroup(configuration: .init(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: Logger(label: "hounsfield.coordinator.lifecycle")))
+            services: services, logger: Logger(label: "hounsfield.coordinator.lifecycle")))
         do {
-            try await group.run()
+            try await group.run(stoppingOn: [SIGTERM, SIGINT])
         } catch {
             FileHandle.standardError.write(Data("hounsfield coordinator: \(error)\n".utf8))
             throw ExitCode(2)

@@ -81,9 +81,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         var group = ServiceGroupConfiguration(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "hounsfield.run.lifecycle"))
+            logger: Logger(label: "hounsfield.run.lifecycle"))
         group.maximumGracefulShutdownDuration = .milliseconds(Int64(shutdownTimeout * 1000))
-        try await ServiceGroup(configuration: group).run()
+        try await ServiceGroup(configuration: group).run(stoppingOn: [SIGTERM, SIGINT])
         display.finish()
         switch service.result {
         case .success(let report):

@@ -82,9 +82,9 @@ struct WorkerCommand: AsyncParsableCommand {
         let worker = Worker(options: options)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint, .sigusr1], logger: Logger(label: "hounsfield.worker.lifecycle")))
+            logger: Logger(label: "hounsfield.worker.lifecycle")))
         do {
-            try await group.run()
+            try await group.run(stoppingOn: [SIGTERM, SIGINT, SIGUSR1])
             if worker.ending == .stopped, stoppedExitCode != 0 { throw ExitCode(stoppedExitCode) }
         } catch let error as WorkerError {
             FileHandle.standardError.write(Data("hounsfield worker: \(error)\n".utf8))

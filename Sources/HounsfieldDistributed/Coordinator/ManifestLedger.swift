@@ -7,10 +7,13 @@ import Synchronization
 /// and when the run ends. Readers therefore only ever see volumes whose unit is done, each key once.
 ///
 /// A crash between the journal's commit and the append loses nothing: the next start rewrites the file from the
-/// journal, which keeps every accepted line.
+/// journal, which keeps every accepted line. The final rewrite seals the file: the last completion's append can
+/// come after it (the unit committed, the run seen finished and the file rewritten, then the append), and would
+/// list its volumes a second time.
 final class ManifestLedger: Sendable {
     let folder: OutputFolder
-    private let lock = Mutex(())
+    /// Whether the final manifest is written: later appends are already in it.
+    private let sealed = Mutex(false)
 
     init(folder: URL) { self.folder = OutputFolder(folder) }
 
@@ -20,15 +23,20 @@ final class ManifestLedger: Sendable {
     func append(_ lines: [String]) throws(ShardError) {
         guard !lines.isEmpty else { return }
         let bytes = Array(lines.joined(separator: "\n").utf8) + [UInt8(ascii: "\n")]
-        try lock.withLock { _ throws(ShardError) in try Durability.append(bytes, to: path) }
+        try sealed.withLock { sealed throws(ShardError) in
+            guard !sealed else { return }
+            try Durability.append(bytes, to: path)
+        }
     }
 
-    /// Replaces the file with exactly `lines` (the journal's done set, sorted by key).
-    func rewrite(_ lines: [String]) throws(ShardError) {
+    /// Replaces the file with exactly `lines` (the journal's done set, sorted by key); `final` seals it against
+    /// later appends (every unit is settled, so anything appended later is in `lines` already).
+    func rewrite(_ lines: [String], final: Bool = false) throws(ShardError) {
         let bytes = lines.isEmpty ? [] : Array(lines.joined(separator: "\n").utf8) + [UInt8(ascii: "\n")]
-        try lock.withLock { _ throws(ShardError) in
+        try sealed.withLock { sealed throws(ShardError) in
             try Durability.replace(path, with: bytes)
             try Durability.syncDirectory(folder.path)
+            if final { sealed = true }
         }
     }
 

@@ -241,7 +241,7 @@ public final class RunCoordinator: Service, Sendable {
 
     /// The final manifest (rewritten from the journal, sorted by key) and `report.json`.
     private func finish(context: CoordinatorContext, counts: UnitCounts) throws {
-        try context.ledger.rewrite(try context.journal.manifestLines())
+        try context.ledger.rewrite(try context.journal.manifestLines(), final: true)
         let report = CoordinatorReport(
             configurationKey: configuration.key, units: counts, written: try context.journal.writtenCount(),
             notes: try context.journal.seriesNotes(),

@@ -46,8 +46,8 @@ struct SessionService: CoordinatorRPC.SimpleServiceProtocol {
             $0.welcome = .with {
                 $0.configurationJson = context.configurationJSON
                 $0.outputFolder = context.outputFolder
-                $0.heartbeatIntervalMs = UInt32(context.heartbeatInterval.components.seconds * 1000)
-                $0.leaseTtlMs = UInt32(context.leaseTTL.components.seconds * 1000)
+                $0.heartbeatIntervalMs = UInt32((context.heartbeatInterval.inSeconds * 1000).rounded())
+                $0.leaseTtlMs = UInt32((context.leaseTTL.inSeconds * 1000).rounded())
             }
         })
         let (outbox, continuation) = AsyncStream.makeStream(of: CoordinatorMessage.self)
@@ -87,6 +87,7 @@ struct SessionService: CoordinatorRPC.SimpleServiceProtocol {
             } catch {
                 context.logger.notice("worker session ended", metadata: ["worker": "\(hello.workerName)", "error": "\(error)"])
             }
+            await session.ended()
             continuation.finish()
             group.cancelAll()
         }

@@ -15,6 +15,8 @@ actor WorkerSession {
     private let outbox: AsyncStream<CoordinatorMessage>.Continuation
     private var held: [WorkUnit.ID: Int64] = [:]
     private var draining = false
+    /// Whether the worker said it is going down (it handed a unit back).
+    private var goingDown = false
     private var logger: Logger
     /// Since when the worker has held nothing while asking for work; after a lease TTL of that, it may be given
     /// a unit it went down on before (see `Journal.lease(worker:count:ttl:now:repeats:)`).
@@ -142,7 +144,12 @@ actor WorkerSession {
     func fail(_ message: Hounsfield_Distributed_V1_Fail) {
         fail(unit: WorkUnit.ID(Int64(message.unitID)), epoch: Int64(message.epoch), error: message.error,
              goingDown: message.workerGoingDown)
-        if message.workerGoingDown { draining = true } else { topUp() }
+        if message.workerGoingDown {
+            draining = true
+            goingDown = true
+        } else {
+            topUp()
+        }
     }
 
     private func fail(unit: WorkUnit.ID, epoch: Int64, error: String, goingDown: Bool) {
@@ -180,6 +187,18 @@ actor WorkerSession {
                 $0.detail = error.description
             }
         })
+    }
+
+    /// The session is over. A worker that said it was going down (a hand-back) will not work on what it still
+    /// holds: units assigned while it was stopping, whose Assign crossed its last messages. They go back to the
+    /// pool at once, not counted against them, instead of waiting out their TTL and ending as casualties. Any other
+    /// session (a killed worker, a cut network) keeps its leases until they expire: the worker may still be
+    /// working, and a unit that kills workers must count.
+    func ended() {
+        guard goingDown else { return }
+        for (unit, epoch) in held.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            fail(unit: unit, epoch: epoch, error: "assigned while the worker was stopping", goingDown: true)
+        }
     }
 
     /// Tells the worker the run is over: it finishes nothing new, reports what it holds and hangs up.

@@ -93,7 +93,12 @@ final class ScaleOutHarness: @unchecked Sendable {
     func startWorker(_ name: String, address: String, token: String? = nil, poison: Bool = true,
                      namespace: String? = nil, extra: [String] = []) throws {
         var environment: [String: String] = [:]
-        if poison { environment["HOUNSFIELD_FAULT_ABORT_ON"] = "poison" }
+        if poison {
+            environment["HOUNSFIELD_FAULT_ABORT_ON"] = "poison"
+            // A worker the poison aborts dies at once, as a crashed pod does, instead of spending seconds (on a
+            // loaded machine, tens) in Swift's backtracer with its connection still open.
+            environment["SWIFT_BACKTRACE"] = "enable=no"
+        }
         if let token { environment["HOUNSFIELD_TOKEN"] = token }
         let command = Self.inside(namespace, binary)
         processes[name] = try ChildProcess.start(
@@ -147,15 +152,47 @@ final class ScaleOutHarness: @unchecked Sendable {
     /// Polls the journal until `condition` holds (at most `timeout`).
     func waitForJournal(timeout: Duration = .seconds(120), _ condition: (Journal) throws -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
+        var lastError = "none"
         while ContinuousClock.now < deadline {
-            if FileManager.default.fileExists(atPath: journalPath), let journal = try? Journal(path: journalPath) {
-                let holds = (try? condition(journal)) == true
-                try? journal.close()
-                if holds { return }
+            if FileManager.default.fileExists(atPath: journalPath) {
+                do {
+                    let journal = try Journal(path: journalPath)
+                    defer { try? journal.close() }
+                    if try condition(journal) { return }
+                } catch {
+                    lastError = "\(error)"
+                }
             }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw HarnessFailure("the journal did not reach the expected state within \(timeout)")
+        let logs = processes.keys.sorted().map { "--- \($0) (running: \(process($0)?.isRunning == true)):\n\(log($0).suffix(1500))" }
+        throw HarnessFailure("the journal did not reach the expected state within \(timeout); last error: \(lastError)\n\(logs.joined(separator: "\n"))")
+    }
+
+    /// Whether `condition` holds of the journal now; false when the journal cannot be read yet (not created, or
+    /// locked for longer than `timeout`).
+    func journalHolds(timeout: Duration, _ condition: (Journal) throws -> Bool) async throws -> Bool {
+        guard FileManager.default.fileExists(atPath: journalPath) else { return false }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let journal = try? Journal(path: journalPath) {
+                defer { try? journal.close() }
+                return (try? condition(journal)) == true
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Polls a process's standard error until it contains one of `texts` (at most `timeout`).
+    func waitForLog(_ name: String, containing texts: String..., timeout: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !texts.contains(where: log(name).contains) {
+            guard ContinuousClock.now < deadline else {
+                throw HarnessFailure("\(name) did not log any of \(texts) within \(timeout): \(log(name).suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     var journalPath: String { output.appendingPathComponent(".hounsfield/journal.sqlite").path }
@@ -214,7 +251,7 @@ final class ScaleOutHarness: @unchecked Sendable {
         let keys = lines.map(\.key)
         #expect(Set(keys).count == keys.count, "a key is listed twice in manifest.jsonl")
         let reference = try await singleProcessChecksums(excluding: poisoned)
-        #expect(Dictionary(uniqueKeysWithValues: lines.map { ($0.key, $0.checksum) }) == reference)
+        #expect(Dictionary(lines.map { ($0.key, $0.checksum) }, uniquingKeysWith: { first, _ in first }) == reference)
         let journal = try Journal(path: journalPath)
         for unit in try journal.units() {
             #expect(try journal.attempts(of: unit.id).count <= journal.attemptLimit + 1)
