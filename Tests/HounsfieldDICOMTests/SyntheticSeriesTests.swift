@@ -56,6 +56,41 @@ struct SyntheticSeriesTests {
         }
     }
 
+    /// Shared values are copied on write: changing one image's changes no other image's.
+    @Test("changing a shared value of one header leaves the others as they were")
+    func sharedValuesCopyOnWrite() async throws {
+        let folder = TestSupport.temporaryFolder()
+        defer { TestSupport.remove(folder) }
+        try TestSupport.small().write(to: folder)
+        let series = try #require(try await SeriesScanner().scan([folder]).series.first)
+        var changed = series.images[0]
+        changed.rows = 7
+        changed.seriesDescription = "changed"
+        #expect(changed.rows == 7 && changed.seriesDescription == "changed")
+        #expect(series.images[0].rows == 48 && series.images[1].rows == 48)
+        #expect(series.images[0].seriesDescription != "changed" && series.images[1].seriesDescription != "changed")
+        #expect(changed.columns == series.images[0].columns && changed.studyInstanceUID == series.images[0].studyInstanceUID)
+    }
+
+    /// A run's waiting series are trimmed; what they decode to must not change, nor what a report says of them.
+    @Test("a series trimmed for decoding decodes to the same voxels and describes itself the same", arguments: [
+        SyntheticTransferSyntax.explicit, .jpegLossless,
+    ])
+    func trimmedDecodesTheSame(_ syntax: SyntheticTransferSyntax) async throws {
+        let folder = TestSupport.temporaryFolder()
+        defer { TestSupport.remove(folder) }
+        try TestSupport.small(syntax).write(to: folder)
+        let series = try #require(try await SeriesScanner().scan([folder]).series.first)
+        let trimmed = series.trimmedForDecoding()
+        #expect(trimmed.images.allSatisfy { $0.sopInstanceUID == nil })
+        #expect(trimmed.images.map(\.frames.count) == series.images.map(\.frames.count))
+        #expect(trimmed.slices == series.slices && trimmed.fileCount == series.fileCount)
+        #expect(trimmed.transferSyntaxes == series.transferSyntaxes && trimmed.sopClassUIDs == series.sopClassUIDs)
+        #expect(trimmed.pixelPadding == series.pixelPadding)
+        #expect(try await trimmed.loadVolume().voxels == series.loadVolume().voxels)
+        #expect(try await trimmed.loadVolume(.asAcquired).voxels == series.loadVolume(.asAcquired).voxels)
+    }
+
     @Test("sorting follows positions, not file names")
     func shuffledNames() async throws {
         let folder = TestSupport.temporaryFolder()

@@ -77,9 +77,9 @@ public struct SeriesScanner: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let done = Atomic<Int>(0)
-        let texts = SharedTexts()
+        let pool = ImageAttributesPool()
         let outcomes = ParallelLoop.map(sources.count, concurrency: options.concurrency) { index in
-            let outcome = readHeader(sources[index], texts: texts)
+            let outcome = readHeader(sources[index], pool: pool)
             if let progress {
                 let count = done.wrappingAdd(1, ordering: .relaxed).newValue
                 if count % 256 == 0 || count == sources.count { progress(count, sources.count) }
@@ -103,7 +103,7 @@ public struct SeriesScanner: Sendable {
     }
 
     /// Reads one header, turning every way it can fail into an exclusion with a reason.
-    static func readHeader(_ source: ImageSource, texts: SharedTexts? = nil) -> Result<ImageHeader, ExcludedFile> {
+    static func readHeader(_ source: ImageSource, pool: ImageAttributesPool? = nil) -> Result<ImageHeader, ExcludedFile> {
         var header: ImageHeader
         do {
             let object = try source.open(headerOnly: true)
@@ -147,7 +147,7 @@ public struct SeriesScanner: Sendable {
                 file: source.name, kind: .unsupported,
                 reason: "unsupported pixel layout: BitsAllocated \(header.bitsAllocated), BitsStored \(header.bitsStored), HighBit \(header.highBit)"))
         }
-        if let texts { header.shareTexts(texts) }
+        if let pool { header.share(in: pool) }
         return .success(header)
     }
 }

@@ -10,27 +10,54 @@ public struct ImageHeader: Sendable {
     /// The file or buffer the header was read from.
     public var source: ImageSource
     /// SOPClassUID (0008,0016), or MediaStorageSOPClassUID from the file meta information when the data set has none.
-    public var sopClassUID: String?
+    public var sopClassUID: String? {
+        get { attributes.values.sopClassUID }
+        set { update { $0.sopClassUID = newValue } }
+    }
     /// SOPInstanceUID (0008,0018): two objects with the same one are copies of the same instance.
     public var sopInstanceUID: String?
     /// StudyInstanceUID (0020,000D).
-    public var studyInstanceUID: String?
+    public var studyInstanceUID: String? {
+        get { attributes.values.studyInstanceUID }
+        set { update { $0.studyInstanceUID = newValue } }
+    }
     /// SeriesInstanceUID (0020,000E): the first key of grouping.
-    public var seriesInstanceUID: String?
+    public var seriesInstanceUID: String? {
+        get { attributes.values.seriesInstanceUID }
+        set { update { $0.seriesInstanceUID = newValue } }
+    }
     /// FrameOfReferenceUID (0020,0052): objects that share it share one patient coordinate system.
-    public var frameOfReferenceUID: String?
+    public var frameOfReferenceUID: String? {
+        get { attributes.values.frameOfReferenceUID }
+        set { update { $0.frameOfReferenceUID = newValue } }
+    }
     /// Modality (0008,0060), such as `CT` or `MR`.
-    public var modality: String?
+    public var modality: String? {
+        get { attributes.values.modality }
+        set { update { $0.modality = newValue } }
+    }
     /// SeriesDescription (0008,103E), as the scanner wrote it.
-    public var seriesDescription: String?
+    public var seriesDescription: String? {
+        get { attributes.values.seriesDescription }
+        set { update { $0.seriesDescription = newValue } }
+    }
     /// ImageType (0008,0008) split at `\`, trimmed and upper-cased (`ORIGINAL`, `PRIMARY`, `LOCALIZER`, …); empty when
     /// absent.
-    public var imageType: [String]
+    public var imageType: [String] {
+        get { attributes.values.imageType }
+        set { update { $0.imageType = newValue } }
+    }
     /// The transfer syntax UID the data set was encoded in: as the file meta information states it, or as DCMTK
     /// detected it for objects the little-endian parser leaves to DCMTK.
-    public var transferSyntaxUID: String
+    public var transferSyntaxUID: String {
+        get { attributes.values.transferSyntaxUID }
+        set { update { $0.transferSyntaxUID = newValue } }
+    }
     /// Whether the file starts with the 128-byte preamble and `DICM`; objects without one are read too.
-    public var hasPreamble: Bool
+    public var hasPreamble: Bool {
+        get { attributes.values.hasPreamble }
+        set { update { $0.hasPreamble = newValue } }
+    }
     /// InstanceNumber (0020,0013): used only to break ties between slices at the same position, never to sort.
     public var instanceNumber: Int?
     /// AcquisitionNumber (0020,0012): the first attribute tried when repeated positions mean several acquisitions.
@@ -43,35 +70,91 @@ public struct ImageHeader: Sendable {
     /// positions.
     public var triggerTime: Double?
     /// Rows (0028,0010): pixels along a column, the y size of a slice (0 when absent).
-    public var rows: Int
+    public var rows: Int {
+        get { attributes.values.rows }
+        set { update { $0.rows = newValue } }
+    }
     /// Columns (0028,0011): pixels along a row, the x size of a slice (0 when absent).
-    public var columns: Int
+    public var columns: Int {
+        get { attributes.values.columns }
+        set { update { $0.columns = newValue } }
+    }
     /// BitsAllocated (0028,0100): bits per stored sample, 8, 16 or 32 for a supported image.
-    public var bitsAllocated: Int
+    public var bitsAllocated: Int {
+        get { attributes.values.bitsAllocated }
+        set { update { $0.bitsAllocated = newValue } }
+    }
     /// BitsStored (0028,0101): how many of the allocated bits hold the value (BitsAllocated when absent).
-    public var bitsStored: Int
+    public var bitsStored: Int {
+        get { attributes.values.bitsStored }
+        set { update { $0.bitsStored = newValue } }
+    }
     /// HighBit (0028,0102): the most significant bit of the value (BitsStored − 1 when absent).
-    public var highBit: Int
+    public var highBit: Int {
+        get { attributes.values.highBit }
+        set { update { $0.highBit = newValue } }
+    }
     /// Whether PixelRepresentation (0028,0103) is 1: stored values are two's complement, sign-extended from BitsStored.
-    public var isSigned: Bool
+    public var isSigned: Bool {
+        get { attributes.values.isSigned }
+        set { update { $0.isSigned = newValue } }
+    }
     /// SamplesPerPixel (0028,0002): 1 for grayscale; colour images are excluded from volumes.
-    public var samplesPerPixel: Int
+    public var samplesPerPixel: Int {
+        get { attributes.values.samplesPerPixel }
+        set { update { $0.samplesPerPixel = newValue } }
+    }
     /// PhotometricInterpretation (0028,0004), such as `MONOCHROME2`.
-    public var photometricInterpretation: String?
+    public var photometricInterpretation: String? {
+        get { attributes.values.photometricInterpretation }
+        set { update { $0.photometricInterpretation = newValue } }
+    }
     /// Stored values at or between these two are padding (outside the reconstructed field of view), not tissue.
-    public var pixelPadding: ClosedRange<Int>?
+    public var pixelPadding: ClosedRange<Int>? {
+        get { attributes.values.pixelPadding }
+        set { update { $0.pixelPadding = newValue } }
+    }
     /// GantryDetectorTilt (0018,1120) in degrees, as declared. Only informative: tilt is measured from the slice
     /// positions.
-    public var gantryTilt: Double?
+    public var gantryTilt: Double? {
+        get { attributes.values.gantryTilt }
+        set { update { $0.gantryTilt = newValue } }
+    }
     /// SpacingBetweenSlices (0018,0088) in mm: the z spacing of a single slice or of frames without positions.
-    public var spacingBetweenSlices: Double?
+    public var spacingBetweenSlices: Double? {
+        get { attributes.values.spacingBetweenSlices }
+        set { update { $0.spacingBetweenSlices = newValue } }
+    }
     /// SliceThickness (0018,0050) in mm: the width of a slice, never used as a spacing.
-    public var sliceThickness: Double?
+    public var sliceThickness: Double? {
+        get { attributes.values.sliceThickness }
+        set { update { $0.sliceThickness = newValue } }
+    }
     /// One entry per frame: one for a single-frame file, NumberOfFrames for an enhanced object, none without an image.
     public var frames: [FrameHeader]
     /// Attributes that decide the pixel layout but hold values that cannot be parsed (e.g. NumberOfFrames "1A").
     /// Such an image is refused: guessing would give a silently wrong volume.
-    public var invalidAttributes: [String] = []
+    public var invalidAttributes: [String] {
+        get { attributes.values.invalidAttributes }
+        set { update { $0.invalidAttributes = newValue } }
+    }
+
+    /// What the images of a series usually share (UIDs, layout, spacing), kept once per distinct set of values
+    /// and shared by every header that has it (``ImageAttributes``): a scan of thousands of files keeps one copy
+    /// per series instead of one per file.
+    private var attributes: SharedImageAttributes
+
+    /// Changes a shared value for this header only (copy on write: other headers keep theirs).
+    private mutating func update(_ change: (inout ImageAttributes) -> Void) {
+        var values = attributes.values
+        change(&values)
+        attributes = SharedImageAttributes(values)
+    }
+
+    /// Stores the shared values as `pool` holds them, so that equal ones are kept once.
+    mutating func share(in pool: ImageAttributesPool) {
+        attributes = pool.shared(attributes)
+    }
 
     /// Whether the object has an image at all (rows, columns and at least one frame).
     public var isImage: Bool { rows > 0 && columns > 0 && !frames.isEmpty }
@@ -99,46 +182,40 @@ extension ImageHeader {
 
     /// Reads the header of `object` (opened from `source`).
     init(reading object: DICOMObject, from source: ImageSource) {
-        self.source = source
-        sopClassUID = object.string(.sopClassUID) ?? object.string(.mediaStorageSOPClassUID)
-        sopInstanceUID = object.string(.sopInstanceUID)
-        studyInstanceUID = object.string(.studyInstanceUID)
-        seriesInstanceUID = object.string(.seriesInstanceUID)
-        frameOfReferenceUID = object.string(.frameOfReferenceUID)
-        modality = object.string(.modality)
-        seriesDescription = object.string(.seriesDescription)
-        imageType = object.string(.imageType)?.split(separator: "\\").map {
+        var values = ImageAttributes()
+        values.sopClassUID = object.string(.sopClassUID) ?? object.string(.mediaStorageSOPClassUID)
+        values.studyInstanceUID = object.string(.studyInstanceUID)
+        values.seriesInstanceUID = object.string(.seriesInstanceUID)
+        values.frameOfReferenceUID = object.string(.frameOfReferenceUID)
+        values.modality = object.string(.modality)
+        values.seriesDescription = object.string(.seriesDescription)
+        values.imageType = object.string(.imageType)?.split(separator: "\\").map {
             $0.trimmingCharacters(in: .whitespaces).uppercased()
         } ?? []
-        transferSyntaxUID = object.transferSyntaxUID
-        hasPreamble = object.hasPreamble
-        instanceNumber = object.integer(.instanceNumber)
-        acquisitionNumber = object.integer(.acquisitionNumber)
-        echoNumber = object.integer(.echoNumbers)
-        temporalPosition = object.integer(.temporalPositionIdentifier)
-        triggerTime = object.number(.triggerTime)
-        rows = object.integer(.rows) ?? 0
-        columns = object.integer(.columns) ?? 0
-        bitsAllocated = object.integer(.bitsAllocated) ?? 0
-        bitsStored = object.integer(.bitsStored) ?? bitsAllocated
-        highBit = object.integer(.highBit) ?? (bitsStored - 1)
-        isSigned = object.integer(.pixelRepresentation) == 1
-        samplesPerPixel = object.integer(.samplesPerPixel) ?? 1
-        photometricInterpretation = object.string(.photometricInterpretation)
-        gantryTilt = object.number(.gantryDetectorTilt)
-        spacingBetweenSlices = object.number(.spacingBetweenSlices)
-        sliceThickness = object.number(.sliceThickness)
+        values.transferSyntaxUID = object.transferSyntaxUID
+        values.hasPreamble = object.hasPreamble
+        values.rows = object.integer(.rows) ?? 0
+        values.columns = object.integer(.columns) ?? 0
+        values.bitsAllocated = object.integer(.bitsAllocated) ?? 0
+        values.bitsStored = object.integer(.bitsStored) ?? values.bitsAllocated
+        values.highBit = object.integer(.highBit) ?? (values.bitsStored - 1)
+        values.isSigned = object.integer(.pixelRepresentation) == 1
+        values.samplesPerPixel = object.integer(.samplesPerPixel) ?? 1
+        values.photometricInterpretation = object.string(.photometricInterpretation)
+        values.gantryTilt = object.number(.gantryDetectorTilt)
+        values.spacingBetweenSlices = object.number(.spacingBetweenSlices)
+        values.sliceThickness = object.number(.sliceThickness)
 
         // Padding is stored as US or SS depending on PixelRepresentation; implicit-VR files give DCMTK no VR, so a
         // negative value can arrive as its unsigned bit pattern.
-        let signed = isSigned
+        let signed = values.isSigned
         func paddingValue(_ tag: DICOMTag) -> Int? {
             guard let raw = object.integer(tag) else { return nil }
             return signed && raw > 32767 ? raw - 65536 : raw
         }
         if let padding = paddingValue(.pixelPaddingValue) {
             let limit = paddingValue(.pixelPaddingRangeLimit) ?? padding
-            pixelPadding = min(padding, limit)...max(padding, limit)
+            values.pixelPadding = min(padding, limit)...max(padding, limit)
         }
 
         for (tag, name) in [(DICOMTag.rows, "Rows"), (.columns, "Columns"), (.numberOfFrames, "NumberOfFrames"),
@@ -147,78 +224,23 @@ extension ImageHeader {
         {
             // DCMTK reads an IS of "1A" as 1; a strict parse of the text catches what its lenient one lets through.
             if let text = object.string(tag), Int(text.trimmingCharacters(in: .whitespaces)) == nil {
-                invalidAttributes.append("\(name) \(tag) is '\(text)'")
+                values.invalidAttributes.append("\(name) \(tag) is '\(text)'")
             }
         }
-        let frameCount = rows > 0 ? max(1, object.integer(.numberOfFrames) ?? 1) : 0
+        self.source = source
+        attributes = SharedImageAttributes(values)
+        sopInstanceUID = object.string(.sopInstanceUID)
+        instanceNumber = object.integer(.instanceNumber)
+        acquisitionNumber = object.integer(.acquisitionNumber)
+        echoNumber = object.integer(.echoNumbers)
+        temporalPosition = object.integer(.temporalPositionIdentifier)
+        triggerTime = object.number(.triggerTime)
+        let frameCount = values.rows > 0 ? max(1, object.integer(.numberOfFrames) ?? 1) : 0
         let perFrameItems = object.itemCount(DICOMPath(.perFrameFunctionalGroups)) ?? 0
         let hasSharedGroups = (object.itemCount(DICOMPath(.sharedFunctionalGroups)) ?? 0) > 0
         frames = (0..<frameCount).map { frame in
             FrameHeader.read(
                 object, frame: frame, perFrame: frame < perFrameItems, shared: hasSharedGroups)
-        }
-    }
-}
-
-extension ImageHeader {
-    /// Points the texts that images repeat (UIDs of the study, series, frame of reference and SOP class, modality,
-    /// description, ImageType, transfer syntax, photometric interpretation) at the copy `texts` already holds, so
-    /// that a scan keeps one copy of each instead of one per file. Values are compared byte for byte: nothing
-    /// changes but where they are stored.
-    mutating func shareTexts(_ texts: SharedTexts) {
-        sopClassUID = texts.shared(sopClassUID)
-        studyInstanceUID = texts.shared(studyInstanceUID)
-        seriesInstanceUID = texts.shared(seriesInstanceUID)
-        frameOfReferenceUID = texts.shared(frameOfReferenceUID)
-        modality = texts.shared(modality)
-        seriesDescription = texts.shared(seriesDescription)
-        transferSyntaxUID = texts.shared(transferSyntaxUID)
-        photometricInterpretation = texts.shared(photometricInterpretation)
-        imageType = texts.shared(imageType)
-    }
-}
-
-/// One copy of each text seen during a scan, shared by the headers that repeat it.
-///
-/// Why: a run keeps every planned series' descriptor until the series is done, so a scan of thousands of series
-/// keeps its headers for hours. Each header read its texts from its own file, about 0.5 KB of copies per image
-/// that every other image of its series repeats; dropped later (once a series is assembled), they left holes of a
-/// few hundred bytes between the strings each image keeps, which malloc can neither reuse for large buffers nor
-/// return to the system (60 MB of arenas after a scan of 384 series of 80 files). Shared as each header is read,
-/// the copy made from the file is freed at once and its memory taken by the next one.
-final class SharedTexts: Sendable {
-    /// A text compared and hashed by its bytes (String's own equality is Unicode canonical equivalence).
-    private struct Key: Hashable {
-        let text: String
-        static func == (a: Key, b: Key) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
-        func hash(into hasher: inout Hasher) {
-            var copy = text
-            copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        }
-    }
-
-    private let texts = Mutex<Set<Key>>([])
-    private let lists = Mutex<[Key: [String]]>([:])
-
-    /// The copy of `text` the table holds (storing `text` if it is the first).
-    func shared(_ text: String) -> String {
-        texts.withLock { $0.insert(Key(text: text)).memberAfterInsert.text }
-    }
-
-    func shared(_ text: String?) -> String? { text.map(shared) }
-
-    /// The copy of a list of texts (an ImageType) the table holds.
-    func shared(_ list: [String]) -> [String] {
-        guard !list.isEmpty else { return list }
-        let key = Key(text: list.joined(separator: "\\"))
-        return lists.withLock { lists in
-            if let known = lists[key], known.count == list.count,
-               zip(known, list).allSatisfy({ $0.utf8.elementsEqual($1.utf8) })
-            {
-                return known
-            }
-            if lists[key] == nil { lists[key] = list }
-            return list
         }
     }
 }

@@ -84,6 +84,11 @@ final class DiscoverStage: Sendable {
             noSeriesMessage: scan?.noSeriesMessage)
         for note in discovery.notes { logger.notice("\(note)", metadata: ["item": "\(item.id)"]) }
         await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned)
-        return decision.planned
+        // Waiting plans keep only what decoding needs: a big item's thousands of series wait here for their turn.
+        return decision.planned.map { plan in
+            var trimmed = plan
+            trimmed.series = plan.series.trimmedForDecoding()
+            return trimmed
+        }
     }
 }
