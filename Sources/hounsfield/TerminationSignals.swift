@@ -14,9 +14,8 @@ import Darwin
 /// signalfd and rely on the signal being blocked in every thread. It is not. Dispatch parks the main thread in
 /// `sigsuspend` with nothing blocked, and its handler forwards a signal caught there to the thread that registered
 /// the source: a pool thread, which may have exited or moved on by then. The signal is then lost and the run goes
-/// on to its end, exit 0, as if nobody had asked it to stop (seen in CI, under a SIGTERM sent while the process
-/// was stopped and continued). Here a handler writes the signal's number to a pipe, which is safe in any thread,
-/// and a thread of its own reads the pipe. Decision 47 in docs/decisions.md.
+/// on to its end as if nobody had asked it to stop. Here a handler writes the signal's number to a pipe, which is
+/// safe in any thread, and a thread of its own reads the pipe. Decision 47 in docs/decisions.md.
 enum TerminationSignals {
     /// A process inherits the signal mask of the thread that started it, and a parent may start it from a thread
     /// that blocks SIGTERM and SIGINT (any Dispatch worker thread does, and so does many a launcher). So the tool

@@ -27,14 +27,18 @@ struct SignalTests {
         let started = try ChildProcess.start(binary, arguments, in: root)
         let pid = started.0.processIdentifier
         // Paced from here (SIGCONT, a few milliseconds, SIGSTOP), so the signal lands mid-run however fast or busy
-        // the machine is: the run only advances while this loop watches it.
+        // the machine is: the run only advances while this loop watches it. The loop never suspends (`usleep`, not
+        // `Task.sleep`): a test task starved by the parallel suite would otherwise leave the run continued for
+        // seconds, and find it finished.
         let deadline = ContinuousClock.now + .seconds(300)
         var signalled = false
         while started.0.isRunning, ContinuousClock.now < deadline {
             kill(pid, SIGCONT)
-            try await Task.sleep(for: .milliseconds(15))
+            usleep(15_000)
             kill(pid, SIGSTOP)
-            if OutputFolder(output).manifestEntries().entries.count >= 2 {
+            let published = OutputFolder(output).manifestEntries().entries.count
+            try #require(published < Self.count, "the run ended while paced: the signal could not land mid-run")
+            if published >= 2 {
                 kill(pid, SIGTERM)
                 kill(pid, SIGCONT)
                 signalled = true

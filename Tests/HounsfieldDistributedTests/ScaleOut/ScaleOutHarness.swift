@@ -169,19 +169,14 @@ final class ScaleOutHarness: @unchecked Sendable {
         throw HarnessFailure("the journal did not reach the expected state within \(timeout); last error: \(lastError)\n\(logs.joined(separator: "\n"))")
     }
 
-    /// Whether `condition` holds of the journal now; false when the journal cannot be read yet (not created, or
-    /// locked for longer than `timeout`).
-    func journalHolds(timeout: Duration, _ condition: (Journal) throws -> Bool) async throws -> Bool {
-        guard FileManager.default.fileExists(atPath: journalPath) else { return false }
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let journal = try? Journal(path: journalPath) {
-                defer { try? journal.close() }
-                return (try? condition(journal)) == true
-            }
-            try await Task.sleep(for: .milliseconds(50))
+    /// What `read` finds in the journal now; nil when the journal cannot be read yet (not created, or locked past
+    /// its busy timeout). Never suspends, so a paced process stays stopped while it runs.
+    func journalValue<T>(_ read: (Journal) throws -> T) -> T? {
+        guard FileManager.default.fileExists(atPath: journalPath), let journal = try? Journal(path: journalPath) else {
+            return nil
         }
-        return false
+        defer { try? journal.close() }
+        return try? read(journal)
     }
 
     /// Polls a process's standard error until it contains one of `texts` (at most `timeout`).
