@@ -180,6 +180,16 @@ let package = Package(
             name: "HounsfieldTestSupport",
             path: "Tests/HounsfieldTestSupport"
         ),
+        // The preprocessing daemon (`hounsfield serve`): its intake spool (write, fsync, record, then acknowledge).
+        .target(
+            name: "HounsfieldDaemon",
+            dependencies: [
+                "HounsfieldHDF5",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        ),
         .testTarget(
             name: "HounsfieldCoreTests",
             dependencies: ["HounsfieldCore"]
@@ -202,6 +212,10 @@ let package = Package(
         .testTarget(
             name: "HounsfieldDistributedTests",
             dependencies: ["HounsfieldDistributed", "HounsfieldCore", "Hounsfield", "HounsfieldTestSupport"]
+        ),
+        .testTarget(
+            name: "HounsfieldDaemonTests",
+            dependencies: ["HounsfieldDaemon"]
         ),
         .testTarget(
             name: "HounsfieldProtocolTests",
