@@ -247,6 +247,8 @@ private:
     Written writeFile(T_ASC_PresentationContextID presID, const T_DIMSE_C_StoreRQ &request,
                       const char *transferSyntax, const std::string &path, uint64_t &size, std::string &problem);
     Written skipDataSet();
+    bool readIdentity(const std::string &path, const T_DIMSE_C_StoreRQ &request, std::string &study,
+                      std::string &series, std::string &problem);
     OFCondition writeMetaHeader(DcmOutputStream &stream, const T_DIMSE_C_StoreRQ &request,
                                 const char *transferSyntax);
 
@@ -478,6 +480,14 @@ uint16_t Session::storeInstance(T_ASC_PresentationContextID presID, const T_DIMS
     uint64_t size = 0;
     std::string problem;
     Written written = writeFile(presID, request, transferSyntax, partial, size, problem);
+    std::string study, series;
+    if (written == Written::ok && !readIdentity(partial, request, study, series, problem)) {
+        unlink(partial.c_str());
+        r.counts.failed++;
+        r.report(HF_RECEIVER_LOG_WARNING, "association %llu: instance %s refused: %s", (unsigned long long)id,
+                 request.AffectedSOPInstanceUID, problem.c_str());
+        return STATUS_STORE_Error_CannotUnderstand;
+    }
     if (written == Written::ok && rename(partial.c_str(), path.c_str()) != 0) {
         problem = systemError("cannot rename", partial);
         unlink(partial.c_str());
@@ -498,7 +508,8 @@ uint16_t Session::storeInstance(T_ASC_PresentationContextID presID, const T_DIMS
     }
 
     hf_received_instance instance = {callingAE.c_str(), peer.c_str(), request.AffectedSOPClassUID,
-                                     request.AffectedSOPInstanceUID, transferSyntax, path.c_str(), size, id};
+                                     request.AffectedSOPInstanceUID, study.c_str(), series.c_str(), transferSyntax,
+                                     path.c_str(), size, id};
     const uint16_t status = r.store(r.context, &instance);
     if (isStored(status)) {
         r.counts.stored++;
@@ -571,6 +582,38 @@ Session::Written Session::skipDataSet() {
     DIC_UL bytes = 0, pdvs = 0;
     return DIMSE_ignoreDataSet(assoc, DIMSE_NONBLOCKING, r.dimseTimeout, &bytes, &pdvs).good() ? Written::writeFailed
                                                                                               : Written::networkFailed;
+}
+
+/// Reads where the instance belongs (Study and Series Instance UID) from the written file's header, parsing up to
+/// Pixel Data, and checks that the data set is the instance the command announced: a journal keyed by these UIDs
+/// must get the ones the file holds.
+bool Session::readIdentity(const std::string &path, const T_DIMSE_C_StoreRQ &request, std::string &study,
+                           std::string &series, std::string &problem) {
+    DcmFileFormat file;
+    const OFCondition cond = file.loadFileUntilTag(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength,
+                                                   ERM_fileOnly, DCM_PixelData);
+    if (cond.bad()) {
+        problem = std::string("the data set cannot be parsed: ") + cond.text();
+        return false;
+    }
+    DcmDataset *data = file.getDataset();
+    OFString studyUID, seriesUID, sopClass, sopInstance;
+    data->findAndGetOFString(DCM_StudyInstanceUID, studyUID);
+    data->findAndGetOFString(DCM_SeriesInstanceUID, seriesUID);
+    data->findAndGetOFString(DCM_SOPClassUID, sopClass);
+    data->findAndGetOFString(DCM_SOPInstanceUID, sopInstance);
+    if (studyUID.empty() || seriesUID.empty()) {
+        problem = "the data set has no Study or Series Instance UID";
+        return false;
+    }
+    if (sopClass != request.AffectedSOPClassUID || sopInstance != request.AffectedSOPInstanceUID) {
+        problem = std::string("the data set is ") + sopClass.c_str() + " " + sopInstance.c_str() + ", the request " +
+                  request.AffectedSOPClassUID + " " + request.AffectedSOPInstanceUID;
+        return false;
+    }
+    study = studyUID.c_str();
+    series = seriesUID.c_str();
+    return true;
 }
 
 OFCondition Session::writeMetaHeader(DcmOutputStream &stream, const T_DIMSE_C_StoreRQ &request,

@@ -164,7 +164,7 @@ std::vector<std::string> echoscu(uint16_t port) {
 // MARK: - The receiver's callbacks
 
 struct Received {
-    std::string path, transferSyntax, sopInstance, calling;
+    std::string path, transferSyntax, sopInstance, study, series, calling;
     uint64_t size;
 };
 
@@ -203,6 +203,7 @@ uint16_t store(void *context, const hf_received_instance *instance) {
     if (!durable) return 0xA700;
     if (recorder->status != 0x0000) return recorder->status;  // a journal that cannot record refuses
     recorder->instances.push_back({instance->path, instance->transfer_syntax_uid, instance->sop_instance_uid,
+                                   instance->study_instance_uid, instance->series_instance_uid,
                                    instance->calling_ae_title, instance->size});
     if (recorder->hold) {
         ++recorder->holding;
@@ -235,6 +236,17 @@ std::string transferSyntaxOf(const std::string &path) {
     if (file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad()) return "";
     file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, uid);
     return uid.c_str();
+}
+
+/// "study series SOP-instance" UIDs of a file.
+std::string identityOf(const std::string &path) {
+    DcmFileFormat file;
+    OFString study, series, instance;
+    if (file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, 4096).bad()) return "";
+    file.getDataset()->findAndGetOFString(DCM_StudyInstanceUID, study);
+    file.getDataset()->findAndGetOFString(DCM_SeriesInstanceUID, series);
+    file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, instance);
+    return std::string(study.c_str()) + " " + series.c_str() + " " + instance.c_str();
 }
 
 /// True if both files carry the same Pixel Data bytes: the same fragments for encapsulated syntaxes, the same
@@ -310,10 +322,12 @@ void checkReceived(Recorder &recorder, size_t first, const std::vector<std::stri
         // dcmdump, an independent reader, must parse the spooled file and see the same transfer syntax.
         const std::string dumpLog = logs + "/dcmdump-" + std::to_string(first + i) + ".log";
         const int dumped = run({"dcmdump", "-q", "-Un", "+P", "0002,0010", got[i].path}, dumpLog);
+        const bool identified = identityOf(sent[i]) == got[i].study + " " + got[i].series + " " + got[i].sopInstance;
         check(got[i].transferSyntax == expected && transferSyntaxOf(got[i].path) == expected && same && dumped == 0 &&
-                  contains(readText(dumpLog), expected.c_str()),
-              "%s: %s arrived in %s, pixel data %s, dcmdump %s", label, name.c_str(), got[i].transferSyntax.c_str(),
-              same ? "bit-identical" : why.c_str(), dumped == 0 ? "reads it" : "fails");
+                  contains(readText(dumpLog), expected.c_str()) && identified,
+              "%s: %s arrived in %s, pixel data %s, dcmdump %s, UIDs %s", label, name.c_str(),
+              got[i].transferSyntax.c_str(), same ? "bit-identical" : why.c_str(), dumped == 0 ? "reads it" : "fails",
+              identified ? "match" : "differ");
     }
 }
 
@@ -503,6 +517,19 @@ int main(int argc, char **argv) {
         check(exit == 0xA7 && contains(readText(log), "Refused: OutOfResources") &&
                   countEntries(spool.c_str()) == spooled && counters(receiver).instances_failed == failed + 1,
               "callback status 0xA700 reaches storescu (exit %d) and the file is removed", exit);
+    }
+
+    // A data set without a Study Instance UID cannot be placed: 0xC000 (cannot understand), no callback, no file.
+    {
+        const std::string orphan = in + "/no-study.dcm";
+        const int spooled = countEntries(spool.c_str());
+        const size_t recorded = recorder.count();
+        const bool made = run({"cp", plain[0], orphan}, logs + "/orphan.log") == 0 &&
+                          run({"dcmodify", "-nb", "-ea", "(0020,000D)", orphan}, logs + "/orphan.log") == 0;
+        const int exit = run(storescu("HFTEST", port, {orphan}), logs + "/orphan-store.log");
+        check(made && exit == 0xC0 && recorder.count() == recorded && countEntries(spool.c_str()) == spooled,
+              "a data set without Study Instance UID is refused with 0xC000 (storescu exits %d), no callback, no file",
+              exit);
     }
 
     // A write failure (here the file size limit, standing in for a full disk) answers 0xA700 without calling the

@@ -7,7 +7,7 @@
 //
 // File ownership:
 // - Before the callback is called, the file belongs to the receiver. It is written as `<name>.dcm.part`, fsynced,
-//   renamed to `<name>.dcm` and the directory fsynced. A write, fsync or rename failure deletes the file and answers
+//   its header read back (see `hf_received_instance`), renamed to `<name>.dcm` and the directory fsynced. A write, fsync or rename failure deletes the file and answers
 //   0xA700 (out of resources) without calling the callback. A `.part` file left in the spool is from a crash: garbage.
 // - Once the callback is called, the file belongs to the callback if it returns success or a warning (0x0000,
 //   0x0001, 0xBxxx). For any other status the receiver deletes the file (if still there) after the callback returns
@@ -17,7 +17,9 @@
 // Statuses: the receiver sends exactly what the callback returns; return final statuses only (0x0000 success,
 // 0xA700 out of resources when the journal cannot record, 0xA900 data set does not match SOP class, 0xC000–0xCFFF
 // cannot understand, 0xB000/0xB006/0xB007 warnings). The receiver answers on its own only when the callback is never
-// reached: 0xA700 when the file cannot be written, 0x0122 when the command's SOP class is not the one negotiated.
+// reached: 0xA700 when the file cannot be written, 0xC000 when the written data set cannot be parsed, lacks a Study
+// or Series Instance UID, or is not the SOP instance the request announced, and 0x0122 when the command's SOP class
+// is not the one negotiated; the file is removed in each case.
 //
 // Threading: the store and log callbacks are called concurrently from up to `max_associations` association threads
 // and must be thread-safe. They must return; `hf_receiver_stop` waits for callbacks in progress.
@@ -70,9 +72,12 @@ typedef struct hf_received_instance {
     const char *calling_ae_title;
     /// The peer's IPv4 address.
     const char *peer_address;
-    /// From the C-STORE request (the data set itself is not parsed: check it against these when reading it).
+    /// Read from the data set's header (parsed up to Pixel Data); the SOP Class and Instance UIDs are checked to be
+    /// the ones the C-STORE request announced.
     const char *sop_class_uid;
     const char *sop_instance_uid;
+    const char *study_instance_uid;
+    const char *series_instance_uid;
     /// The negotiated transfer syntax the data set was sent in, and is stored in.
     const char *transfer_syntax_uid;
     /// spool_directory + "/" + "<SOP Instance UID>.<random token>-<n>.dcm": the complete, fsynced DICOM file.
