@@ -55,6 +55,8 @@ let package = Package(
             cxxSettings: [.define("HAVE_CONFIG_H", to: "0")],
             linkerSettings: [
                 // Debian 12's dcmtk.pc is broken (see ../shared/docs/native-deps.md): link by name.
+                // dcmnet: the DICOM receiver (hf_receiver.h); plain TCP only, so not dcmtls.
+                .linkedLibrary("dcmnet"),
                 .linkedLibrary("dcmjpls"), .linkedLibrary("dcmtkcharls"), .linkedLibrary("dcmjpeg"),
                 .linkedLibrary("ijg8"), .linkedLibrary("ijg12"), .linkedLibrary("ijg16"),
                 .linkedLibrary("dcmimgle"), .linkedLibrary("dcmdata"), .linkedLibrary("oflog"),
