@@ -27,7 +27,7 @@ export HOUNSFIELD_PYTHON="$PWD/$venv/bin/python"
 # Every public symbol of the library has a doc comment (a second; before the build so a gap fails fast).
 python3 scripts/doc-coverage.py --summary
 # The DICOM receiver (the DCMTK shim's C-STORE and C-ECHO SCP) against DCMTK's own storescu and echoscu, built with
-# g++ alone (about 40 s): limits, refusals, every transfer syntax kept as sent, a clean stop.
+# the toolchain's clang++ alone (about 40 s): limits, refusals, every transfer syntax kept as sent, a clean stop.
 BUILD="$PWD/.build/receiver-smoke" Tests/native/build-receiver-smoke.sh
 # The pipeline tests run the `hounsfield` executable (kill -9 and resume), so build it first.
 swift build --product hounsfield

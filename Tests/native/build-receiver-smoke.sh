@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds and runs the DICOM receiver's smoke test (receiver_smoke.cpp) with g++ alone, outside SwiftPM: the receiver
+# Builds and runs the DICOM receiver's smoke test (receiver_smoke.cpp) with a C++ compiler alone, outside SwiftPM: the receiver
 # (Sources/CDCMTKShim/hf_receiver.cpp) against DCMTK's command-line tools (Debian packages libdcmtk-dev and dcmtk).
 #
 #   Tests/native/build-receiver-smoke.sh [TESTDATA]     TESTDATA defaults to ../shared/testdata beside the repository
@@ -15,7 +15,9 @@ mkdir -p "$build"
 
 # The same define as Package.swift's CDCMTKShim target; libraries linked by name (Debian 12's dcmtk.pc is broken).
 # hf_common.cpp (error formatting) registers the codecs, hence the codec libraries.
-g++ -std=c++17 -O1 -g -Wall -Wextra ${SANITIZE:+-fsanitize=$SANITIZE -fno-omit-frame-pointer} \
+# The Swift toolchain's clang++ (always there: SwiftPM compiles the shim with it), else g++; CXX overrides.
+cxx=${CXX:-$(command -v clang++ || command -v g++)}
+"$cxx" -std=c++17 -O1 -g -Wall -Wextra ${SANITIZE:+-fsanitize=$SANITIZE -fno-omit-frame-pointer} \
     -DHAVE_CONFIG_H=0 -pthread -I"$shim/include" \
     "$root/Tests/native/receiver_smoke.cpp" "$shim/hf_receiver.cpp" "$shim/hf_common.cpp" \
     -o "$build/receiver_smoke" \
