@@ -25,7 +25,7 @@ struct WatchFolderTests {
     }
 
     @Test("a study folder dropped in is yielded once it is stable; done/ and failed/ keep it, with the reason",
-          .timeLimit(.minutes(1)))
+          .timeLimit(.minutes(5)))
     func watchAndFinish() async throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("watch-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

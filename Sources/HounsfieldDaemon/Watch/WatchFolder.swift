@@ -26,25 +26,32 @@ public struct WatchFolder: Sendable {
     /// Where study folders that failed go, each with its reason.
     public var failedFolder: URL { folder.appendingPathComponent("failed") }
 
-    /// The study folders, as they become stable, until the task is cancelled. Loose files at the top level are not
-    /// studies and are left alone.
+    /// The study folders, as they become stable, until the stream is dropped or its reader cancelled. Loose files
+    /// at the top level are not studies and are left alone.
+    ///
+    /// The folder is looked at from a thread of its own, not from a task: a daemon whose tasks are all busy
+    /// converting studies must still notice new ones on time.
     public func studies() -> AsyncStream<URL> {
         let (stream, continuation) = AsyncStream.makeStream(of: URL.self, bufferingPolicy: .unbounded)
-        let watcher = Task { [self] in
+        let stopped = StopFlag()
+        let interval = Double(pollEvery.components.seconds) + Double(pollEvery.components.attoseconds) * 1e-18
+        let watcher = Thread { [self] in
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             var tracker = StabilityTracker(stableFor: stableFor)
-            while !Task.isCancelled {
+            while !stopped.value.load(ordering: .acquiring) {
                 for name in released.names.withLock({ names in defer { names = [] }; return names }) {
                     tracker.release(name)
                 }
                 for name in tracker.observe(fingerprints(), now: .now) {
                     continuation.yield(folder.appendingPathComponent(name))
                 }
-                try? await Task.sleep(for: pollEvery)
+                Thread.sleep(forTimeInterval: interval)
             }
             continuation.finish()
         }
-        continuation.onTermination = { _ in watcher.cancel() }
+        watcher.name = "watch-folder"
+        continuation.onTermination = { _ in stopped.value.store(true, ordering: .releasing) }
+        watcher.start()
         return stream
     }
 
@@ -96,7 +103,12 @@ public struct WatchFolder: Sendable {
     }
 }
 
-/// The names ``WatchFolder/finish(_:failure:)`` moved out, shared with the watcher's task.
+/// The names ``WatchFolder/finish(_:failure:)`` moved out, shared with the watcher's thread.
 private final class Released: Sendable {
     let names = Mutex<Set<String>>([])
+}
+
+/// Set when the stream of studies ends: the watcher's thread then stops.
+private final class StopFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
