@@ -186,7 +186,7 @@ let package = Package(
         .target(
             name: "HounsfieldDaemon",
             dependencies: [
-                "HounsfieldHDF5",
+                "HounsfieldCore", "HounsfieldHDF5",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -24,7 +24,8 @@ enum VolumeChecksum {
 }
 
 extension Digest {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
+    /// The digest in lower-case hexadecimal, as checksums, keys and file names spell it.
+    package var hex: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 extension Volume where Scalar: ShardScalar {

@@ -81,10 +81,28 @@ public final class Spool: Sendable {
     public func accept(file: String, as identity: InstanceIdentity, now: Date = Date()) throws(IntakeError) -> IntakeOutcome {
         defer { try? FileManager.default.removeItem(atPath: file) }  // gone already when it was moved into place
         try checkFreeSpace()
+        return try take(file, as: identity, now: now)
+    }
+
+    /// Writes `bytes` under `incoming/`, then takes them as ``accept(file:as:now:)`` does.
+    public func accept(bytes: [UInt8], as identity: InstanceIdentity, now: Date = Date()) throws(IntakeError) -> IntakeOutcome {
+        try checkFreeSpace()
+        let path = incomingPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw .writeFailed(path: path, reason: "cannot write the instance (errno \(errno))")
+        }
+        return try take(path, as: identity, now: now)
+    }
+
+    /// Hashes and syncs a written file, then places it (the free space already checked).
+    private func take(_ file: String, as identity: InstanceIdentity, now: Date) throws(IntakeError) -> IntakeOutcome {
         let digest: String
         do {
             digest = try Self.sha256(of: file)
             try Durability.sync(file)
+        } catch let error as IntakeError {
+            throw error
         } catch {
             throw .writeFailed(path: file, reason: "\(error)")
         }
@@ -95,16 +113,6 @@ public final class Spool: Sendable {
         } catch {
             throw .writeFailed(path: file, reason: "\(error)")
         }
-    }
-
-    /// Writes `bytes` under `incoming/`, then ``accept(file:as:now:)``.
-    public func accept(bytes: [UInt8], as identity: InstanceIdentity, now: Date = Date()) throws(IntakeError) -> IntakeOutcome {
-        let path = incomingPath()
-        try checkFreeSpace()
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw .writeFailed(path: path, reason: "cannot write the instance (errno \(errno))")
-        }
-        return try accept(file: path, as: identity, now: now)
     }
 
     /// Places a synced file inside the journal's write transaction, so that deciding "new, repeat or conflict" and
@@ -225,7 +233,7 @@ public final class Spool: Sendable {
         let plain = !uid.isEmpty && uid.utf8.count <= 64 && uid.utf8.allSatisfy { $0 == UInt8(ascii: ".") || (48...57).contains($0) }
             && uid.first != "."
         if plain { return uid }
-        return "x" + SHA256.hash(data: Data(uid.utf8)).map { String(format: "%02x", $0) }.joined().prefix(40)
+        return "x" + SHA256.hash(data: Data(uid.utf8)).hex.prefix(40)
     }
 
     /// SHA-256 of a file, read in 1 MiB pieces.
@@ -236,6 +244,6 @@ public final class Spool: Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty { hasher.update(data: piece) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HounsfieldCore
 import HounsfieldHDF5
 import Synchronization
 
@@ -33,12 +34,12 @@ public struct WatchFolder: Sendable {
     /// converting studies must still notice new ones on time.
     public func studies() -> AsyncStream<URL> {
         let (stream, continuation) = AsyncStream.makeStream(of: URL.self, bufferingPolicy: .unbounded)
-        let stopped = StopFlag()
-        let interval = Double(pollEvery.components.seconds) + Double(pollEvery.components.attoseconds) * 1e-18
+        let stopped = CancellationFlag()
+        let interval = pollEvery.inSeconds
         let watcher = Thread { [self] in
             try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             var tracker = StabilityTracker(stableFor: stableFor)
-            while !stopped.value.load(ordering: .acquiring) {
+            while !stopped.isSet {
                 for name in released.names.withLock({ names in defer { names = [] }; return names }) {
                     tracker.release(name)
                 }
@@ -50,7 +51,7 @@ public struct WatchFolder: Sendable {
             continuation.finish()
         }
         watcher.name = "watch-folder"
-        continuation.onTermination = { _ in stopped.value.store(true, ordering: .releasing) }
+        continuation.onTermination = { _ in stopped.set() }
         watcher.start()
         return stream
     }
@@ -106,9 +107,4 @@ public struct WatchFolder: Sendable {
 /// The names ``WatchFolder/finish(_:failure:)`` moved out, shared with the watcher's thread.
 private final class Released: Sendable {
     let names = Mutex<Set<String>>([])
-}
-
-/// Set when the stream of studies ends: the watcher's thread then stops.
-private final class StopFlag: Sendable {
-    let value = Atomic<Bool>(false)
 }

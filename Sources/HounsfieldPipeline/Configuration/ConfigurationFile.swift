@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HounsfieldHDF5
 import HounsfieldTransforms
 import Yams
 
@@ -47,8 +48,7 @@ public enum ConfigurationFile {
         var configuration = try decode(root, isYAML: isYAML, data: data, file: file, prefix: prefix)
         if let recorded {
             // The recorded section must give back the recorded key, or reusing it would not reproduce the dataset.
-            let key = SHA256.hash(data: configuration.processingJSON(saltDigest: recorded.saltDigest))
-                .map { String(format: "%02x", $0) }.joined()
+            let key = SHA256.hash(data: configuration.processingJSON(saltDigest: recorded.saltDigest)).hex
             guard key == recorded.key else {
                 throw .unreadable(file: file, reason: "its `configuration` section does not reproduce its configuration_key (\(recorded.key.prefix(12))…, this version computes \(key.prefix(12))…): the file was edited, or written by a hounsfield whose keys differ")
             }

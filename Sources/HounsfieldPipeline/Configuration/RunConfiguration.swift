@@ -251,7 +251,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
 
     /// The SHA-256 of `privacy.salt`, in hex: what the configuration key and `configuration.json` record instead of
     /// the salt, which must not leak.
-    public var saltDigest: String { SHA256.hash(data: Data(privacy.salt.utf8)).map { String(format: "%02x", $0) }.joined() }
+    public var saltDigest: String { SHA256.hash(data: Data(privacy.salt.utf8)).hex }
 
     /// Canonical JSON of what determines the output voxels and keys (not inputs, folders or execution details), so
     /// reruns and workers with the same processing share the key.
@@ -301,7 +301,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     }
 
     /// SHA-256 of `processingJSON`: recorded as `configuration_key` in every volume.
-    public var key: String { SHA256.hash(data: processingJSON).map { String(format: "%02x", $0) }.joined() }
+    public var key: String { SHA256.hash(data: processingJSON).hex }
 
     /// What `configuration.json` records so another run or a service can start from it: the same schema as a
     /// configuration file, with the chain spelled out as `transforms` (whatever `preprocessing` said) and without

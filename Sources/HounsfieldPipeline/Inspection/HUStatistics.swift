@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import HounsfieldCore
+import HounsfieldHDF5
 
 /// HU statistics of a series' stack as acquired, and a SHA-256 of its values.
 ///
@@ -28,7 +29,7 @@ public struct HUStatistics: Codable, Hashable, Sendable {
         std = statistics.standardDeviation
         sha256 = volume.voxels.withUnsafeBytes { bytes in
             // Float32 in memory is little endian on every platform Swift runs on for this tool (x86-64, arm64).
-            SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            SHA256.hash(data: bytes).hex
         }
     }
 }

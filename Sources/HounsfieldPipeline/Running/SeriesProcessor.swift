@@ -91,7 +91,7 @@ public struct SeriesProcessor: Sendable {
         hasher.update(data: Data(configuration.privacy.salt.utf8))
         hasher.update(data: Data([0]))
         hasher.update(data: Data(identifier.utf8))
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     // MARK: - Stages
