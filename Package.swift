@@ -38,6 +38,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
+        // The daemon's HTTP API (`hounsfield serve --http-port`): per-study preprocessing, health and metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Zip uploads to the daemon's HTTP API.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(
@@ -95,10 +99,22 @@ let package = Package(
             dependencies: ["CHDF5"]
         ),
         .target(
-            // Shuffle, deflate (level 1 our own run-only encoder, the rest libdeflate), zstd and LZ4 on whole chunks,
-            // thread-safe.
+            // Shuffle, deflate (level 1 our own run-only encoder, the rest libdeflate), zstd, LZ4 and Blosc 1 (Debian's
+            // c-blosc 1.21, the training layout) on whole chunks, thread-safe.
             name: "CCodecs",
-            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("zstd"), .linkedLibrary("lz4")]
+            linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("zstd"), .linkedLibrary("lz4"), .linkedLibrary("blosc")]
+        ),
+        .target(
+            // gzip inflation for `.nii.gz` (zlib): the only C the NIfTI module sees.
+            name: "CGzip",
+            linkerSettings: [.linkedLibrary("z")]
+        ),
+        .target(
+            // NIfTI-1 and NIfTI-2 images and label maps (docs/nifti.md): the header, ITK's sform/qform rule into LPS,
+            // label tables, label maps put on an image's grid, and the nnU-Net raw layout.
+            name: "HounsfieldNIfTI",
+            dependencies: ["HounsfieldCore", "CGzip"],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .systemLibrary(
             name: "CTurboJPEG",
@@ -117,7 +133,7 @@ let package = Package(
         .target(
             name: "HounsfieldPipeline",
             dependencies: [
-                "HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms", "HounsfieldHDF5",
+                "HounsfieldCore", "HounsfieldDICOM", "HounsfieldTransforms", "HounsfieldHDF5", "HounsfieldNIfTI",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -163,14 +179,16 @@ let package = Package(
             name: "Hounsfield",
             dependencies: [
                 "HounsfieldCore", "HounsfieldDICOM", "HounsfieldSynthesis", "HounsfieldTransforms", "HounsfieldHDF5",
-                "HounsfieldPipeline",
+                "HounsfieldPipeline", "HounsfieldNIfTI",
             ]
         ),
         .executableTarget(
             name: "hounsfield",
             dependencies: [
-                "Hounsfield", "HounsfieldDistributed",
+                "Hounsfield", "HounsfieldDistributed", "HounsfieldDaemon",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -182,13 +200,22 @@ let package = Package(
             name: "HounsfieldTestSupport",
             path: "Tests/HounsfieldTestSupport"
         ),
-        // The preprocessing daemon (`hounsfield serve`): its intake spool (write, fsync, record, then acknowledge).
+        // The preprocessing daemon (`hounsfield serve`, docs/daemon.md): the intake spool (write, fsync, record, then
+        // acknowledge), the DICOM receiver, the watch folder, the HTTP API, and the service that feeds what they
+        // take in to the pipeline service.
         .target(
             name: "HounsfieldDaemon",
             dependencies: [
-                "HounsfieldCore", "HounsfieldHDF5",
+                "HounsfieldCore", "HounsfieldDICOM", "HounsfieldHDF5", "HounsfieldPipeline",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
@@ -217,7 +244,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HounsfieldDaemonTests",
-            dependencies: ["HounsfieldDaemon"]
+            dependencies: ["HounsfieldDaemon", "Hounsfield", "HounsfieldTestSupport"]
         ),
         .testTarget(
             name: "HounsfieldProtocolTests",
@@ -226,6 +253,10 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             ]
+        ),
+        .testTarget(
+            name: "HounsfieldNIfTITests",
+            dependencies: ["HounsfieldNIfTI", "HounsfieldCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "HounsfieldDICOMTests",

@@ -14,10 +14,13 @@ PACKAGES=(
   libdeflate-dev    # deflate for shards at levels 2-9, Adler-32, and all decompression (level 1 is our own encoder)
   libzstd-dev       # the zstd shard codec (HDF5 filter 32015)
   liblz4-dev        # the LZ4 shard codec (HDF5 filter 32004)
+  libblosc-dev      # c-blosc 1.21: the training layout's codec (HDF5 filter 32001, docs/decisions.md 51)
   hdf5-filter-plugin # lets h5dump and other HDF5 tools read LZ4 shards (HDF5_PLUGIN_PATH)
   libsqlite3-dev    # SQLite for GRDB: the coordinator's journal (HounsfieldDistributed)
   python3-venv      # venvs for the peer comparison (SimpleITK) in tests and benchmarks
   shellcheck        # scripts/check-examples.sh lints the example shell scripts (Examples/slurm)
+  curl              # the daemon's HTTP tests upload studies with curl, a real client
+  zip               # … and zip them (tar is part of every Debian system)
 )
 
 missing=()

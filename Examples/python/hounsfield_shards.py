@@ -14,6 +14,12 @@ Only ``numpy`` and ``h5py`` are required. ``hdf5plugin`` is imported when instal
 ``zstd``/``lz4`` compression need its filters (gzip shards do not). ``torch`` is used only by :class:`ShardDataset`,
 and only when importable.
 
+Patches from Blosc shards (HDF5 filter 32001, the ``training`` layout, see ``docs/format.md``) take a fast path: the
+chunk index and the attributes of a volume are read once per process, a chunk's stored bytes are read straight from
+the file (memory-mapped), and c-blosc decodes only the chunks a patch touches (and, inside a chunk, only the blocks
+that hold the patch's slices). c-blosc is found in ``hdf5plugin`` (which bundles it), Debian's ``libblosc1``, or the
+``blosc`` package; without any of them, and for every other layout, reads go through h5py as before.
+
 Axis orders, as in the format: arrays are **(z, y, x)** (C order, as stored); ``spacing`` and ``origin`` are
 **(x, y, z)** / LPS millimetres, in ITK/SimpleITK order; ``direction`` is a 3x3 matrix whose *columns* are the
 LPS directions of the i (x), j (y) and k (z) index axes.
@@ -21,8 +27,12 @@ LPS directions of the i (x), j (y) and k (z) index axes.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import glob
 import hashlib
 import json
+import mmap
 import os
 import posixpath
 import re
@@ -58,6 +68,8 @@ __all__ = [
     "open_folder",
     "read_volume",
     "read_patch",
+    "RandomPatchSampler",
+    "fast_path_available",
     "checksum",
     "verify",
     "affines",
@@ -70,7 +82,8 @@ FORMAT_VERSION = 1
 
 _MANIFEST_NAME = re.compile(r"^manifest(-[A-Za-z0-9_.]+)?\.jsonl$")
 _CHECKSUM_PREFIX = "sha256-slices:"
-_PLUGIN_FILTERS = {32015: "zstd", 32004: "lz4"}
+_PLUGIN_FILTERS = {32015: "zstd", 32004: "lz4", 32001: "blosc"}
+_BLOSC_FILTER = 32001
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -111,6 +124,8 @@ def _little_endian(a: np.ndarray) -> np.ndarray:
 
 def _slice_digests(a: np.ndarray) -> bytes:
     a = _little_endian(np.asarray(a))
+    if a.ndim == 4:  # a channel label (C, z, y, x): its C·z planes in order
+        a = a.reshape((-1,) + a.shape[2:])
     return b"".join(hashlib.sha256(a[k].tobytes()).digest() for k in range(a.shape[0]))
 
 
@@ -169,6 +184,10 @@ class Entry:
     preview: Optional[str] = None
     warnings: List[str] = field(default_factory=list)
     status: str = "ok"
+    #: The label's summary when the volume has one: ``layout`` (``class_index``, a (z, y, x) map of class values, or
+    #: ``channels``, a (C, z, y, x) 0/1 mask per class when classes overlap), ``classes`` (value → name), ``voxels``
+    #: (value → voxel count), ``overlapping_voxels``, ``sources``, ``warnings``.
+    labels: Optional[Dict[str, Any]] = None
     #: Fields of the manifest line this reader does not know (newer writers may add some).
     extra: Dict[str, Any] = field(default_factory=dict)
 
@@ -202,7 +221,7 @@ class Entry:
     def from_manifest(cls, line: Dict[str, Any], folder: str) -> "Entry":
         known = {
             "key", "shard", "path", "label_path", "shape", "dtype", "spacing", "origin", "direction", "checksum",
-            "bytes", "source_series", "preview", "warnings", "status",
+            "bytes", "source_series", "preview", "warnings", "status", "labels",
         }
         return cls(
             key=str(line["key"]),
@@ -221,6 +240,7 @@ class Entry:
             preview=line.get("preview") or None,
             warnings=[str(w) for w in line.get("warnings") or []],
             status=str(line.get("status", "ok")),
+            labels=line.get("labels") or None,
             extra={k: v for k, v in line.items() if k not in known},
         )
 
@@ -429,20 +449,26 @@ def _read_array(dataset: h5py.Dataset, region: Tuple[Any, ...]) -> np.ndarray:
         raise
 
 
-def _read(f: h5py.File, entry: Entry, start=None, size=None, label: bool = True) -> Volume:
-    """Read a volume or a hyperslab of one from an open shard. Only the chunks the region touches are decompressed."""
-    if entry.path not in f:
+def _read(shard: "_Shard", entry: Entry, start=None, size=None, label: bool = True) -> Volume:
+    """Read a volume or a hyperslab of one from an open shard. Only the chunks the region touches are decompressed;
+    the shard caches the volume's attributes and chunk index, so repeated reads cost only the voxels."""
+    f = shard.file
+    if entry.path not in shard._indexes and entry.path not in f:
         raise KeyError("%s: no dataset %s in %s" % (entry.key, entry.path, entry.shard))
-    dataset = f[entry.path]
-    group = f[entry.group]
-    attrs = _attrs(group)
-    offset, region = _region(dataset.shape, start, size)
-    array = _read_array(dataset, region)
+    index = shard.index(entry.path)
+    attrs = shard.attrs(entry.group)
+    offset, region = _region(index.shape, start, size)
+    region = tuple(slice(0 if r.start is None else r.start, n if r.stop is None else r.stop)
+                   for r, n in zip(region, index.shape))
+    array = shard.read(entry.path, region)
     labels = None
     if label and entry.label_path:
-        if entry.label_path not in f:
+        if entry.label_path not in shard._indexes and entry.label_path not in f:
             raise KeyError("%s: no dataset %s in %s" % (entry.key, entry.label_path, entry.shard))
-        labels = _read_array(f[entry.label_path], region)
+        label_index = shard.index(entry.label_path)
+        # A channel label (C, z, y, x) is read with every channel for the image's region.
+        labels = shard.read(entry.label_path, region if len(label_index.shape) == 3
+                            else (slice(0, label_index.shape[0]),) + region)
 
     spacing = np.asarray(attrs.get("spacing", entry.spacing), dtype=np.float64).reshape(3)
     origin = np.asarray(attrs.get("origin", entry.origin), dtype=np.float64).reshape(3)
@@ -458,7 +484,7 @@ def _read(f: h5py.File, entry: Entry, start=None, size=None, label: bool = True)
         lps, ras = affines(spacing, origin, direction)
     return Volume(
         key=entry.key, array=array, spacing=spacing, origin=origin, direction=direction, affine_lps=lps,
-        affine_ras=ras, attrs=attrs, label=labels, start=tuple(int(v) for v in offset),
+        affine_ras=ras, attrs=dict(attrs), label=labels, start=tuple(int(v) for v in offset),
     )
 
 
@@ -645,8 +671,11 @@ def read_volume(folder_or_entry: Any, key: Optional[str] = None, label: bool = T
     is opened and closed within the call; :class:`ShardDataset` keeps files open instead.
     """
     entry = _resolve(folder_or_entry, key)
-    with _open_shard(entry.shard_path) as f:
-        return _read(f, entry, label=label)
+    shard = _Shard(entry.shard_path)
+    try:
+        return _read(shard, entry, label=label)
+    finally:
+        shard.close()
 
 
 def read_patch(entry: Any, start_zyx: Sequence[int], size_zyx: Sequence[int], key: Optional[str] = None,
@@ -660,8 +689,11 @@ def read_patch(entry: Any, start_zyx: Sequence[int], size_zyx: Sequence[int], ke
     ``key``, as for :func:`read_volume`.
     """
     entry = _resolve(entry, key)
-    with _open_shard(entry.shard_path) as f:
-        return _read(f, entry, start_zyx, size_zyx, label=label)
+    shard = _Shard(entry.shard_path)
+    try:
+        return _read(shard, entry, start_zyx, size_zyx, label=label)
+    finally:
+        shard.close()
 
 
 def verify(folder: Union[ShardFolder, PathLike]) -> List[str]:
@@ -721,7 +753,7 @@ def _verify_entry(f: h5py.File, entry: Entry, where: str) -> List[str]:
             problems.append("%s: no dataset %s" % (where, entry.label_path))
         else:
             label = f[entry.label_path]
-            if label.shape != dataset.shape:
+            if label.shape[-3:] != dataset.shape or len(label.shape) not in (3, 4):
                 problems.append("%s: label shape %s differs from image %s" % (where, label.shape, dataset.shape))
             label_sum = _dataset_checksum(label)
             if attrs.get("label_checksum") != label_sum:
@@ -731,11 +763,270 @@ def _verify_entry(f: h5py.File, entry: Entry, where: str) -> List[str]:
 
 
 # --------------------------------------------------------------------------------------------------------------------
+# Fast patch path (Blosc chunks read straight from the file)
+
+
+class _Blosc:
+    """c-blosc 1.x through ctypes, found once per process: hdf5plugin's Blosc filter library (which bundles c-blosc
+    and exports its API), then the system's ``libblosc`` (Debian's ``libblosc1``), then the ``blosc`` package's
+    extension. ``None`` when none has the three functions the fast path calls."""
+
+    _lib: Any = None
+    _where: Optional[str] = None
+    _tried = False
+
+    @classmethod
+    def library(cls) -> Any:
+        if cls._tried:
+            return cls._lib
+        cls._tried = True
+        candidates: List[str] = []
+        if hdf5plugin is not None:
+            candidates += sorted(glob.glob(os.path.join(os.path.dirname(hdf5plugin.__file__), "plugins", "libh5blosc.*")))
+        system = ctypes.util.find_library("blosc")
+        if system:
+            candidates.append(system)
+        try:
+            import blosc as _blosc_package  # noqa: F401
+            from blosc import blosc_extension
+
+            candidates.append(blosc_extension.__file__)
+        except Exception:
+            pass
+        for path in candidates:
+            try:
+                lib = ctypes.CDLL(path)
+                for name in ("blosc_decompress_ctx", "blosc_getitem", "blosc_cbuffer_sizes"):
+                    getattr(lib, name)
+            except (OSError, AttributeError):
+                continue
+            lib.blosc_decompress_ctx.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+            lib.blosc_decompress_ctx.restype = ctypes.c_int
+            lib.blosc_getitem.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+            lib.blosc_getitem.restype = ctypes.c_int
+            cls._lib, cls._where = lib, path
+            break
+        return cls._lib
+
+
+def fast_path_available() -> Optional[str]:
+    """The c-blosc library the fast patch path uses, or ``None`` when reads of Blosc shards go through h5py."""
+    return _Blosc._where if _Blosc.library() is not None else None
+
+
+class _DatasetIndex:
+    """What a read of one dataset needs, gathered once per process: shape, dtype, chunk shape, fill value, and for
+    Blosc datasets the file offset, size and filter mask of every stored chunk."""
+
+    def __init__(self, dataset: h5py.Dataset, base: int) -> None:
+        self.dataset = dataset
+        self.shape = tuple(int(n) for n in dataset.shape)
+        self.dtype = dataset.dtype
+        self.chunks = tuple(int(n) for n in dataset.chunks) if dataset.chunks else None
+        self.fill = dataset.fillvalue
+        plist = dataset.id.get_create_plist()
+        self.filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+        self.fast = (
+            self.chunks is not None and len(self.shape) == 3 and self.filters == [_BLOSC_FILTER]
+            and self.dtype.byteorder in ("<", "=", "|") and sys.byteorder == "little" and _Blosc.library() is not None
+        )
+        self.base = base
+        self._chunks: Optional[Dict[Tuple[int, int, int], Tuple[int, int, int]]] = None
+        self.scratch = np.empty(self.chunks if self.chunks else (0,), dtype=self.dtype) if self.fast else None
+
+    def chunk_table(self) -> Dict[Tuple[int, int, int], Tuple[int, int, int]]:
+        if self._chunks is None:
+            table: Dict[Tuple[int, int, int], Tuple[int, int, int]] = {}
+            c = self.chunks
+            dsid = self.dataset.id
+
+            def add(info: Any) -> None:
+                table[tuple(o // n for o, n in zip(info.chunk_offset, c))] = (
+                    int(info.byte_offset) + self.base, int(info.size), int(info.filter_mask))
+
+            if hasattr(dsid, "chunk_iter"):
+                try:
+                    dsid.chunk_iter(add)
+                except Exception:  # chunk_iter needs HDF5 1.12.3 or 1.14+: fall back to one call per chunk
+                    table.clear()
+                    for i in range(dsid.get_num_chunks()):
+                        add(dsid.get_chunk_info(i))
+            else:
+                for i in range(dsid.get_num_chunks()):
+                    add(dsid.get_chunk_info(i))
+            self._chunks = table
+        return self._chunks
+
+
+class _Shard:
+    """One open shard in one process: the h5py file, a read-only memory map of it (for the fast path), and per
+    dataset and per group what reads need (:class:`_DatasetIndex`, attributes), so a patch costs no attribute or
+    metadata reads after a volume's first one."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.file = _open_shard(path)
+        self._map: Optional[mmap.mmap] = None
+        self._bytes: Optional[np.ndarray] = None
+        self._indexes: Dict[str, _DatasetIndex] = {}
+        self._attrs: Dict[str, Dict[str, Any]] = {}
+
+    def index(self, path: str) -> _DatasetIndex:
+        found = self._indexes.get(path)
+        if found is None:
+            found = self._indexes[path] = _DatasetIndex(self.file[path], int(self.file.userblock_size))
+        return found
+
+    def attrs(self, group: str) -> Dict[str, Any]:
+        found = self._attrs.get(group)
+        if found is None:
+            found = self._attrs[group] = _attrs(self.file[group])
+        return found
+
+    def _address(self) -> int:
+        if self._bytes is None:
+            with open(self.path, "rb") as handle:
+                self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            self._bytes = np.frombuffer(self._map, dtype=np.uint8)
+        return int(self._bytes.ctypes.data)
+
+    def read(self, path: str, region: Tuple[slice, ...]) -> np.ndarray:
+        """The voxels of ``region`` (slices with explicit starts and stops, as :func:`_region` makes)."""
+        index = self.index(path)
+        if not index.fast:
+            return _read_array(index.dataset, region)
+        return self._read_blosc(index, [s.start for s in region], [s.stop - s.start for s in region])
+
+    def _read_blosc(self, index: _DatasetIndex, start: List[int], size: List[int]) -> np.ndarray:
+        lib = _Blosc.library()
+        base = self._address()
+        size_in_file = len(self._bytes)
+        out = np.empty(size, dtype=index.dtype)
+        if 0 in size:
+            return out
+        c = index.chunks
+        table = index.chunk_table()
+        scratch = index.scratch
+        itemsize = index.dtype.itemsize
+        chunk_bytes = scratch.nbytes
+        plane = c[1] * c[2]
+        first = [s // n for s, n in zip(start, c)]
+        last = [(s + m - 1) // n for s, m, n in zip(start, size, c)]
+        for cz in range(first[0], last[0] + 1):
+            z0, z1 = max(start[0], cz * c[0]), min(start[0] + size[0], (cz + 1) * c[0])
+            for cy in range(first[1], last[1] + 1):
+                y0, y1 = max(start[1], cy * c[1]), min(start[1] + size[1], (cy + 1) * c[1])
+                for cx in range(first[2], last[2] + 1):
+                    x0, x1 = max(start[2], cx * c[2]), min(start[2] + size[2], (cx + 1) * c[2])
+                    target = out[z0 - start[0]:z1 - start[0], y0 - start[1]:y1 - start[1], x0 - start[2]:x1 - start[2]]
+                    record = table.get((cz, cy, cx))
+                    if record is None:  # never written: HDF5 returns the fill value
+                        target[...] = index.fill
+                        continue
+                    offset, stored, mask = record
+                    if offset + stored > size_in_file:
+                        raise OSError("%s: chunk %s lies past the end of the file" % (self.path, (cz, cy, cx)))
+                    lz, hz = z0 - cz * c[0], z1 - cz * c[0]
+                    ys, xs = slice(y0 - cy * c[1], y1 - cy * c[1]), slice(x0 - cx * c[2], x1 - cx * c[2])
+                    if mask & 1:  # the filter was skipped: the chunk is stored as it is
+                        if stored != chunk_bytes:
+                            raise OSError("%s: raw chunk %s has %d bytes, not %d" % (self.path, (cz, cy, cx), stored,
+                                                                                    chunk_bytes))
+                        chunk = self._bytes[offset:offset + stored].view(index.dtype).reshape(c)
+                        target[...] = chunk[lz:hz, ys, xs]
+                        continue
+                    header = self._bytes[offset:offset + 16]
+                    if stored < 16 or int(header[4:8].view("<u4")[0]) != chunk_bytes \
+                            or int(header[12:16].view("<u4")[0]) > stored:
+                        raise OSError("%s: chunk %s is not a Blosc buffer of %d bytes" % (self.path, (cz, cy, cx),
+                                                                                          chunk_bytes))
+                    if hz - lz < c[0]:
+                        # Only the slices the region needs: c-blosc decodes just the blocks that hold them.
+                        got = lib.blosc_getitem(base + offset, lz * plane, (hz - lz) * plane, scratch.ctypes.data)
+                        if got != (hz - lz) * plane * itemsize:
+                            raise OSError("%s: chunk %s does not decode (%d)" % (self.path, (cz, cy, cx), got))
+                        target[...] = scratch.reshape(-1)[:(hz - lz) * plane].reshape(hz - lz, c[1], c[2])[:, ys, xs]
+                    else:
+                        got = lib.blosc_decompress_ctx(base + offset, scratch.ctypes.data, chunk_bytes, 1)
+                        if got != chunk_bytes:
+                            raise OSError("%s: chunk %s does not decode (%d)" % (self.path, (cz, cy, cx), got))
+                        target[...] = scratch[:, ys, xs]
+        return out
+
+    def close(self) -> None:
+        self._indexes.clear()
+        self._attrs.clear()
+        self._bytes = None
+        if self._map is not None:
+            try:
+                self._map.close()
+            except BufferError:  # an array still views the map: the garbage collector closes it later
+                pass
+            self._map = None
+        self.file.close()
+
+
+class RandomPatchSampler:
+    """Where a patch starts: uniformly inside the volume, or, with probability ``foreground_probability`` and when
+    the volume has a label, centred on a random foreground voxel (what nnU-Net calls foreground oversampling; it
+    uses 1/3).
+
+    ``foreground`` turns a label array into the (z, y, x) voxel indices a patch may be centred on; by default every
+    non-zero voxel, thinned to at most ``max_locations`` by a fixed draw. It is called once per volume and process
+    (the label is read whole then), so make it a module-level function when workers are spawned. Sampling draws
+    only from the ``rng`` it is given, so a start is a pure function of that generator's seed.
+    """
+
+    def __init__(self, foreground_probability: float = 0.0,
+                 foreground: Optional[Callable[[np.ndarray], np.ndarray]] = None, max_locations: int = 10000) -> None:
+        if not 0.0 <= float(foreground_probability) <= 1.0:
+            raise ValueError("foreground_probability is between 0 and 1")
+        self.foreground_probability = float(foreground_probability)
+        self.foreground = foreground
+        self.max_locations = int(max_locations)
+        self._locations: Dict[str, np.ndarray] = {}
+
+    def locations(self, key: str, label: Callable[[], Optional[np.ndarray]]) -> np.ndarray:
+        found = self._locations.get(key)
+        if found is None:
+            array = label()
+            if array is not None and array.ndim == 4:
+                array = array.any(axis=0)  # channels: a voxel in any class is foreground
+            if array is None:
+                found = np.zeros((0, 3), dtype=np.int64)
+            elif self.foreground is not None:
+                found = np.asarray(self.foreground(array), dtype=np.int64).reshape(-1, 3)
+            else:
+                found = np.argwhere(array > 0).astype(np.int64)
+            if len(found) > self.max_locations:
+                pick = np.random.default_rng(0).choice(len(found), self.max_locations, replace=False)
+                found = found[np.sort(pick)]
+            self._locations[key] = found
+        return found
+
+    def __call__(self, key: str, shape: Sequence[int], patch_size: Sequence[int], rng: np.random.Generator,
+                 label: Optional[Callable[[], Optional[np.ndarray]]] = None) -> Tuple[int, int, int]:
+        if self.foreground_probability > 0 and label is not None and rng.random() < self.foreground_probability:
+            locations = self.locations(key, label)
+            if len(locations):
+                centre = locations[int(rng.integers(0, len(locations)))]
+                return tuple(int(min(max(0, c - p // 2), max(0, n - p)))
+                             for c, n, p in zip(centre, shape, patch_size))
+        return tuple(int(rng.integers(0, max(0, n - p) + 1)) for n, p in zip(shape, patch_size))
+
+    def __getstate__(self) -> Dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_locations"] = {}
+        return state
+
+
+# --------------------------------------------------------------------------------------------------------------------
 # Training
 
 
 class _FileCache:
-    """A few open shards per process, least recently used closed first.
+    """A few open shards per process (:class:`_Shard`: the h5py file, its memory map, the attributes and chunk
+    indexes read so far), least recently used closed first.
 
     h5py handles must not cross a ``fork``: HDF5's state is per process, and a handle inherited by a ``DataLoader``
     worker shares its parent's library state and file descriptor. The cache remembers which process opened its
@@ -746,9 +1037,14 @@ class _FileCache:
     def __init__(self, max_open: int = 8) -> None:
         self.max_open = max(1, int(max_open))
         self._pid: Optional[int] = None
-        self._files: "OrderedDict[str, h5py.File]" = OrderedDict()
+        self._files: "OrderedDict[str, _Shard]" = OrderedDict()
 
     def get(self, path: str) -> h5py.File:
+        """The open h5py file of ``path`` in this process."""
+        return self.shard(path).file
+
+    def shard(self, path: str) -> "_Shard":
+        """The open :class:`_Shard` of ``path`` in this process, opened on first use."""
         pid = os.getpid()
         if pid != self._pid:
             inherited, self._files, self._pid = self._files, OrderedDict(), pid
@@ -758,10 +1054,10 @@ class _FileCache:
                 except Exception:
                     pass
         f = self._files.get(path)
-        if f is not None and f.id.valid:
+        if f is not None and f.file.id.valid:
             self._files.move_to_end(path)
             return f
-        f = _open_shard(path)
+        f = _Shard(path)
         self._files[path] = f
         while len(self._files) > self.max_open:
             _, oldest = self._files.popitem(last=False)
@@ -816,6 +1112,9 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
       indices: runs are reproducible, and :meth:`set_epoch` draws new patches per epoch (call it before iterating;
       with ``persistent_workers=True`` workers keep the epoch they started with). Along an axis where the volume is
       smaller than the patch, the patch starts at 0 and is padded at the end with ``pad_value`` (labels with 0).
+      ``sampler`` decides the start from that generator: :class:`RandomPatchSampler` (uniform) by default; pass
+      ``RandomPatchSampler(foreground_probability=0.33)`` to centre a third of the patches on labelled voxels of
+      volumes that have a label (others stay uniform).
 
     Items are dicts: ``image`` (float32, 1 × z × y × x, divided by ``value_scale`` for scaled integer volumes),
     ``key``, ``spacing`` (x, y, z), ``affine_lps`` (4 × 4, of the item's own voxels: a patch's origin is moved),
@@ -826,7 +1125,14 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
     ``ShardDataset([e for e in folder if e.has_label], ...)``.
 
     Entries are sorted by key, so index ``i`` names the same volume whatever order parallel writers finished in.
-    No shard is opened until the first item is read, and each process opens its own (see :class:`_FileCache`).
+    No shard is opened until the first item is read, and each process opens its own (see :class:`_FileCache`) and
+    keeps it open, with each volume's attributes and chunk index read once: safe with ``num_workers > 0`` and
+    ``persistent_workers=True``. Patches of Blosc volumes (the ``training`` layout) take the fast path (see
+    :func:`fast_path_available`), other layouts h5py's; both give the same voxels.
+
+    With MONAI, items are the dicts its dictionary transforms expect (``image``, ``label``), e.g.
+    ``ShardDataset(folder, mode="patch", patch_size=(96, 96, 96), transform=monai.transforms.Compose([...]))``
+    or wrapped in ``monai.data.Dataset(data=ShardDataset(...), transform=...)``.
     ``transform``, if given, is called on each item dict and returns the item.
     """
 
@@ -843,6 +1149,7 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
         as_tensors: Optional[bool] = None,
         transform: Optional[Callable[[Dict[str, Any]], Dict[str, Any]]] = None,
         max_open_files: int = 8,
+        sampler: Optional[Callable[..., Tuple[int, int, int]]] = None,
     ) -> None:
         if isinstance(source, ShardFolder):
             entries = list(source.entries)
@@ -872,6 +1179,7 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
         self.pad_value = float(pad_value)
         self.as_tensors = (torch is not None) if as_tensors is None else bool(as_tensors)
         self.transform = transform
+        self.sampler = sampler if sampler is not None else RandomPatchSampler()
         self._files = _FileCache(max_open_files)
 
     def __len__(self) -> int:
@@ -885,7 +1193,18 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
         """The (z, y, x) start of item ``index``'s patch: a pure function of (seed, epoch, index) and the shape."""
         entry = self.entries[index // self.patches_per_volume]
         rng = np.random.default_rng([self.seed, self.epoch, int(index)])
-        return tuple(int(rng.integers(0, max(0, n - p) + 1)) for n, p in zip(entry.shape, self.patch_size))
+        shape = entry.shape if len(entry.shape) == 3 and all(entry.shape) else self._shape(entry)
+
+        def label() -> Optional[np.ndarray]:
+            if not (self.label and entry.label_path):
+                return None
+            shard = self._files.shard(entry.shard_path)
+            return shard.read(entry.label_path, tuple(slice(0, n) for n in shape))
+
+        return self.sampler(entry.key, shape, self.patch_size, rng, label if entry.label_path else None)
+
+    def _shape(self, entry: Entry) -> Tuple[int, ...]:
+        return self._files.shard(entry.shard_path).index(entry.path).shape
 
     def __getitem__(self, index: int) -> Dict[str, Any]:
         index = int(index)
@@ -894,14 +1213,14 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
         if not 0 <= index < len(self):
             raise IndexError(index)
         entry = self.entries[index // self.patches_per_volume]
-        f = self._files.get(entry.shard_path)
+        shard = self._files.shard(entry.shard_path)
         if self.mode == "volume":
-            volume = _read(f, entry, label=self.label)
+            volume = _read(shard, entry, label=self.label)
         else:
             start = self.patch_start(index)
-            shape = f[entry.path].shape
+            shape = shard.index(entry.path).shape
             size = tuple(min(p, n - s) for p, n, s in zip(self.patch_size, shape, start))
-            volume = _read(f, entry, start, size, label=self.label)
+            volume = _read(shard, entry, start, size, label=self.label)
 
         image = volume.scaled(np.float32)
         labels = volume.label

@@ -1,6 +1,7 @@
 #include "hf_codecs.h"
 #include "hf_deflate_runs.h"
 
+#include <blosc.h>
 #include <libdeflate.h>
 #include <lz4.h>
 #include <stdlib.h>
@@ -249,4 +250,35 @@ int hf_decompress(int codec, const void *src, size_t bytes, void *dst, size_t ex
     case HF_CODEC_LZ4: return lz4_decompress(src, bytes, dst, expected);
     default: return -1;
     }
+}
+
+// ---- Blosc 1 (HDF5 filter 32001) ----------------------------------------------------------------------------------
+// One block per chunk (docs/decisions.md 51): a reader decodes a chunk in one call, and the format is exactly what
+// hdf5plugin's and PyTables' Blosc filter write for the same settings. The context functions keep no global state.
+
+static const char *blosc_name(int compressor) {
+    switch (compressor) {
+    case HF_BLOSC_BLOSCLZ: return BLOSC_BLOSCLZ_COMPNAME;
+    case HF_BLOSC_LZ4: return BLOSC_LZ4_COMPNAME;
+    case HF_BLOSC_LZ4HC: return BLOSC_LZ4HC_COMPNAME;
+    case HF_BLOSC_ZSTD: return BLOSC_ZSTD_COMPNAME;
+    default: return NULL;
+    }
+}
+
+size_t hf_blosc_compress(int compressor, int clevel, size_t typesize, const void *src, size_t bytes, void *dst,
+                         size_t capacity) {
+    const char *name = blosc_name(compressor);
+    if (!name || bytes == 0 || bytes > BLOSC_MAX_BUFFERSIZE || clevel < 1 || clevel > 9) return 0;
+    int n = blosc_compress_ctx(clevel, BLOSC_SHUFFLE, typesize, bytes, src, dst, capacity, name, bytes, 1);
+    return n > 0 ? (size_t)n : 0;
+}
+
+int hf_blosc_decompress(const void *src, size_t bytes, void *dst, size_t expected) {
+    size_t nbytes = 0, cbytes = 0, blocksize = 0;
+    if (bytes < BLOSC_MIN_HEADER_LENGTH) return -1;
+    blosc_cbuffer_sizes(src, &nbytes, &cbytes, &blocksize);
+    if (nbytes != expected || cbytes != bytes) return -1;
+    int n = blosc_decompress_ctx(src, dst, expected, 1);
+    return n == (int)expected ? 0 : -1;
 }

@@ -251,3 +251,39 @@ extern "C" void hf_lossless_jpeg_counts(uint64_t *decoded, uint64_t *declined) {
     if (decoded != nullptr) *decoded = losslessJPEGDecoded.load(std::memory_order_relaxed);
     if (declined != nullptr) *declined = losslessJPEGDeclined.load(std::memory_order_relaxed);
 }
+
+extern "C" hf_status hf_dataset_stored_pixels(hf_dataset *dataset, const void **bytes, size_t *length,
+                                              hf_error *error) {
+    if (dataset == nullptr || bytes == nullptr || length == nullptr) {
+        return hf::fail(error, HF_ERR_ARGUMENT, "missing argument");
+    }
+    if (dataset->headerOnly) {
+        return hf::fail(error, HF_ERR_ARGUMENT, "the object was opened header-only; reopen it to read pixels");
+    }
+    try {
+        DcmDataset *data = dataset->file.getDataset();
+        if (DcmXfer(data->getOriginalXfer()).isEncapsulated()) {
+            return hf::fail(error, HF_ERR_UNSUPPORTED, "compressed pixel data in a layout only stored bytes can hold");
+        }
+        DcmElement *element = nullptr;
+        if (data->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) {
+            return hf::fail(error, HF_ERR_NO_PIXELS, "no Pixel Data (7FE0,0010) element");
+        }
+        // OB gives bytes; OW gives words in the host's order (little endian here), the same bytes.
+        Uint8 *octets = nullptr;
+        Uint16 *words = nullptr;
+        const void *values = nullptr;
+        if (element->getUint8Array(octets).good() && octets != nullptr) {
+            values = octets;
+        } else if (element->getUint16Array(words).good() && words != nullptr) {
+            values = words;
+        } else {
+            return hf::fail(error, HF_ERR_NO_PIXELS, "the Pixel Data (7FE0,0010) element holds no readable bytes");
+        }
+        *bytes = values;
+        *length = element->getLength();
+        return HF_OK;
+    } catch (const std::exception &exception) {
+        return hf::fail(error, HF_ERR_CODEC, "reading Pixel Data failed: %s", exception.what());
+    }
+}

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <netinet/tcp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,15 +133,22 @@ int openSocket() {
 
 int acceptConnection(int listenFd) {
 #ifdef __linux__
-    return accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);  // does not inherit O_NONBLOCK on Linux
+    const int fd = accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC);  // does not inherit O_NONBLOCK on Linux
 #else
     const int fd = accept(listenFd, nullptr, nullptr);
     if (fd >= 0) {
         fcntl(fd, F_SETFD, FD_CLOEXEC);
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // BSDs inherit the listener's O_NONBLOCK
     }
-    return fd;
 #endif
+    if (fd >= 0) {
+        // Nagle off: a C-STORE response is one small PDU that the sender waits for before its next request, and
+        // with Nagle (which Debian's DCMTK leaves on unless TCP_NODELAY is set in the environment) it waits for
+        // the peer's delayed ACK first: 45-55 ms an instance instead of about 10 (Benchmarks/daemon).
+        const int on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    }
+    return fd;
 }
 
 int openPipe(int fds[2]) {

@@ -268,6 +268,16 @@ hf5_id hf5_dataset_create(hf5_id location, const char *name, int type, int rank,
         switch (filters[i]) {
         case HF5_FILTER_SHUFFLE: status = H5Pset_shuffle(dcpl); break;
         case HF5_FILTER_DEFLATE: status = H5Pset_deflate(dcpl, levels[i]); break;
+        case HF5_FILTER_BLOSC: {
+            // Blosc 1 (docs/decisions.md 51): filter revision 2, Blosc format 2, element size, chunk bytes, then the
+            // level, shuffle (1 = byte) and compressor, as PyTables' and hdf5plugin's Blosc filter record them.
+            size_t chunk_bytes = H5Tget_size(dtype);
+            for (int k = 0; k < rank; k++) chunk_bytes *= c[k];
+            unsigned cd[7] = { 2, 2, (unsigned)H5Tget_size(dtype), (unsigned)chunk_bytes, levels[i] & 0xff, 1,
+                               (levels[i] >> 8) & 0xff };
+            status = H5Pset_filter(dcpl, (H5Z_filter_t)filters[i], H5Z_FLAG_OPTIONAL, 7, cd);
+            break;
+        }
         default: {
             // Filters HDF5 itself does not have (zstd, LZ4): declared by id; readers load them as plugins.
             unsigned cd[1] = { levels[i] };

@@ -5,3 +5,4 @@
 @_exported import HounsfieldTransforms
 @_exported import HounsfieldHDF5
 @_exported import HounsfieldPipeline
+@_exported import HounsfieldNIfTI

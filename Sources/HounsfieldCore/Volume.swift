@@ -22,6 +22,15 @@ extension UInt8: VoxelScalar {
     @inlinable public var doubleValue: Double { Double(self) }
 }
 
+extension UInt16: VoxelScalar {
+    /// Rounds half away from zero and saturates at 0 and 65535 (label maps with more than 255 classes).
+    @inlinable public init(hounsfield: Double) {
+        let rounded = hounsfield.rounded(.toNearestOrAwayFromZero)
+        self = rounded.isNaN ? 0 : UInt16(Swift.max(0, Swift.min(65535, rounded)))
+    }
+    @inlinable public var doubleValue: Double { Double(self) }
+}
+
 #if !(os(macOS) && arch(x86_64))
 extension Float16: VoxelScalar {
     /// Rounds to nearest even and saturates at ±65504 (Float16's largest finite value) rather than overflowing.

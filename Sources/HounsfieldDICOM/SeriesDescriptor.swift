@@ -7,7 +7,8 @@ public struct SeriesDescriptor: Sendable, Identifiable {
     /// The same as ``key``, for `Identifiable`.
     public var id: String { key }
     /// The SeriesInstanceUID the slices share (several descriptors share it when a series was split), or a
-    /// `no-series-uid:` stand-in when the files have none.
+    /// `no-series-uid:` stand-in when the files have none (absent or empty): with their StudyInstanceUID, or
+    /// `no-series-uid:geometry:` with the frame of reference and grid they were grouped by.
     public var seriesInstanceUID: String
     /// StudyInstanceUID of the first image.
     public var studyInstanceUID: String?

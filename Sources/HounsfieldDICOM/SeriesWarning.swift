@@ -27,6 +27,10 @@ public struct SeriesWarning: Hashable, Sendable, Codable, CustomStringConvertibl
         /// One of several images at one table position, split apart (bolus-tracking monitor images, repeated
         /// scans): a single image, not a volume.
         case repeatedPosition = "repeated_position"
+        /// The files have no SeriesInstanceUID or StudyInstanceUID (absent or empty, as some anonymizers leave
+        /// them): they were grouped by frame of reference, orientation, image size and pixel spacing, as dcm2niix
+        /// groups them.
+        case groupedWithoutSeriesUID = "grouped_without_series_uid"
     }
 
     /// What was found.

@@ -26,7 +26,8 @@ struct EncodedChunk: Sendable {
     }
 }
 
-/// Turns array regions into stored chunks and back, with the shard's filter pipeline (shuffle, then one codec).
+/// Turns array regions into stored chunks and back, with the shard's filter pipeline (shuffle, then one codec; or
+/// Blosc alone).
 /// Pure functions of their inputs, safe to call on many threads at once.
 struct ChunkCodec: Sendable {
     let compression: ShardCompression
@@ -74,6 +75,18 @@ struct ChunkCodec: Sendable {
     func filter(_ raw: UnsafeRawBufferPointer, buffers: ChunkBufferPool? = nil) -> EncodedChunk {
         // Compressed output larger than the raw chunk is useless: cap it at the raw size and store raw otherwise.
         var output = Self.take(raw.count, from: buffers)
+        if case .blosc(let compressor, let level) = compression {
+            let written = output.withUnsafeMutableBytes {
+                hf_blosc_compress(compressor.code, Int32(level), elementSize, raw.baseAddress, raw.count,
+                                  $0.baseAddress, raw.count)
+            }
+            guard written > 0 else {
+                output.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
+                return EncodedChunk(bytes: output, count: raw.count, filterMask: 1)
+            }
+            if buffers == nil { output.removeSubrange(written...) }
+            return EncodedChunk(bytes: output, count: written, filterMask: 0)
+        }
         guard let codec = compression.codec else {
             output.withUnsafeMutableBytes { $0.copyMemory(from: raw) }
             return EncodedChunk(bytes: output, count: raw.count, filterMask: 0)
@@ -124,6 +137,9 @@ struct ChunkCodec: Sendable {
                 guard source.count == chunk.count else { return false }
                 hf_unshuffle(source.baseAddress!.assumingMemoryBound(to: UInt8.self),
                              target.baseAddress!.assumingMemoryBound(to: UInt8.self), chunk.count, elementSize)
+            case Int32(HF_CODEC_BLOSC):
+                guard hf_blosc_decompress(source.baseAddress, source.count, target.baseAddress, chunk.count) == 0
+                else { return false }
             case Int32(HF_CODEC_DEFLATE), Int32(HF_CODEC_ZSTD), Int32(HF_CODEC_LZ4):
                 guard hf_decompress(filter, source.baseAddress, source.count, target.baseAddress, chunk.count) == 0
                 else { return false }

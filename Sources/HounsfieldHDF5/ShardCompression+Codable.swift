@@ -32,3 +32,20 @@ extension ChunkLayout: Codable {
         try container.encode(description)
     }
 }
+
+/// In configuration files a layout is its name (`training`, `archive`), parsed once.
+extension ShardLayout: Codable {
+    /// Reads the name; an unknown one is a `DecodingError` at this key.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { self = try ShardLayout(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.description))
+        }
+    }
+
+    /// Writes the name.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}

@@ -38,7 +38,7 @@ public enum ShardError: Error, Hashable, Sendable, CustomStringConvertible {
         case .unsupportedVersion(let path, let version):
             return "\(path): written in shard format version \(version), newer than this reader (\(ShardFormat.version)); update Hounsfield"
         case .unsupportedFilter(let path, let filter):
-            return "\(path): uses HDF5 filter \(filter), which Hounsfield cannot decode (it reads deflate, shuffle, zstd 32015 and LZ4 32004)"
+            return "\(path): uses HDF5 filter \(filter), which Hounsfield cannot decode (it reads deflate, shuffle, zstd 32015, LZ4 32004 and Blosc 32001)"
         case .missingVolume(let key, let location):
             return "\(location): no volume with key '\(key)'"
         case .duplicateKey(let key, let shard):

@@ -10,18 +10,34 @@ import HounsfieldCore
 ///   one 3-D cubic spline.
 /// - Splines use scipy's edge mode (12 edge samples padded, mirror prefilter), and each resize is clipped to the
 ///   range of what it resized (a slice, or the volume), as skimage does by default.
-/// Labels are resampled with nearest neighbour (nnU-Net itself interpolates one-hot labels linearly in-plane).
+/// Labels are resampled with nearest neighbour by default; ``LabelResampling/nnUNet`` resamples them as nnU-Net v2
+/// does (each class's mask linearly, in-plane when anisotropic, kept where it reaches one half).
 /// The coarse axis must be z (axial acquisitions); reorient first otherwise.
 public struct NNUNetResample: VolumeTransform, Hashable, Codable {
     /// The target spacing `[x, y, z]` in mm (nnU-Net's plans list it z first: reverse it).
     public var spacing: [Double]
     /// How many times the smallest spacing the largest must exceed for the data to count as anisotropic (nnU-Net's 3).
     public var anisotropyThreshold: Double
+    /// How label maps follow the image.
+    public var labelResampling: LabelResampling
+
+    /// How a label map is resampled onto nnU-Net's grid.
+    public enum LabelResampling: String, Hashable, Sendable, Codable, CaseIterable {
+        /// Nearest neighbour: every voxel keeps a class of the input as it is (the default, and what every other
+        /// spatial step does).
+        case nearest
+        /// nnU-Net v2's `resize_segmentation` with its default order 1: for each class in increasing value, its 0/1
+        /// mask is resized linearly (edge mode) and the voxels at ≥ 0.5 take the class, so a higher class wins a tie.
+        /// With anisotropic data this runs slice by slice, and the coarse axis is then resampled by nearest neighbour
+        /// (nnU-Net's `order_z` 0). Thin structures survive a downsampling that nearest neighbour would break.
+        case nnUNet = "nnunet"
+    }
 
     /// Resamples to `spacing` (`[x, y, z]`, mm) the way nnU-Net v2 does.
-    public init(spacing: [Double], anisotropyThreshold: Double = 3) {
+    public init(spacing: [Double], anisotropyThreshold: Double = 3, labelResampling: LabelResampling = .nearest) {
         self.spacing = spacing
         self.anisotropyThreshold = anisotropyThreshold
+        self.labelResampling = labelResampling
     }
 
     /// `{"type": "nnunet-resample", "spacing": [x, y, z], "anisotropyThreshold": 3}`.
@@ -88,6 +104,10 @@ public struct NNUNetResample: VolumeTransform, Hashable, Codable {
         geometry.origin = volume.geometry.point(atIndex: Vector3(coordinates[0][0], coordinates[1][0], coordinates[2][0]))
 
         typealias Map = AxisAlignedResampler.AxisMap
+        if label, labelResampling == .nnUNet {
+            return Self.resampledByClass(volume, coordinates: coordinates, size: size, geometry: geometry,
+                                         separateZ: coarseAxis == 2)
+        }
         if label {
             let maps = (0..<3).map { Map(coordinates: coordinates[$0], inputCount: input[$0], kernel: .nearest, edgePadding: 0) }
             return AxisAlignedResampler.combine(samples: volume.voxels, sampleSize: volume.size, xs: maps[0], ys: maps[1],
@@ -141,10 +161,81 @@ public struct NNUNetResample: VolumeTransform, Hashable, Codable {
 }
 
 extension NNUNetResample {
-    /// Decodes from a configuration; `anisotropyThreshold` may be left out (3, nnU-Net's value).
+    private enum CodingKeys: String, CodingKey { case spacing, anisotropyThreshold, labels }
+
+    /// Decodes from a configuration; `anisotropyThreshold` may be left out (3, nnU-Net's value), and so may `labels`
+    /// (`nearest`, or `nnunet` for nnU-Net's label resampling).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(spacing: try container.decode([Double].self, forKey: .spacing),
-                  anisotropyThreshold: try container.decodeIfPresent(Double.self, forKey: .anisotropyThreshold) ?? 3)
+                  anisotropyThreshold: try container.decodeIfPresent(Double.self, forKey: .anisotropyThreshold) ?? 3,
+                  labelResampling: try container.decodeIfPresent(LabelResampling.self, forKey: .labels) ?? .nearest)
+    }
+
+    /// `{"spacing": …, "anisotropyThreshold": …}`, plus `"labels": "nnunet"` only when chosen, so the transform key
+    /// of a chain that does not resample labels the nnU-Net way stays what it was.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(spacing, forKey: .spacing)
+        try container.encode(anisotropyThreshold, forKey: .anisotropyThreshold)
+        if labelResampling != .nearest { try container.encode(labelResampling, forKey: .labels) }
+    }
+}
+
+extension NNUNetResample {
+    /// nnU-Net's `resize_segmentation` (order 1) over every class present, then, for anisotropic data, the coarse
+    /// axis by nearest neighbour. See ``LabelResampling/nnUNet``.
+    static func resampledByClass(
+        _ volume: Volume<Float32>, coordinates: [[Double]], size: GridSize, geometry: Geometry, separateZ: Bool
+    ) -> Volume<Float32> {
+        typealias Map = AxisAlignedResampler.AxisMap
+        let input = volume.size.array, output = size.array
+        let classes = Set(volume.voxels).sorted()
+        let xs = Map(coordinates: coordinates[0], inputCount: input[0], kernel: .linear, edgePadding: 0)
+        let ys = Map(coordinates: coordinates[1], inputCount: input[1], kernel: .linear, edgePadding: 0)
+        let zs = separateZ
+            ? Map(coordinates: (0..<input[2]).map(Double.init), inputCount: input[2], kernel: .nearest, edgePadding: 0)
+            : Map(coordinates: coordinates[2], inputCount: input[2], kernel: .linear, edgePadding: 0)
+        let stageSize = separateZ ? GridSize(x: output[0], y: output[1], z: input[2]) : size
+        var stage = Volume<Float32>(repeating: 0, size: stageSize, geometry: geometry)
+        for value in classes {
+            let mask = volume.voxels.map { $0 == value ? Float32(1) : 0 }
+            let resized = AxisAlignedResampler.combine(samples: mask, sampleSize: volume.size, xs: xs, ys: ys, zs: zs,
+                                                       size: stageSize, geometry: geometry, fill: 0)
+            for index in resized.voxels.indices {
+                var weight = resized.voxels[index]
+                // Float32 taps can land a hair either side of one half where scipy, in Double, lands on it or
+                // across it: those few voxels are weighed again in Double, so the mask is nnU-Net's to the voxel.
+                if abs(weight - 0.5) < 1e-4 {
+                    let x = index % stageSize.x, y = (index / stageSize.x) % stageSize.y, z = index / stageSize.voxelsPerSlice
+                    weight = exactLinear(mask, size: volume.size, x: coordinates[0][x], y: coordinates[1][y],
+                                         z: separateZ ? nil : coordinates[2][z], slice: z) >= 0.5 ? 1 : 0
+                }
+                if weight >= 0.5 { stage.voxels[index] = value }
+            }
+        }
+        guard separateZ, input[2] != output[2] else {
+            stage.geometry = geometry
+            return stage
+        }
+        let same = { (count: Int) in Map(coordinates: (0..<count).map(Double.init), inputCount: count, kernel: .nearest, edgePadding: 0) }
+        let slices = Map(coordinates: coordinates[2], inputCount: input[2], kernel: .nearest, edgePadding: 0)
+        return AxisAlignedResampler.combine(samples: stage.voxels, sampleSize: stageSize, xs: same(output[0]),
+                                            ys: same(output[1]), zs: slices, size: size, geometry: geometry, fill: 0)
+    }
+
+    /// Linear interpolation of `mask` at continuous index (x, y, z) in Double, neighbours clamped to the edge
+    /// (scipy's mode "nearest"); with `z` nil, bilinear within slice `slice`.
+    private static func exactLinear(_ mask: [Float32], size: GridSize, x: Double, y: Double, z: Double?, slice: Int) -> Double {
+        func taps(_ c: Double, _ count: Int) -> [(Int, Double)] {
+            let base = Int(c.rounded(.down)), w = c - Double(base)
+            return [(min(max(base, 0), count - 1), 1 - w), (min(max(base + 1, 0), count - 1), w)]
+        }
+        let zs = z.map { taps($0, size.z) } ?? [(slice, 1)]
+        var sum = 0.0
+        for (k, wz) in zs { for (j, wy) in taps(y, size.y) { for (i, wx) in taps(x, size.x) {
+            sum += wz * wy * wx * Double(mask[i + size.x * (j + size.y * k)])
+        } } }
+        return sum
     }
 }

@@ -136,12 +136,14 @@ struct ServeCoordinator: AsyncParsableCommand {
 enum SharedToken {
     static func read(file: String?) throws -> String? {
         if let file {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("cannot read the token file \(file)")
+            do {
+                return try TokenFile.read(file)
+            } catch {
+                switch error {
+                case .unreadable: throw ValidationError("cannot read the token file \(file)")
+                case .empty: throw ValidationError("the token file \(file) is empty")
+                }
             }
-            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else { throw ValidationError("the token file \(file) is empty") }
-            return token
         }
         if let token = ProcessInfo.processInfo.environment["HOUNSFIELD_TOKEN"], !token.isEmpty { return token }
         return nil

@@ -11,7 +11,7 @@ struct HounsfieldCommand: AsyncParsableCommand {
             Coordinates are DICOM patient coordinates (LPS, mm); see docs/geometry.md.
             """,
         version: HounsfieldVersion.current,
-        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, InspectCommand.self, ManifestCommand.self,
+        subcommands: [RunCommand.self, ServeCommand.self, CoordinatorCommand.self, WorkerCommand.self, InspectCommand.self, ManifestCommand.self,
                       SynthCommand.self, DemoCommand.self]
     )
 

@@ -38,6 +38,17 @@ struct InspectionTable {
             lines.append("#\(index + 1) \(series.key)")
             lines += messages.map { "  " + $0 }
         }
+        if !report.labels.isEmpty {
+            lines.append("")
+            lines.append("labels:")
+            for label in report.labels {
+                let what = label.kind == .segmentation ? "SEG \(label.segmentationType ?? "")" : "RTSTRUCT"
+                let index = report.series.firstIndex { $0.key == label.seriesKey }
+                let target = index.map { "series #\($0 + 1)" } ?? "no series"
+                lines.append("  \(label.file): \(what) on \(target), \(label.classes.count) class(es)")
+                lines += label.classes.map { "    \($0.value) \($0.name)" }
+            }
+        }
         if !report.excluded.isEmpty {
             lines.append("")
             lines.append("excluded:")

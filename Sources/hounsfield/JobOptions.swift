@@ -26,7 +26,12 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Output type: float32, float16, int16, uint8.")
     var dtype: ShardElementType?
 
-    @Option(help: "gzip:N (default gzip:1), zstd:N, lz4 or none.")
+    @Option(help: ArgumentHelp(
+        "Storage preset: training (32³ cubes, Blosc LZ4: random patches for model training; h5py needs hdf5plugin) or archive (the default: slabs, gzip 1: whole volumes, any HDF5 reader without plugins).",
+        discussion: "--chunks and --compression override its parts."))
+    var layout: ShardLayout?
+
+    @Option(help: "gzip:N (default gzip:1), zstd:N, lz4, blosc:COMPRESSOR:N (lz4, lz4hc, blosclz, zstd; level 1-9) or none.")
     var compression: ShardCompression?
 
     @Option(help: "Chunk layout: slabs, slabs:N or cubes:N.")
@@ -47,6 +52,12 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Write a QC preview per volume and index.html.")
     var previews = false
 
+    @Flag(help: "Leave label objects (DICOM SEG, RTSTRUCT, NIfTI label maps) out: images only.")
+    var noLabels = false
+
+    @Option(help: "When a label object cannot be placed: write-image (the image alone, with a warning; the default) or skip-volume.")
+    var labelFailure: RunConfiguration.Labels.FailurePolicy?
+
     @Option(help: "Salt for hashing identifiers in outputs (keep it fixed for one dataset); or set HOUNSFIELD_SALT, which stays out of `ps` and job accounting.")
     var salt: String?
 
@@ -56,9 +67,9 @@ struct JobOptions: ParsableArguments {
         if let transformJobs, transformJobs < 1 { throw ValidationError("--transform-jobs must be at least 1") }
     }
 
-    /// The configuration file (if any), overridden by these flags.
-    func configuration() throws -> RunConfiguration {
-        var c = try config.map { path throws(ConfigurationError) in try ConfigurationFile.load(path) } ?? RunConfiguration()
+    /// The configuration file (if any; or `base`, read from it by the caller), overridden by these flags.
+    func configuration(base: RunConfiguration? = nil) throws -> RunConfiguration {
+        var c = try base ?? config.map { path throws(ConfigurationError) in try ConfigurationFile.load(path) } ?? RunConfiguration()
         try c.requireShortcutsApply([("--spacing", spacing), ("--window", window), ("--window-preset", windowPreset?.rawValue),
                                      ("--normalize", normalize), ("--interpolation", interpolation?.rawValue)]
             .compactMap { $0.1 == nil ? nil : $0.0 })
@@ -68,6 +79,7 @@ struct JobOptions: ParsableArguments {
         if let normalize { c.preprocessing.normalize = normalize }
         if let interpolation { c.preprocessing.interpolation = interpolation }
         if let dtype { c.output.dtype = dtype }
+        if let layout { c.output.setLayout(layout) }
         if let compression { c.output.compression = compression }
         if let chunks { c.output.chunks = chunks }
         if let jobs { c.execution.jobs = jobs }
@@ -75,6 +87,8 @@ struct JobOptions: ParsableArguments {
         if let transformJobs { c.execution.transformJobs = transformJobs }
         if let memoryLimit { c.execution.memoryLimit = memoryLimit }
         if previews { c.output.previews = true }
+        if noLabels { c.labels.pair = false }
+        if let labelFailure { c.labels.onFailure = labelFailure }
         if let salt = salt ?? ProcessInfo.processInfo.environment["HOUNSFIELD_SALT"].flatMap({ $0.isEmpty ? nil : $0 }) {
             c.privacy.salt = salt
         }
@@ -83,11 +97,21 @@ struct JobOptions: ParsableArguments {
 }
 
 extension Window.Preset: ExpressibleByArgument {}
+
+extension RunConfiguration.Labels.FailurePolicy: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.replacingOccurrences(of: "-", with: "_")) }
+    public static var allValueStrings: [String] { allCases.map { $0.rawValue.replacingOccurrences(of: "_", with: "-") } }
+}
 extension Resample.Interpolation: ExpressibleByArgument {}
 extension ShardElementType: ExpressibleByArgument {}
 
 extension ShardCompression: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+extension ShardLayout: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
 extension ChunkLayout: ExpressibleByArgument {

@@ -32,6 +32,23 @@ struct ConversionTests {
         Self.expectDefinition(Float16.self, scale: scale) { UInt64($0.bitPattern) }
     }
 
+    @Test("float16: every half, every tie between two halves and the floats beside it, and a million random patterns, as Swift converts them")
+    func halfRounding() {
+        var values: [Float32] = []
+        for bits in UInt16(0)...UInt16(0x7BFF) {
+            let low = Float32(Float16(bitPattern: bits)), high = Float32(Float16(bitPattern: bits + 1))
+            let tie = (Double(low) + Double(high)) / 2
+            for value in [low, Float32(tie), Float32(tie).nextUp, Float32(tie).nextDown] { values += [value, -value] }
+        }
+        var random = SplitMix64(seed: 16)
+        values += (0..<1_000_000).map { _ in Float32(bitPattern: UInt32(truncatingIfNeeded: random.next())) }
+        let volume = Volume(voxels: values, size: GridSize(x: values.count, y: 1, z: 1),
+                            geometry: Geometry(origin: Vector3(0, 0, 0), spacing: Vector3(1, 1, 1), direction: .identity))
+        let converted = volume.converted(to: Float16.self).voxels
+        let differing = zip(values, converted).filter { Float16(hounsfield: Double($0)).bitPattern != $1.bitPattern }
+        #expect(differing.isEmpty, "\(differing.count) of \(values.count) differ, first \(String(describing: differing.first))")
+    }
+
     @Test("stored types read back into Float32 give the definition's bits", arguments: [1.0, 0.5])
     func reading(scale: Double) {
         func expect<Source: VoxelScalar>(_ source: Volume<Source>) {

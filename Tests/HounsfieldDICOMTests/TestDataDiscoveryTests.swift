@@ -3,11 +3,11 @@ import Hounsfield
 import Testing
 
 /// Discovery over the whole shared test data at once: CT cases, every transfer syntax, broken files, and the label
-/// cases with their NIfTI and NRRD files. Nothing may crash, and every file must end up in a series or excluded
-/// with its reason.
+/// cases with their NIfTI and NRRD files. Nothing may crash, and every file must end up in a series, among the label
+/// objects, or excluded with its reason.
 @Suite("Discovery over all the test data")
 struct TestDataDiscoveryTests {
-    @Test("every file is in a series or excluded with a reason; label maps and screenshots say what they are")
+    @Test("every file is in a series, a label object, or excluded with a reason; label maps and screenshots say what they are")
     func everyFileAccountedFor() async throws {
         let root = TestSupport.testdata.path
         let walker = FileManager.default.enumerator(atPath: root)
@@ -20,7 +20,7 @@ struct TestDataDiscoveryTests {
         #expect(scan.fileCount == files.count)
         #expect(scan.symbolicLinksFollowed == 0 && scan.notes.isEmpty)
 
-        let inSeries = Set(scan.series.flatMap { $0.images.map(\.source.name) })
+        let inSeries = Set(scan.series.flatMap { $0.images.map(\.source.name) } + scan.labelObjects.map(\.source.name))
         var exclusions: [String: [ExcludedFile]] = [:]
         for exclusion in scan.excluded {
             // One frame of a multi-frame object is named "file [frame n]".
@@ -45,12 +45,18 @@ struct TestDataDiscoveryTests {
             let reason = exclusion("ct-philips-multiseries-scout/" + name)?.reason ?? ""
             #expect(reason.contains("colour image (3 samples per pixel"), "\(reason)")
         }
-        for name in ["liver-3slice/seg/liver.dcm", "liver-3slice/seg/partial_overlaps.dcm",
-                     "small-fractional/seg/seg_image_ct_binary.dcm", "small-fractional/seg/seg_image_ct_binary_overlap.dcm"] {
-            let found = exclusion("labels-dicom-seg/" + name)
-            #expect(found?.kind == .unsupported)
-            #expect(found?.reason.contains("1-bit pixel data (BitsAllocated 1, a binary DICOM Segmentation)") == true,
-                    "\(found?.reason ?? "no exclusion")")
+        // SEG and RTSTRUCT files are label objects, each paired with the series it references.
+        let labels = Dictionary(uniqueKeysWithValues: scan.labelObjects.map { ($0.source.name, $0) })
+        for name in files where name.hasPrefix("labels-dicom-seg/") && name.contains("/seg/")
+            || name.hasPrefix("labels-rtstruct/") && name.contains("/rtstruct/")
+        {
+            let label = labels[root + "/" + name]
+            #expect(label != nil, "\(name): \(exclusion(name)?.reason ?? "not a label object")")
+            guard let label else { continue }
+            #expect(label.kind == (name.contains("/seg/") ? .segmentation : .structureSet))
+            #expect(!label.classes.isEmpty && label.sopInstanceUID != nil)
+            #expect(scan.referencedSeries(of: label) != nil, "\(name) is not paired with its series")
         }
+        #expect(scan.labelObjects.count == 11)
     }
 }

@@ -84,17 +84,20 @@ struct ShardPythonTests {
         #expect(header.contains("H5T_IEEE_F32LE"))
     }
 
-    private func run(_ tool: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    private func run(_ tool: String, _ arguments: [String]) throws -> String { try toolOutput(tool, arguments) }
+}
+
+/// What `tool` prints on standard output, once it has ended (its standard error is the test log's).
+func toolOutput(_ tool: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
 }
 
 func close(_ a: [Double], _ b: [Double], tolerance: Double = 1e-9) -> Bool {

@@ -9,6 +9,9 @@ struct ConfigurationTests {
         (#"{"output": {"compresion": "gzip:1"}}"#, "output.compresion"),
         (#"{"preprocessing": {"normalize": "maxmin"}}"#, "preprocessing.normalize"),
         (#"{"output": {"compression": "brotli"}}"#, "output.compression"),
+        (#"{"output": {"layout": "fast"}}"#, "output.layout"),
+        (#"{"output": {"layouts": "training"}}"#, "output.layouts"),
+        (#"{"output": {"compression": "blosc:lz4:12"}}"#, "output.compression"),
         (#"{"execution": {"jobs": 0}}"#, "execution.jobs"),
         (#"{"execution": {"decode_jobs": 0}}"#, "execution.decode_jobs"),
         (#"{"output": {"dtype": "float64"}}"#, "output.dtype"),
@@ -36,6 +39,20 @@ struct ConfigurationTests {
         } catch {
             #expect(error.description.contains(path), "\(error)")
         }
+    }
+
+    @Test("output.layout sets chunks and compression together; chunks or compression beside it override its part")
+    func layoutKey() throws {
+        let training = try ConfigurationFile.parse(Data(#"{"output": {"layout": "training"}}"#.utf8))
+        #expect(training.output.chunks == .cubes(edge: 32) && training.output.compression == .blosc(.lz4, level: 9))
+        #expect(training.output.layout == .training)
+        let archive = try ConfigurationFile.parse(Data(#"{"output": {"layout": "archive"}}"#.utf8))
+        #expect(archive.output.layout == .archive && archive.output == RunConfiguration.Output())
+        let mixed = try ConfigurationFile.parse(Data(#"{"output": {"compression": "blosc:lz4hc:9", "layout": "training"}}"#.utf8))
+        #expect(mixed.output.chunks == .cubes(edge: 32) && mixed.output.compression == .blosc(.lz4hc, level: 9))
+        #expect(mixed.output.layout == nil)
+        let yaml = try ConfigurationFile.parse(Data("output:\n  layout: training\n".utf8), file: "c.yaml")
+        #expect(yaml.output.layout == .training)
     }
 
     /// People write only what differs from the defaults: each step's optional fields take its initializer's values.

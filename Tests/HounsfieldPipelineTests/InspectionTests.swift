@@ -98,7 +98,7 @@ struct InspectionTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let object = try JSONSerialization.jsonObject(with: encoder.encode(report)) as? [String: Any]
-        #expect(object.map { Set($0.keys) } == ["tool", "files", "seconds", "series", "excluded"])
+        #expect(object.map { Set($0.keys) } == ["tool", "files", "seconds", "series", "excluded", "labels"])
         let series = try #require((object?["series"] as? [[String: Any]])?.first)
         #expect(Set(series.keys) == [
             "key", "series_uid", "study_uid", "modality", "description", "files", "transfer_syntaxes", "size",
@@ -147,4 +147,19 @@ struct InspectionTests {
         process.waitUntilExit()
         return String(decoding: output, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
     }
+
+    @Test("label objects are reported with the series they label and their classes")
+    func labelObjects() async throws {
+        let folder = PipelineTestSupport.packageRoot.deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/labels-rtstruct/mim-2slice")
+        let report = try await Inspection().run([folder.path])
+        #expect(report.series.count == 1 && report.labels.count == 2)
+        let structureSet = try #require(report.labels.first { $0.file.hasSuffix("invalid_reference_rt.dcm") })
+        #expect(structureSet.kind == .structureSet && structureSet.seriesKey == report.series[0].key)
+        #expect(structureSet.classes.map(\.name) == ["ROI-1", "ROI-2", "ROI-3", "ROI-4"])
+        #expect(structureSet.referencedInstances == 5)
+        let encoder = JSONEncoder()
+        #expect(try JSONDecoder().decode(InspectionReport.self, from: encoder.encode(report)) == report)
+    }
 }
+

@@ -46,4 +46,41 @@ struct NNUNetResampleTests {
         let extentOut = ours.geometry.spacing * Vector3(Double(ours.size.x), Double(ours.size.y), Double(ours.size.z))
         #expect((extentIn - extentOut).length < 1e-9)
     }
+
+    @Test("labels the nnU-Net way (per-class linear, kept at ≥ 0.5, coarse axis nearest) equal nnU-Net's resize_segmentation", arguments: cases)
+    func labelsMatchNNUNet(_ testCase: Case) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nnunet-labels-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try SyntheticSeries(size: 64, slices: 16, spacing: Vector3(testCase.spacing[0], testCase.spacing[1], testCase.spacing[2])).write(to: folder.appendingPathComponent("series").path)
+        let volume = try await SeriesScanner().scan([folder.path]).series[0].loadVolume()
+        // Classes from the phantom's tissues: 1 fat and soft tissue, 2 lung, 3 bone (air stays 0).
+        var label = volume
+        label.voxels = volume.voxels.map { hu in hu > 500 ? 3 : hu > 150 ? 0 : hu > -300 ? 1 : hu > -950 ? 2 : 0 }
+        let transform = NNUNetResample(spacing: testCase.target, labelResampling: .nnUNet)
+        let ours = try transform.applyToLabel(label)
+        let nearest = try NNUNetResample(spacing: testCase.target).applyToLabel(label)
+
+        let input = folder.appendingPathComponent("in.raw"), output = folder.appendingPathComponent("out.raw")
+        try RawFloats.write(label.voxels, to: input)
+        try await PythonPeer.run("nnunet_resample.py", specification: [
+            "input": input.path, "output": output.path, "size": label.size.array,
+            "spacing": label.geometry.spacing.array, "target": testCase.target, "threshold": 3.0, "segmentation": true,
+        ])
+        let theirs = try RawFloats.read(output, count: ours.size.voxelCount)
+        let differing = zip(ours.voxels, theirs).filter { $0 != $1 }.count
+        let nearestDiffering = zip(nearest.voxels, theirs).filter { $0 != $1 }.count
+        print("nnunet labels \(testCase.testDescription): \(differing) of \(ours.size.voxelCount) voxels differ from nnU-Net (nearest neighbour: \(nearestDiffering))")
+        #expect(differing == 0)
+        #expect(ours.size == nearest.size && ours.geometry == nearest.geometry)
+    }
+
+    @Test("the label option is recorded only when chosen, so existing transform keys stay")
+    func keyUnchangedByDefault() throws {
+        let plain = TransformSpecification.nnUNetResample(NNUNetResample(spacing: [1, 1, 1]))
+        #expect(String(decoding: plain.canonicalJSON, as: UTF8.self) == #"{"anisotropyThreshold":3,"spacing":[1,1,1],"type":"nnunet-resample"}"#)
+        let labels = TransformSpecification.nnUNetResample(NNUNetResample(spacing: [1, 1, 1], labelResampling: .nnUNet))
+        #expect(String(decoding: labels.canonicalJSON, as: UTF8.self).contains(#""labels":"nnunet""#))
+        let decoded = try JSONDecoder().decode(TransformSpecification.self, from: labels.canonicalJSON)
+        #expect(decoded == labels)
+    }
 }

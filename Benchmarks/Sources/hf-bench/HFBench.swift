@@ -10,7 +10,7 @@ struct HFBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hf-bench", abstract: "Timing helper for the peer comparison.",
         subcommands: [Make.self, Decode.self, Discover.self, ResampleJob.self, IntensityJob.self, ShardJob.self,
-                      LatencyJob.self, JournalJob.self])
+                      LatencyJob.self, JournalJob.self, LabelJob.self])
 }
 
 struct Make: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 // Chunk codecs for HDF5 shards: HDF5's byte shuffle (filter 2), deflate in zlib format (filter 1: level 1 our own
 // run-only encoder, other levels and all reading libdeflate),
-// zstd (filter 32015) and LZ4 in the framing of HDF5's LZ4 filter (32004). Each function works on one whole chunk
+// zstd (filter 32015), LZ4 in the framing of HDF5's LZ4 filter (32004), and Blosc 1 buffers (filter 32001, c-blosc
+// 1.x from Debian's libblosc-dev, which does its own byte shuffle). Each function works on one whole chunk
 // held in memory, is thread-safe, and keeps its codec state per thread, so chunks compress on all cores while
 // HDF5 (one global lock) only stores the finished bytes.
 #ifndef HF_CODECS_H
@@ -18,6 +19,15 @@ enum {
     HF_CODEC_DEFLATE = 1,
     HF_CODEC_ZSTD = 32015,
     HF_CODEC_LZ4 = 32004,
+    HF_CODEC_BLOSC = 32001,
+};
+
+/// The compressors inside a Blosc buffer, numbered as c-blosc and HDF5's Blosc filter (`cd_values[6]`) number them.
+enum {
+    HF_BLOSC_BLOSCLZ = 0,
+    HF_BLOSC_LZ4 = 1,
+    HF_BLOSC_LZ4HC = 2,
+    HF_BLOSC_ZSTD = 5,
 };
 
 /// HDF5's shuffle: byte b of element e goes to `dst[b * count + e]`; trailing bytes that do not fill an element are
@@ -36,6 +46,15 @@ size_t hf_compress(int codec, int level, const void *src, size_t bytes, size_t p
 /// does not decompress to `expected` bytes.
 int hf_decompress(int codec, const void *src, size_t bytes, void *dst, size_t expected);
 
+/// Compresses one whole chunk into one c-blosc 1.x buffer of a single block (blocksize = `bytes`), with Blosc's byte
+/// shuffle at element size `typesize`, `compressor` (HF_BLOSC_*) at `clevel` 1…9: what HDF5's Blosc filter (32001)
+/// and `blosc_decompress` read. Thread-safe (a context per call). Returns the buffer's size, or 0 when it failed or
+/// would not fit in `capacity` (give `bytes` to store a chunk raw whenever Blosc cannot shrink it).
+size_t hf_blosc_compress(int compressor, int clevel, size_t typesize, const void *src, size_t bytes, void *dst,
+                         size_t capacity);
+/// Decodes one Blosc buffer of `bytes` into exactly `expected` bytes. Returns 0 on success, -1 when the buffer is
+/// corrupt, truncated or does not hold `expected` bytes.
+int hf_blosc_decompress(const void *src, size_t bytes, void *dst, size_t expected);
 
 #ifdef __cplusplus
 }

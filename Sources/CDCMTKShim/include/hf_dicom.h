@@ -92,6 +92,11 @@ typedef struct hf_pixel_layout {
 hf_status hf_dataset_decode_pixels(hf_dataset *dataset, const hf_pixel_layout *layout, const void **pixels,
                                    size_t *length, hf_error *error);
 
+/// The uncompressed Pixel Data bytes as DCMTK holds them (little endian on little-endian hosts), for layouts the
+/// decoders do not take: the packed bits of a 1-bit DICOM SEG. `*bytes` stays valid until the dataset is closed.
+/// HF_ERR_UNSUPPORTED for encapsulated (compressed) pixel data.
+hf_status hf_dataset_stored_pixels(hf_dataset *dataset, const void **bytes, size_t *length, hf_error *error);
+
 /// Decodes one lossless JPEG frame (process 14, one component, 9–16 bits) held in `bytes` into `out` (rows × columns
 /// native 16-bit samples) with our own decoder, for callers that split the frames themselves. HF_ERR_UNSUPPORTED
 /// means the decoder does not take this frame (see `hf_lossless_jpeg_counts`): decode the object through

@@ -21,7 +21,7 @@ enum {
 };
 
 /// HDF5 filter ids used by shards.
-enum { HF5_FILTER_DEFLATE = 1, HF5_FILTER_SHUFFLE = 2, HF5_FILTER_ZSTD = 32015, HF5_FILTER_LZ4 = 32004 };
+enum { HF5_FILTER_DEFLATE = 1, HF5_FILTER_SHUFFLE = 2, HF5_FILTER_ZSTD = 32015, HF5_FILTER_LZ4 = 32004, HF5_FILTER_BLOSC = 32001 };
 
 /// The message of the last failure on this thread. When a system call failed under HDF5, its error ends the
 /// driver's message as "<strerror> (errno N)", e.g. "file write failed: No space left on device (errno 28)".
@@ -59,8 +59,10 @@ int64_t hf5_group_name(hf5_id group, uint64_t index, char *buffer, size_t capaci
 
 // ---- datasets ----
 /// Creates a chunked dataset. `filters` lists the pipeline in write order (e.g. shuffle, deflate), `levels` the
-/// parameter of each (deflate level, zstd level, LZ4 block size; ignored for shuffle). Filters are declared
-/// optional, so chunks may be stored unfiltered (filter mask) when compressing did not help.
+/// parameter of each (deflate level, zstd level, LZ4 block size; ignored for shuffle; for Blosc the level in bits 0-7
+/// and the compressor code in bits 8-15, from which the shim writes the seven `cd_values` of HDF5's Blosc filter:
+/// 2, 2, element size, chunk bytes, level, 1 (byte shuffle), compressor). Filters are declared optional, so chunks
+/// may be stored unfiltered (filter mask) when compressing did not help.
 hf5_id hf5_dataset_create(hf5_id location, const char *name, int type, int rank, const uint64_t *dims,
                           const uint64_t *chunk, int filter_count, const int *filters, const unsigned *levels);
 hf5_id hf5_dataset_open(hf5_id location, const char *name);

@@ -17,7 +17,7 @@ struct SeriesAssembler {
     mutating func assemble() -> [SeriesDescriptor] {
         var groups: [String: [SliceCandidate]] = [:]
         for (index, header) in headers.enumerated() {
-            let uid = header.seriesInstanceUID ?? "no-series-uid:\(header.studyInstanceUID ?? header.source.name)"
+            let uid = header.seriesInstanceUID ?? Self.substituteSeriesKey(header)
             for (frame, frameHeader) in header.frames.enumerated() {
                 groups[uid, default: []].append(SliceCandidate(
                     image: index, frame: frame, position: frameHeader.position,
@@ -40,6 +40,12 @@ struct SeriesAssembler {
         var group = CandidateGroup(
             candidates: candidates,
             notes: ["\(candidates.count) slice(s) from \(files) object(s) share SeriesInstanceUID \(uid)"])
+        if uid.hasPrefix(Self.groupedByGeometryPrefix), files > 1 {
+            group.warnings.append(SeriesWarning(
+                .groupedWithoutSeriesUID,
+                "\(files) files without SeriesInstanceUID and StudyInstanceUID (absent or empty) grouped as one series by frame of reference, orientation, image size and pixel spacing, as dcm2niix does; check that they were one acquisition",
+                value: Double(files)))
+        }
         group.candidates = dropLocalizersByImageType(group.candidates)
         guard !group.candidates.isEmpty else { return [] }
         group = placeSlices(group)
@@ -56,6 +62,23 @@ struct SeriesAssembler {
             let runs = options.spacing == .split ? splitIntoEvenRuns(sorted) : [sorted]
             return runs.map { describe($0, uid: uid, dropped: dropped) }
         }
+    }
+
+    /// The start of the key of files grouped without any UID.
+    static let groupedByGeometryPrefix = "no-series-uid:geometry:"
+
+    /// The grouping key of an image without SeriesInstanceUID (absent or empty): its study when it has one; else,
+    /// as dcm2niix groups such files, its frame of reference, modality, image size, orientation and pixel spacing;
+    /// else the file alone.
+    static func substituteSeriesKey(_ header: ImageHeader) -> String {
+        if let study = header.studyInstanceUID { return "no-series-uid:\(study)" }
+        guard let frameOfReference = header.frameOfReferenceUID, let frame = header.frames.first,
+              let orientation = frame.orientation
+        else { return "no-series-uid:\(header.source.name)" }
+        let spacing = frame.pixelSpacing.map { format(Vector3($0.betweenRows, $0.betweenColumns, 0)) } ?? "none"
+        return groupedByGeometryPrefix + [
+            frameOfReference, header.modality ?? "", "\(header.columns)x\(header.rows)", format(orientation), spacing,
+        ].joined(separator: "|")
     }
 
     // MARK: - Rules

@@ -22,6 +22,8 @@ public struct ExcludedFile: Hashable, Sendable, Codable {
         case duplicate
         /// A slice without position or orientation in a series whose other slices have them.
         case noGeometry = "no_geometry"
+        /// A DICOM SEG or RTSTRUCT whose referenced series is not among the inputs: there is no grid to put it on.
+        case labelWithoutSeries = "label_without_series"
     }
 
     /// The path or buffer name; for one frame of a multi-frame object, the object's name.

@@ -17,6 +17,14 @@ public struct ScanResult: Sendable {
     /// What the listing noticed that is not about one file, in sentences: a symbolic link loop, or a folder reached a
     /// second time through another link, each entered once.
     public var notes: [String] = []
+    /// DICOM SEG and RTSTRUCT objects whose referenced series is among ``series``, ordered by file name; one whose
+    /// series is missing is in ``excluded`` instead (kind ``ExcludedFile/Kind/labelWithoutSeries``).
+    public var labelObjects: [LabelObjectDescriptor] = []
+
+    /// The series `label` labels, when the scan found it.
+    public func referencedSeries(of label: LabelObjectDescriptor) -> SeriesDescriptor? {
+        label.referencedSeries(in: series)
+    }
 
     /// When the scan found no series: one sentence that says where it looked and why nothing formed a series, for a
     /// command to print before it exits with an error —
@@ -59,6 +67,7 @@ extension ExcludedFile.Kind {
         case .localizer: "localizer"
         case .duplicate: "duplicate"
         case .noGeometry: "no geometry"
+        case .labelWithoutSeries: "label without its series"
         }
     }
 }

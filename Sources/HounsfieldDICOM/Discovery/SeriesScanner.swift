@@ -79,7 +79,7 @@ public struct SeriesScanner: Sendable {
         let done = Atomic<Int>(0)
         let pool = ImageAttributesPool()
         let outcomes = ParallelLoop.map(sources.count, concurrency: options.concurrency) { index in
-            let outcome = readHeader(sources[index], pool: pool)
+            let outcome = readEntry(sources[index], pool: pool)
             if let progress {
                 let count = done.wrappingAdd(1, ordering: .relaxed).newValue
                 if count % 256 == 0 || count == sources.count { progress(count, sources.count) }
@@ -88,29 +88,73 @@ public struct SeriesScanner: Sendable {
         }
         var headers: [ImageHeader] = []
         var excluded: [ExcludedFile] = []
+        var labels: [LabelObjectDescriptor] = []
         for outcome in outcomes {
             switch outcome {
-            case .success(let header): headers.append(header)
-            case .failure(let exclusion): excluded.append(exclusion)
+            case .image(let header): headers.append(header)
+            case .label(let label): labels.append(label)
+            case .excluded(let exclusion): excluded.append(exclusion)
             }
         }
         let parsed = clock.now
         var assembler = SeriesAssembler(headers: headers, options: options)
         let series = assembler.assemble()
+        // A label object is kept when the series it labels was found; otherwise it is excluded with that reason.
+        var paired: [LabelObjectDescriptor] = []
+        for label in labels {
+            if label.referencedSeries(in: series) != nil {
+                paired.append(label)
+            } else {
+                let what = label.kind == .segmentation ? "a DICOM Segmentation" : "an RT Structure Set"
+                let uids = label.referencedSeriesUIDs.isEmpty ? "no series UID" : label.referencedSeriesUIDs.joined(separator: ", ")
+                excluded.append(ExcludedFile(
+                    file: label.source.name, kind: .labelWithoutSeries,
+                    reason: "\(what) labelling series \(uids), which is not among the inputs: add that series' files to label it"))
+            }
+        }
         return ScanResult(
             series: series, excluded: excluded + assembler.excluded, fileCount: sources.count,
-            seconds: ["headers": (parsed - start).inSeconds, "assemble": (clock.now - parsed).inSeconds])
+            seconds: ["headers": (parsed - start).inSeconds, "assemble": (clock.now - parsed).inSeconds],
+            labelObjects: paired.sorted { $0.source.name < $1.source.name })
+    }
+
+    /// What one file turned out to be: an image for a series, a label object, or an exclusion.
+    enum Entry {
+        case image(ImageHeader)
+        case label(LabelObjectDescriptor)
+        case excluded(ExcludedFile)
+    }
+
+    /// Reads one header: a label object (SEG, RTSTRUCT) becomes a ``LabelObjectDescriptor``, anything else goes
+    /// through the image checks of `readHeader`.
+    static func readEntry(_ source: ImageSource, pool: ImageAttributesPool? = nil) -> Entry {
+        let object: DICOMObject
+        do {
+            object = try source.open(headerOnly: true)
+        } catch {
+            return .excluded(ExcludedFile(error))
+        }
+        if let label = LabelObjectReader.read(object, from: source) { return .label(label) }
+        switch readHeader(object, from: source, pool: pool) {
+        case .success(let header): return .image(header)
+        case .failure(let exclusion): return .excluded(exclusion)
+        }
     }
 
     /// Reads one header, turning every way it can fail into an exclusion with a reason.
     static func readHeader(_ source: ImageSource, pool: ImageAttributesPool? = nil) -> Result<ImageHeader, ExcludedFile> {
-        var header: ImageHeader
         do {
-            let object = try source.open(headerOnly: true)
-            header = ImageHeader(reading: object, from: source)
+            return readHeader(try source.open(headerOnly: true), from: source, pool: pool)
         } catch {
             return .failure(ExcludedFile(error))
         }
+    }
+
+    /// The image checks on an opened object's header.
+    static func readHeader(
+        _ object: DICOMObject, from source: ImageSource, pool: ImageAttributesPool?
+    ) -> Result<ImageHeader, ExcludedFile> {
+        var header = ImageHeader(reading: object, from: source)
         if header.sopClassUID == ImageHeader.mediaStorageDirectoryClass {
             return .failure(ExcludedFile(
                 file: source.name, kind: .directoryIndex,

@@ -108,6 +108,26 @@ final class DICOMObject {
         }
     }
 
+    /// The Pixel Data bytes as stored, for layouts the decoders do not take (the packed bits of a 1-bit SEG, whose
+    /// frames can start mid-byte), from the parsed bytes or from DCMTK (deflated, big endian, no preamble). Nil when
+    /// the pixels are compressed or fewer than `length` bytes are there; the object must have been opened with its
+    /// pixels.
+    func withStoredPixelBytes<Result>(length: Int, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result? {
+        switch backing {
+        case .native(let dataSet):
+            guard !dataSet.isLosslessJPEG else { return nil }
+            return try dataSet.withPixels(length: length, body)
+        case .shim(let handle):
+            var bytes: UnsafeRawPointer?
+            var count = 0
+            var error = hf_error()
+            guard hf_dataset_stored_pixels(handle, &bytes, &count, &error) == HF_OK, let bytes, count >= length else {
+                return nil
+            }
+            return try body(UnsafeRawBufferPointer(start: bytes, count: length))
+        }
+    }
+
     /// Decodes all frames and hands the native-byte-order samples to `body`; the bytes are valid only inside it.
     func withDecodedPixels<Result>(
         rows: Int, columns: Int, frames: Int, bitsAllocated: Int, samplesPerPixel: Int,

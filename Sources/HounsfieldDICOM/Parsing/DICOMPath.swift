@@ -16,3 +16,12 @@ struct DICOMPath: Hashable, Sendable {
         components = [outer.value, UInt32(outerItem), inner.value, UInt32(innerItem), tag.value]
     }
 }
+
+extension DICOMPath {
+    /// A path through any number of sequence items: `DICOMPath([(.a, 0), (.b, 2)], .c)` is `a[0].b[2].c`. Label
+    /// objects nest deeper than images (an RTSTRUCT's referenced series sits three sequences down).
+    init(_ steps: [(sequence: DICOMTag, item: Int)], _ tag: DICOMTag) {
+        self.init(tag)
+        components = steps.flatMap { [$0.sequence.value, UInt32($0.item)] } + [tag.value]
+    }
+}

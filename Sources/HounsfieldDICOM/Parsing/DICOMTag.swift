@@ -23,6 +23,7 @@ public struct DICOMTag: Hashable, Sendable, CustomStringConvertible {
 
 extension DICOMTag {
     package static let mediaStorageSOPClassUID = DICOMTag(0x0002, 0x0002)
+    package static let mediaStorageSOPInstanceUID = DICOMTag(0x0002, 0x0003)
     package static let imageType = DICOMTag(0x0008, 0x0008)
     package static let sopClassUID = DICOMTag(0x0008, 0x0016)
     package static let sopInstanceUID = DICOMTag(0x0008, 0x0018)

@@ -14,7 +14,8 @@ public struct ImageHeader: Sendable {
         get { attributes.values.sopClassUID }
         set { update { $0.sopClassUID = newValue } }
     }
-    /// SOPInstanceUID (0008,0018): two objects with the same one are copies of the same instance.
+    /// SOPInstanceUID (0008,0018), or MediaStorageSOPInstanceUID from the file meta information when the data set's
+    /// is absent or empty: two objects with the same one are copies of the same instance.
     public var sopInstanceUID: String?
     /// StudyInstanceUID (0020,000D).
     public var studyInstanceUID: String? {
@@ -229,7 +230,8 @@ extension ImageHeader {
         }
         self.source = source
         attributes = SharedImageAttributes(values)
-        sopInstanceUID = object.string(.sopInstanceUID)
+        // An empty SOPInstanceUID (some anonymizers blank it) falls back to the file meta's, as dcm2niix reads it.
+        sopInstanceUID = object.string(.sopInstanceUID) ?? object.string(.mediaStorageSOPInstanceUID)
         instanceNumber = object.integer(.instanceNumber)
         acquisitionNumber = object.integer(.acquisitionNumber)
         echoNumber = object.integer(.echoNumbers)

@@ -76,6 +76,7 @@ extension ValueRepresentation {
             .planeOrientationSequence: .SQ, .pixelMeasuresSequence: .SQ, .pixelValueTransformationSequence: .SQ,
             .frameContentSequence: .SQ, .temporalPositionIndex: .UL, .pixelData: .OW,
         ]
-        return Dictionary(uniqueKeysWithValues: table.map { ($0.key.value, $0.value) })
+        return Dictionary(
+            uniqueKeysWithValues: table.merging(DICOMTag.labelAttributeVRs) { first, _ in first }.map { ($0.key.value, $0.value) })
     }()
 }

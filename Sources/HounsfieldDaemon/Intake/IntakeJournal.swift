@@ -27,6 +27,7 @@ final class IntakeJournal: Sendable {
                     version INTEGER NOT NULL,
                     state TEXT NOT NULL,              -- receiving, processed
                     last_received REAL NOT NULL,
+                    result TEXT,                      -- once processed: what became of it (JSON)
                     PRIMARY KEY (study, series)
                 );
                 CREATE TABLE instance (
@@ -37,9 +38,11 @@ final class IntakeJournal: Sendable {
                     sha256 TEXT NOT NULL,
                     path TEXT NOT NULL,
                     version INTEGER NOT NULL,         -- the series version it arrived in
+                    bytes INTEGER NOT NULL,
                     received REAL NOT NULL
                 );
                 CREATE INDEX instance_series ON instance(study, series);
+                CREATE INDEX series_waiting ON series(state, last_received);
                 CREATE TABLE conflict (
                     sop TEXT NOT NULL,
                     sha256 TEXT NOT NULL,

@@ -10,7 +10,7 @@ import Glibc
 /// Where received DICOM instances wait to be processed: written, synced and recorded before the sender is told
 /// success, so nothing acknowledged is ever lost, half-written or silently replaced.
 ///
-/// The rule is the daemon's: **write, fsync, record, then acknowledge.** ``accept(file:as:now:)`` returns only
+/// The rule is the daemon's: **write, fsync, record, then acknowledge.** ``accept(file:as:synced:now:)`` returns only
 /// after the instance's bytes are synced under `instances/`, the rename that put them there is synced, and the
 /// journal (`intake.sqlite`, synced at every commit) holds the instance. Any failure, and a file system below the
 /// free-space watermark, throws instead: the sender is told "out of resources" and sends again.
@@ -77,14 +77,16 @@ public final class Spool: Sendable {
     }
 
     /// Takes over the file at `file` (written by the caller, usually under ``incomingPath()``) as the instance
-    /// `identity`. Returns once it is durable; the file is moved or removed whatever happens.
-    public func accept(file: String, as identity: InstanceIdentity, now: Date = Date()) throws(IntakeError) -> IntakeOutcome {
+    /// `identity`. Returns once it is durable; the file is moved or removed whatever happens. With `synced`, the
+    /// caller has already fsynced the file's bytes (the DICOM receiver does, before it calls), and they are not
+    /// synced twice.
+    public func accept(file: String, as identity: InstanceIdentity, synced: Bool = false, now: Date = Date()) throws(IntakeError) -> IntakeOutcome {
         defer { try? FileManager.default.removeItem(atPath: file) }  // gone already when it was moved into place
         try checkFreeSpace()
-        return try take(file, as: identity, now: now)
+        return try take(file, as: identity, synced: synced, now: now)
     }
 
-    /// Writes `bytes` under `incoming/`, then takes them as ``accept(file:as:now:)`` does.
+    /// Writes `bytes` under `incoming/`, then takes them as ``accept(file:as:synced:now:)`` does.
     public func accept(bytes: [UInt8], as identity: InstanceIdentity, now: Date = Date()) throws(IntakeError) -> IntakeOutcome {
         try checkFreeSpace()
         let path = incomingPath()
@@ -92,22 +94,24 @@ public final class Spool: Sendable {
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw .writeFailed(path: path, reason: "cannot write the instance (errno \(errno))")
         }
-        return try take(path, as: identity, now: now)
+        return try take(path, as: identity, synced: false, now: now)
     }
 
     /// Hashes and syncs a written file, then places it (the free space already checked).
-    private func take(_ file: String, as identity: InstanceIdentity, now: Date) throws(IntakeError) -> IntakeOutcome {
+    private func take(_ file: String, as identity: InstanceIdentity, synced: Bool, now: Date) throws(IntakeError) -> IntakeOutcome {
         let digest: String
+        let size: Int
         do {
             digest = try Self.sha256(of: file)
-            try Durability.sync(file)
+            size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            if !synced { try Durability.sync(file) }
         } catch let error as IntakeError {
             throw error
         } catch {
             throw .writeFailed(path: file, reason: "\(error)")
         }
         do {
-            return try journal.queue.write { db in try self.place(file, identity, digest, now, db) }
+            return try journal.queue.write { db in try self.place(file, identity, digest, size, now, db) }
         } catch let error as IntakeError {
             throw error
         } catch {
@@ -118,7 +122,7 @@ public final class Spool: Sendable {
     /// Places a synced file inside the journal's write transaction, so that deciding "new, repeat or conflict" and
     /// recording the decision are one step for concurrent senders.
     private func place(
-        _ file: String, _ identity: InstanceIdentity, _ digest: String, _ now: Date, _ db: Database
+        _ file: String, _ identity: InstanceIdentity, _ digest: String, _ size: Int, _ now: Date, _ db: Database
     ) throws -> IntakeOutcome {
         if let first = try Row.fetchOne(db, sql: "SELECT * FROM instance WHERE sop = ?", arguments: [identity.sopInstanceUID]) {
             let held = SpooledInstance(
@@ -143,11 +147,11 @@ public final class Spool: Sendable {
         try move(file, to: relative)
         try db.execute(
             sql: """
-                INSERT INTO instance (sop, study, series, sop_class, sha256, path, version, received)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO instance (sop, study, series, sop_class, sha256, path, version, bytes, received)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [identity.sopInstanceUID, identity.studyInstanceUID, identity.seriesInstanceUID,
-                        identity.sopClassUID, digest, relative, version, now.timeIntervalSince1970])
+                        identity.sopClassUID, digest, relative, version, size, now.timeIntervalSince1970])
         try db.execute(
             sql: """
                 INSERT INTO series (study, series, version, state, last_received) VALUES (?, ?, ?, 'receiving', ?)
@@ -191,14 +195,29 @@ public final class Spool: Sendable {
         }.map { folder.appendingPathComponent($0).path }
     }
 
-    /// Records that `series` was processed (its volumes published), unless a newer instance opened a later version
-    /// meanwhile: then that version stays to be processed.
-    public func markProcessed(_ series: SpooledSeries) throws {
+    /// Records that `series` was processed (its volumes published, or its failure reported), with `result` (what
+    /// became of it, for people and tools), unless a newer instance opened a later version meanwhile: then that
+    /// version stays to be processed.
+    public func markProcessed(_ series: SpooledSeries, result: String? = nil) throws {
         try journal.queue.write { db in
             try db.execute(
-                sql: "UPDATE series SET state = 'processed' WHERE study = ? AND series = ? AND version = ?",
-                arguments: [series.studyInstanceUID, series.seriesInstanceUID, series.version])
+                sql: "UPDATE series SET state = 'processed', result = ? WHERE study = ? AND series = ? AND version = ?",
+                arguments: [result, series.studyInstanceUID, series.seriesInstanceUID, series.version])
         }
+    }
+
+    /// What was recorded for the latest processed version of a series, or nil.
+    public func result(study: String, series: String) throws -> String? {
+        try journal.queue.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT result FROM series WHERE study = ? AND series = ? AND state = 'processed'",
+                arguments: [study, series])
+        }
+    }
+
+    /// Bytes of every instance the spool holds (conflicts aside), for its gauge.
+    public func heldBytes() throws -> Int {
+        try journal.queue.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM instance") ?? 0 }
     }
 
     /// Every conflict kept aside: the SOP Instance UID and where its other bytes are.

@@ -249,8 +249,9 @@ final class WorkerSessionRun: Sendable {
         }
     }
 
-    /// Complete for a finished unit; a unit cut short (a series cancelled or not processed) or one whose folder
-    /// could not be read is handed back or failed instead.
+    /// Complete for a finished unit; a unit cut short (a series cancelled, not processed, or failed at the write
+    /// stage: the output's fault, not the study's) or one whose folder could not be read is handed back or failed
+    /// instead.
     private func report(_ unit: UnitTracker.Unit) -> WorkerMessage {
         if let error = unit.discoveryError {
             return .with {
@@ -261,7 +262,7 @@ final class WorkerSessionRun: Sendable {
                 }
             }
         }
-        if unit.outcomes.contains(where: { $0.status == "cancelled" || $0.status == "not_processed" }) {
+        if unit.wasInterrupted {
             return handBack(unit)
         }
         return .with {

@@ -31,12 +31,14 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
     public var warnings: [String]
     /// `ok` for a published volume; lines with another status are skipped by merge and verify.
     public var status: String
+    /// The label's layout, classes and voxel counts, when the volume has a label.
+    public var labels: LabelSummary?
 
     /// A line as the writer makes it; `status` defaults to `ok`.
     public init(
         key: String, shard: String, path: String, labelPath: String?, shape: [Int], dtype: ShardElementType,
         spacing: [Double], origin: [Double], direction: [Double], checksum: String, bytes: Int, sourceSeries: String,
-        preview: String?, warnings: [String] = [], status: String = "ok"
+        preview: String?, warnings: [String] = [], status: String = "ok", labels: LabelSummary? = nil
     ) {
         self.key = key
         self.shard = shard
@@ -53,11 +55,12 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
         self.preview = preview
         self.warnings = warnings
         self.status = status
+        self.labels = labels
     }
 
     enum CodingKeys: String, CodingKey {
         case key, shard, path, labelPath = "label_path", shape, dtype, spacing, origin, direction, checksum, bytes
-        case sourceSeries = "source_series", preview, warnings, status
+        case sourceSeries = "source_series", preview, warnings, status, labels
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,5 +80,6 @@ public struct ManifestEntry: Codable, Sendable, Hashable {
         preview = try c.decodeIfPresent(String.self, forKey: .preview)
         warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
         status = try c.decode(String.self, forKey: .status)
+        labels = try c.decodeIfPresent(LabelSummary.self, forKey: .labels)
     }
 }

@@ -61,7 +61,7 @@ public final class ShardReader {
         var labelType: ShardElementType?
         if group.contains("label") {
             let label = try group.openDataset("label")
-            labelType = try DatasetLayout(label).elementType
+            labelType = try DatasetLayout(label, allowingChannels: true).elementType
             bytes += Int(hf5_dataset_storage_size(label.id))
         }
         let originalSize = (try? group.integers("original_size")).flatMap { $0.count == 3 ? GridSize(x: $0[0], y: $0[1], z: $0[2]) : nil }
@@ -85,7 +85,8 @@ public final class ShardReader {
             elementType: layout.elementType, geometry: geometry, metadata: metadata,
             checksum: optionalString(group, "checksum") ?? "", labelElementType: labelType,
             labelChecksum: optionalString(group, "label_checksum"), storedBytes: bytes, chunkShape: layout.chunk,
-            filters: layout.filters.map(Int.init))
+            filters: layout.filters.map(Int.init), layout: optionalString(group, "layout"),
+            labels: optionalString(group, "label_summary").flatMap(LabelSummary.init(json:)))
     }
 
     /// The manifest lines for every volume of this shard (rebuilding a lost manifest).
@@ -104,9 +105,13 @@ public final class ShardReader {
         try readRegion(key, dataset: "image", start: nil, size: nil, as: type)
     }
 
-    /// The label map of volume `key`.
+    /// The label map of volume `key` (a class map; a label of overlapping classes is channels: ``readLabelChannels(_:)``).
     public func readLabel<S: ShardScalar>(_ key: String, as type: S.Type = UInt8.self) throws(ShardError) -> Volume<S> {
-        try readRegion(key, dataset: "label", start: nil, size: nil, as: type)
+        let group = try openVolume(key)
+        if group.contains("label"), try DatasetLayout(try group.openDataset("label"), allowingChannels: true).shape.count == 4 {
+            throw .invalidRequest("volume '\(key)' stores overlapping classes as channels (C, z, y, x): read them with readLabelChannels")
+        }
+        return try readRegion(key, dataset: "label", start: nil, size: nil, as: type)
     }
 
     /// Slices `slices` (k range) of volume `key`: a slab, with the geometry of its first slice.
@@ -161,20 +166,55 @@ public final class ShardReader {
         let group = try openVolume(key)
         guard group.contains(name) else { throw .missingVolume(key: "\(key)/\(name)", location: url.path) }
         let dataset = try group.openDataset(name)
-        let layout = try DatasetLayout(dataset)
-        let bytes = try readBytes(dataset, layout: layout, start: [0, 0, 0], size: layout.shape)
-        return bytes.withUnsafeBytes { VolumeChecksum.of($0, slices: layout.shape[0]) }
+        let layout = try DatasetLayout(dataset, allowingChannels: name == "label")
+        let bytes = layout.shape.count == 4 ? try readWhole(dataset, layout: layout)
+            : try readBytes(dataset, layout: layout, start: [0, 0, 0], size: layout.shape)
+        // A channel label (C, z, y, x) hashes its C·z planes in order, as the writer did.
+        return bytes.withUnsafeBytes { VolumeChecksum.of($0, slices: layout.shape.dropLast(2).reduce(1, *)) }
+    }
+
+    /// The channels of a label stored in the channel layout `(C, z, y, x)` (overlapping classes), one 0/1 volume per
+    /// class in increasing class value, on the image's grid. A class-index label is one volume: ``readLabel(_:as:)``.
+    public func readLabelChannels(_ key: String) throws(ShardError) -> [Volume<UInt8>] {
+        let group = try openVolume(key)
+        guard group.contains("label") else { throw .missingVolume(key: "\(key)/label", location: url.path) }
+        let dataset = try group.openDataset("label")
+        let layout = try DatasetLayout(dataset, allowingChannels: true)
+        guard layout.shape.count == 4, layout.elementType == .uint8 else {
+            throw .malformed(path: dataset.name, reason: "not a channel label (C, z, y, x) of uint8; read it with readLabel")
+        }
+        let geometry = try geometry(of: group)
+        let bytes = try readWhole(dataset, layout: layout)
+        let size = GridSize(x: layout.shape[3], y: layout.shape[2], z: layout.shape[1])
+        return (0..<layout.shape[0]).map { channel in
+            Volume(voxels: Array(bytes[(channel * size.voxelCount)..<((channel + 1) * size.voxelCount)]), size: size,
+                   geometry: geometry)
+        }
+    }
+
+    /// A whole dataset of any rank through HDF5's own filters (the channel labels, which HDF5 deflates itself).
+    private func readWhole(_ dataset: HDF5Object, layout: DatasetLayout) throws(ShardError) -> [UInt8] {
+        let total = layout.shape.reduce(1, *) * layout.elementType.size
+        var status: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            status = hf5_read_region(dataset.id, layout.elementType.hdf5Code, Int32(layout.shape.count),
+                                     [UInt64](repeating: 0, count: layout.shape.count), layout.shape.map(UInt64.init),
+                                     buffer.baseAddress)
+            count = status == 0 ? total : 0
+        }
+        guard status == 0 else { throw .hdf5(path: dataset.name, message: HDF5Object.lastError) }
+        return bytes
     }
 
     // MARK: - Internals
 
-    private func openVolume(_ key: String) throws(ShardError) -> HDF5Object {
+    fileprivate func openVolume(_ key: String) throws(ShardError) -> HDF5Object {
         guard OutputFolder.isValidKey(key), volumes.contains(key) else { throw .missingVolume(key: key, location: url.path) }
         return try volumes.openGroup(key)
     }
 
     /// A volume group's geometry attributes, checked: a damaged shard is an error naming it, never a trap.
-    private func geometry(of group: HDF5Object) throws(ShardError) -> Geometry {
+    fileprivate func geometry(of group: HDF5Object) throws(ShardError) -> Geometry {
         let direction = try group.doubles("direction")
         guard direction.count == 9 else {
             throw .malformed(path: "\(group.name)@direction", reason: "expected 9 values, found \(direction.count)")
@@ -194,7 +234,7 @@ public final class ShardReader {
     }
 
     /// The raw little-endian bytes of a region, C order.
-    private func readBytes(_ dataset: HDF5Object, layout: DatasetLayout, start: [Int], size: [Int]) throws(ShardError) -> [UInt8] {
+    fileprivate func readBytes(_ dataset: HDF5Object, layout: DatasetLayout, start: [Int], size: [Int]) throws(ShardError) -> [UInt8] {
         let elementSize = layout.elementType.size
         let total = size.reduce(1, *) * elementSize
         guard layout.isChunked else {
@@ -207,7 +247,7 @@ public final class ShardReader {
             guard status == 0 else { throw .hdf5(path: dataset.name, message: HDF5Object.lastError) }
             return bytes
         }
-        for filter in layout.filters where ![1, 2, 32015, 32004].contains(filter) {
+        for filter in layout.filters where ![1, 2, 32015, 32004, 32001].contains(filter) {
             throw .unsupportedFilter(path: dataset.name, filter: Int(filter))
         }
         let grid = ChunkGrid(shape: layout.shape, chunk: layout.chunk)
@@ -284,7 +324,8 @@ struct DatasetLayout {
     let filters: [Int32]
     var isChunked: Bool { chunk.allSatisfy { $0 > 0 } }
 
-    init(_ dataset: HDF5Object) throws(ShardError) {
+    /// Reads a dataset's layout; `allowingChannels` also takes a rank-4 label `(C, z, y, x)`.
+    init(_ dataset: HDF5Object, allowingChannels: Bool = false) throws(ShardError) {
         var type: Int32 = 0
         var rank: Int32 = 8
         var dims = [UInt64](repeating: 0, count: 8)
@@ -292,17 +333,88 @@ struct DatasetLayout {
         guard hf5_dataset_shape(dataset.id, &type, &rank, &dims, &chunk) == 0 else {
             throw .hdf5(path: dataset.name, message: HDF5Object.lastError)
         }
-        guard rank == 3 else { throw .malformed(path: dataset.name, reason: "rank \(rank), expected 3 (z, y, x)") }
+        guard rank == 3 || (allowingChannels && rank == 4) else {
+            throw .malformed(path: dataset.name, reason: "rank \(rank), expected 3 (z, y, x)")
+        }
         guard let elementType = ShardElementType(hdf5Code: type) else {
             throw .malformed(path: dataset.name, reason: "element type is not one of float32, float16, int16, uint8")
         }
         self.elementType = elementType
-        shape = dims.prefix(3).map(Int.init)
-        self.chunk = chunk.prefix(3).map(Int.init)
+        shape = dims.prefix(Int(rank)).map(Int.init)
+        self.chunk = chunk.prefix(Int(rank)).map(Int.init)
         var ids = [Int32](repeating: 0, count: 16)
         var parameters = [UInt32](repeating: 0, count: 16)
         let n = hf5_dataset_filters(dataset.id, &ids, &parameters, 16)
         guard n >= 0, n <= 16 else { throw .hdf5(path: dataset.name, message: HDF5Object.lastError) }
         filters = Array(ids.prefix(Int(n)))
+    }
+}
+
+extension ShardReader {
+    /// A reader of patches from one dataset of volume `key` that keeps the dataset open and its layout, geometry
+    /// and value scale in memory: what a training loop sampling many patches from one volume wants (the Python
+    /// reader's per-volume cache). Each patch then costs only its chunks: read as stored (`H5Dread_chunk`) and
+    /// decoded on all cores, so with the training layout (32³ Blosc chunks) a 96³ patch decodes 27 to 64 small chunks.
+    public func patches(_ key: String, dataset name: String = "image") throws(ShardError) -> VolumePatches {
+        try VolumePatches(reader: self, key: key, dataset: name)
+    }
+}
+
+/// Patches of one dataset of one volume, from ``ShardReader/patches(_:dataset:)``. Not `Sendable`, like its reader:
+/// use it where it was made (one per training worker process or thread).
+public final class VolumePatches {
+    /// The volume's key.
+    public let key: String
+    /// The dataset's shape (z, y, x).
+    public let shape: [Int]
+    /// The stored element type.
+    public let elementType: ShardElementType
+    /// The volume's geometry (of voxel (0, 0, 0)).
+    public let geometry: Geometry
+    /// The `value_scale` attribute: integer storage is divided by it in ``values(start:size:)``.
+    public let valueScale: Double
+    private let reader: ShardReader
+    private let dataset: HDF5Object
+    private let layout: DatasetLayout
+
+    fileprivate init(reader: ShardReader, key: String, dataset name: String) throws(ShardError) {
+        let group = try reader.openVolume(key)
+        guard group.contains(name) else { throw .missingVolume(key: "\(key)/\(name)", location: reader.url.path) }
+        self.reader = reader
+        self.key = key
+        dataset = try group.openDataset(name)
+        layout = try DatasetLayout(dataset)
+        shape = layout.shape
+        elementType = layout.elementType
+        geometry = try reader.geometry(of: group)
+        valueScale = (try? group.doubles("value_scale").first) ?? 1
+    }
+
+    /// The stored values of the region at `start` (z, y, x) with `size` (z, y, x), converted to `S`; its geometry
+    /// places it where it lies in the volume.
+    public func read<S: ShardScalar>(start: [Int], size: [Int], as type: S.Type = Float32.self) throws(ShardError) -> Volume<S> {
+        guard start.count == 3, size.count == 3,
+              (0..<3).allSatisfy({ start[$0] >= 0 && size[$0] > 0 && start[$0] + size[$0] <= shape[$0] })
+        else {
+            throw .invalidRequest("region start \(start) size \(size) (z, y, x) is not inside \(dataset.name) of shape \(shape)")
+        }
+        var placed = geometry
+        placed.origin = geometry.point(atIndex: Vector3(Double(start[2]), Double(start[1]), Double(start[0])))
+        let bytes = try reader.readBytes(dataset, layout: layout, start: start, size: size)
+        return try ShardReader.volume(from: bytes, storedAs: elementType,
+                                      size: GridSize(x: size[2], y: size[1], z: size[0]), geometry: placed, as: type)
+    }
+
+    /// The region in the values the pipeline produced (integer storage divided by ``valueScale``), as
+    /// ``ShardReader/readValues(_:start:size:)`` gives them.
+    public func values(start: [Int], size: [Int]) throws(ShardError) -> Volume<Float32> {
+        var values = try read(start: start, size: size, as: Float32.self)
+        let scale = Float32(valueScale)
+        if elementType == .int16 || elementType == .uint8, scale != 1, scale > 0 {
+            values.voxels.withUnsafeMutableBufferPointer { voxels in
+                for index in voxels.indices { voxels[index] /= scale }
+            }
+        }
+        return values
     }
 }

@@ -26,6 +26,11 @@ public struct StoredVolume: Sendable, Hashable {
     public var chunkShape: [Int]
     /// HDF5 filter ids of the image, in write order.
     public var filters: [Int]
+    /// The `layout` attribute: `training`, `archive` or `custom` (see ``ShardLayout``); nil for volumes written
+    /// before layouts had names.
+    public var layout: String? = nil
+    /// The label's layout, classes and voxel counts (the `label_summary` attribute), when the volume has a label.
+    public var labels: LabelSummary? = nil
 
     /// The manifest line for this volume.
     public func manifestEntry(preview: String? = nil) -> ManifestEntry {
@@ -34,6 +39,7 @@ public struct StoredVolume: Sendable, Hashable {
             labelPath: labelElementType == nil ? nil : "/\(ShardFormat.volumesGroup)/\(key)/label",
             shape: [size.z, size.y, size.x], dtype: elementType, spacing: geometry.spacing.array,
             origin: geometry.origin.array, direction: geometry.direction.rowMajor, checksum: checksum,
-            bytes: storedBytes, sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings)
+            bytes: storedBytes, sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings,
+            labels: labels)
     }
 }

@@ -1,4 +1,5 @@
 import CHDF5Shim
+import Crypto
 import Foundation
 import HounsfieldCore
 import Logging
@@ -92,15 +93,53 @@ public final class ShardWriter {
     public func write<Image: ShardScalar, Label: ShardScalar>(
         _ image: Volume<Image>, label: Volume<Label>?, key: String, metadata: VolumeMetadata = .init()
     ) throws(ShardError) -> ManifestEntry {
+        if let label, label.size != image.size {
+            throw .invalidRequest("volume '\(key)': the label's grid \(label.size) differs from the image's \(image.size)")
+        }
+        return try write(image, key: key, metadata: metadata, label: label.map(StoredLabel.volume))
+    }
+
+    /// Writes one volume and its labels (on the image's grid): a class-index map as a `uint8` `(z, y, x)` dataset
+    /// chunked and compressed like the image, so patches of both read alike; overlapping classes as a `uint8`
+    /// `(C, z, y, x)` dataset, one 0/1 channel per class. The layout, classes and voxel counts go into the volume's
+    /// `label_summary` attribute and its manifest line. Returns the manifest line it will have.
+    @discardableResult
+    public func write<Image: ShardScalar>(
+        _ image: Volume<Image>, labels: LabelMap?, sources: [String] = [], labelWarnings: [String] = [], key: String,
+        metadata: VolumeMetadata = .init()
+    ) throws(ShardError) -> ManifestEntry {
+        guard let labels else { return try write(image, label: Volume<UInt8>?.none, key: key, metadata: metadata) }
+        guard labels.size == image.size, labels.geometry == image.geometry else {
+            throw .invalidRequest("volume '\(key)': the labels' grid \(labels.size) differs from the image's \(image.size)")
+        }
+        guard labels.layout == .channels || labels.largestValue <= 255 else {
+            throw .invalidRequest("volume '\(key)': class value \(labels.largestValue) does not fit the uint8 label map; renumber the classes 1…255")
+        }
+        let summary = LabelSummary(labels, sources: sources, warnings: labelWarnings)
+        return try write(image, key: key, metadata: metadata, label: StoredLabel<UInt8>.map(labels, summary))
+    }
+
+    /// A label on its way into a volume's group.
+    private enum StoredLabel<Label: ShardScalar> {
+        /// A label volume written like the image.
+        case volume(Volume<Label>)
+        /// A label map and the summary recorded with it.
+        case map(LabelMap, LabelSummary)
+
+        var summary: LabelSummary? {
+            if case .map(_, let summary) = self { summary } else { nil }
+        }
+    }
+
+    private func write<Image: ShardScalar, Label: ShardScalar>(
+        _ image: Volume<Image>, key: String, metadata: VolumeMetadata, label: StoredLabel<Label>?
+    ) throws(ShardError) -> ManifestEntry {
         if let failure { throw .outputFailed(failure) }
         guard !finished else { throw .invalidRequest("this shard writer is finished; make a new one") }
         guard OutputFolder.isValidKey(key) else {
             throw .invalidRequest("volume key '\(key)' is invalid: use 1-128 of A-Z a-z 0-9 _ . -")
         }
         guard image.size.voxelCount > 0 else { throw .invalidRequest("volume '\(key)' has no voxels") }
-        if let label, label.size != image.size {
-            throw .invalidRequest("volume '\(key)': the label's grid \(label.size) differs from the image's \(image.size)")
-        }
         if let shard = current, shard.keys.contains(key) { throw .duplicateKey(key: key, shard: shard.name + ".partial") }
         guard !publishedKeys.contains(key) else {
             throw .duplicateKey(key: key, shard: published.first { $0.key == key }?.shard ?? "an earlier shard of this folder")
@@ -126,7 +165,19 @@ public final class ShardWriter {
             try group.write("checksum", string: stored.checksum)
             bytes = stored.bytes
             if let label {
-                let storedLabel = try writeDataset(label, named: "label", in: group, writeback: shard.writeback)
+                let storedLabel: (bytes: Int, checksum: String)
+                switch label {
+                case .volume(let volume):
+                    storedLabel = try writeDataset(volume, named: "label", in: group, writeback: shard.writeback)
+                case .map(let map, let summary):
+                    if let values = map.values {
+                        storedLabel = try writeDataset(values.converted(to: UInt8.self), named: "label", in: group,
+                                                       writeback: shard.writeback)
+                    } else {
+                        storedLabel = try writeChannels(map.channels, in: group)
+                    }
+                    try group.write("label_summary", string: summary.json)
+                }
                 try group.write("label_checksum", string: storedLabel.checksum)
                 bytes += storedLabel.bytes
             }
@@ -143,7 +194,8 @@ public final class ShardWriter {
             shape: [image.size.z, image.size.y, image.size.x], dtype: Image.shardElementType,
             spacing: image.geometry.spacing.array, origin: image.geometry.origin.array,
             direction: image.geometry.direction.rowMajor, checksum: stored.checksum, bytes: bytes,
-            sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings)
+            sourceSeries: metadata.sourceSeries, preview: preview, warnings: metadata.warnings,
+            labels: label?.summary)
         shard.entries.append(entry)
         return entry
     }
@@ -295,40 +347,57 @@ public final class ShardWriter {
         // Per chunk: bytes stored and slice digests, filled by whichever thread writes the chunk.
         var storedBytes = [Int](repeating: 0, count: grid.chunkCount)
         var sliceDigests = [[[UInt8]]](repeating: [], count: grid.chunkCount)
+        // Other layouts than slabs hash whole slices of the array apart from their chunks: chunk task i hashes
+        // slices ⌈i·S/C⌉ ..< ⌈(i+1)·S/C⌉ once its chunk is handed over, so the hashing spreads over the loop and
+        // overlaps the file writes instead of running as a pass of its own after them (W1 with 32³ cubes: ~0.05 s).
+        let slices = volume.size.z, chunkCount = grid.chunkCount, hashesApart = !grid.isSlabs
+        var apartDigests = [[UInt8]](repeating: [], count: hashesApart ? slices : 0)
         let checksum = storedBytes.withUnsafeMutableBufferPointer { bytesBuffer in
             sliceDigests.withUnsafeMutableBufferPointer { digestBuffer in
-                let bytesSlots = DisjointSlots(bytesBuffer), digestSlots = DisjointSlots(digestBuffer)
-                return volume.voxels.withUnsafeBytes { array -> String in
-                    ParallelLoop.forEach(grid.chunkCount, concurrency: options.concurrency) { index in
-                        guard failure.first == nil, commit.waitForTurn(index) else { return }
-                        var run = commit.deposit(index, codec.encode(chunk: index, of: grid, array: array, buffers: buffers))
-                        while !run.isEmpty {
-                            // Chunks are read in place (no copy of the element), so that each buffer is referenced
-                            // by the run alone when it goes back to the pool. After a failed write the file takes
-                            // nothing more (its other chunks are compressed for nothing; the writer abandons the shard).
-                            for position in run.indices {
-                                defer { buffers.recycle(&run[position].chunk.bytes) }
-                                guard failure.first == nil else { continue }
-                                let written = run[position].index, mask = run[position].chunk.filterMask
-                                let offset = grid.offset(ofChunk: written).map(UInt64.init)
-                                let status = run[position].chunk.withStoredBytes {
-                                    hf5_write_chunk(datasetID, 3, offset, mask, $0.baseAddress, $0.count)
+                apartDigests.withUnsafeMutableBufferPointer { apartBuffer in
+                    let bytesSlots = DisjointSlots(bytesBuffer), digestSlots = DisjointSlots(digestBuffer)
+                    let apartSlots = DisjointSlots(apartBuffer)
+                    return volume.voxels.withUnsafeBytes { array -> String in
+                        let sliceBytes = slices > 0 ? array.count / slices : 0
+                        ParallelLoop.forEach(grid.chunkCount, concurrency: options.concurrency) { index in
+                            guard failure.first == nil, commit.waitForTurn(index) else { return }
+                            var run = commit.deposit(index, codec.encode(chunk: index, of: grid, array: array, buffers: buffers))
+                            while !run.isEmpty {
+                                // Chunks are read in place (no copy of the element), so that each buffer is
+                                // referenced by the run alone when it goes back to the pool. After a failed write the
+                                // file takes nothing more (its other chunks are compressed for nothing; the writer
+                                // abandons the shard).
+                                for position in run.indices {
+                                    defer { buffers.recycle(&run[position].chunk.bytes) }
+                                    guard failure.first == nil else { continue }
+                                    let written = run[position].index, mask = run[position].chunk.filterMask
+                                    let offset = grid.offset(ofChunk: written).map(UInt64.init)
+                                    let status = run[position].chunk.withStoredBytes {
+                                        hf5_write_chunk(datasetID, 3, offset, mask, $0.baseAddress, $0.count)
+                                    }
+                                    if status != 0 {
+                                        failure.record(.hdf5(path: datasetName, message: HDF5Object.lastError))
+                                        commit.cancel()  // the chunks after a skipped one never become due
+                                    }
+                                    bytesSlots[written] = run[position].chunk.count
+                                    digestSlots[written] = run[position].chunk.sliceDigests
+                                    writeback.wrote(run[position].chunk.count)
                                 }
-                                if status != 0 {
-                                    failure.record(.hdf5(path: datasetName, message: HDF5Object.lastError))
-                                    commit.cancel()  // the chunks after a skipped one never become due
-                                }
-                                bytesSlots[written] = run[position].chunk.count
-                                digestSlots[written] = run[position].chunk.sliceDigests
-                                writeback.wrote(run[position].chunk.count)
+                                run = commit.finishedRun()
                             }
-                            run = commit.finishedRun()
+                            guard hashesApart else { return }
+                            let first = (index * slices + chunkCount - 1) / chunkCount
+                            let end = ((index + 1) * slices + chunkCount - 1) / chunkCount
+                            for k in first..<end {
+                                apartSlots[k] = Array(SHA256.hash(data: UnsafeRawBufferPointer(
+                                    rebasing: array[(k * sliceBytes)..<((k + 1) * sliceBytes)])))
+                            }
                         }
+                        // Slab chunks hashed their slices while compressing; other layouts hashed them beside the chunks.
+                        return grid.isSlabs
+                            ? VolumeChecksum.combine(Array(digestBuffer.joined()))
+                            : VolumeChecksum.combine(Array(apartBuffer))
                     }
-                    // Slab chunks hashed their slices while compressing; other layouts hash in a pass of their own.
-                    return grid.isSlabs
-                        ? VolumeChecksum.combine(Array(digestBuffer.joined()))
-                        : VolumeChecksum.of(array, slices: volume.size.z)
                 }
             }
         }
@@ -361,6 +430,7 @@ public final class ShardWriter {
         try group.write("modality", string: metadata.modality)
         try group.write("warnings", strings: metadata.warnings)
         try group.write("software_version", string: metadata.softwareVersion)
+        try group.write("layout", string: ShardLayout.attribute(chunks: options.chunks, compression: options.compression))
     }
 
     // MARK: - Resuming

@@ -24,6 +24,36 @@ public enum ConfigurationFile {
         return try parse(data, file: file)
     }
 
+    /// Reads the file at `path` like ``load(_:)``, except that the top-level `section` (such as `serve`, which
+    /// `hounsfield serve` adds) is handed back as JSON instead of refused, for the component that owns it to decode
+    /// and check (``ConfigurationSchema``). Without that section, the second value is nil.
+    public static func load(_ path: String, handingBack section: String) throws(ConfigurationError) -> (RunConfiguration, Data?) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(file: path, reason: "the file does not exist or cannot be read")
+        }
+        let isYAML = path.hasSuffix(".yaml") || path.hasSuffix(".yml")
+        let object = isYAML ? try yamlObject(data, file: path) : try jsonObject(data, file: path)
+        guard var root = object as? [String: Any] else { throw .unreadable(file: path, reason: "the top level must be a mapping") }
+        let handed = root.removeValue(forKey: section)
+        let rest: Data
+        let sectionData: Data?
+        do {
+            rest = try JSONSerialization.data(withJSONObject: root)
+            sectionData = try handed.map { value throws(ConfigurationError) in
+                guard value is [String: Any] else { throw .invalid(path: section, reason: "must be a mapping") }
+                do { return try JSONSerialization.data(withJSONObject: value) } catch {
+                    throw .unreadable(file: path, reason: "\(error)")
+                }
+            }
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw .unreadable(file: path, reason: "\(error)")
+        }
+        // JSON is YAML too: the rest parses whatever the file's extension says, and errors name the file.
+        return (try parse(rest, file: path), sectionData)
+    }
+
     /// Parses a configuration; `file` names it in errors and, by its extension, picks YAML over JSON.
     ///
     /// A `configuration.json` that `hounsfield run` wrote into its output folder is read too: its `configuration`
@@ -132,34 +162,22 @@ public enum ConfigurationFile {
     }
 
     /// Known keys, nested. `transforms` is checked step by step (`checkTransformKeys`).
-    private indirect enum Schema {
-        case object([String: Schema])
-        case leaf
-    }
-
-    private static let schema = Schema.object([
+    private static let schema = ConfigurationSchema.object([
         "inputs": .leaf, "transforms": .leaf,
         "filters": .object(["modality": .leaf, "minimum_slices": .leaf, "series_description": .leaf, "slice_thickness": .leaf,
                             "secondary_captures": .leaf, "repeated_positions": .leaf]),
         "loading": .object(["tilt": .leaf, "spacing": .leaf]),
         "preprocessing": .object(["window": .leaf, "spacing": .leaf, "interpolation": .leaf, "normalize": .leaf]),
-        "output": .object(["folder": .leaf, "dtype": .leaf, "scale": .leaf, "compression": .leaf, "chunks": .leaf,
+        "output": .object(["folder": .leaf, "dtype": .leaf, "scale": .leaf, "layout": .leaf, "compression": .leaf, "chunks": .leaf,
                            "shard_size": .leaf, "shard_volumes": .leaf, "previews": .leaf]),
         "privacy": .object(["salt": .leaf, "keep_identifiers": .leaf]),
+        "labels": .object(["pair": .leaf, "on_failure": .leaf]),
         "execution": .object(["jobs": .leaf, "decode_jobs": .leaf, "transform_jobs": .leaf, "memory_limit": .leaf, "retries": .leaf, "resume": .leaf,
                               "shard_index": .leaf, "shard_count": .leaf, "writer_name": .leaf]),
     ])
 
-    private static func checkKeys(_ object: [String: Any], path: String, schema: Schema) throws(ConfigurationError) {
-        guard case .object(let known) = schema else { return }
-        for (key, value) in object {
-            let here = path.isEmpty ? key : "\(path).\(key)"
-            guard let child = known[key] else { throw .unknownKey(path: here, known: known.keys.sorted()) }
-            if case .object = child {
-                guard let nested = value as? [String: Any] else { throw .invalid(path: here, reason: "must be an object") }
-                try checkKeys(nested, path: here, schema: child)
-            }
-        }
+    private static func checkKeys(_ object: [String: Any], path: String, schema: ConfigurationSchema) throws(ConfigurationError) {
+        try schema.check(object, path: path)
     }
 
     private static func path(of error: DecodingError) -> String {
@@ -180,6 +198,28 @@ public enum ConfigurationFile {
         case .keyNotFound(let key, _): "the key '\(key.stringValue)' is required"
         case .dataCorrupted(let c): c.debugDescription
         @unknown default: "invalid value"
+        }
+    }
+}
+
+/// The keys a configuration section may have, so that a typo is refused by its path (`serve.dicom.prot`) instead of
+/// silently doing nothing.
+public indirect enum ConfigurationSchema: Sendable {
+    /// A mapping with these keys.
+    case object([String: ConfigurationSchema])
+    /// A value of any type (its decoding checks it).
+    case leaf
+
+    /// Refuses the first key of `object` (at `path`, "" for the top) that the schema does not have.
+    public func check(_ object: [String: Any], path: String) throws(ConfigurationError) {
+        guard case .object(let known) = self else { return }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            let here = path.isEmpty ? key : "\(path).\(key)"
+            guard let child = known[key] else { throw .unknownKey(path: here, known: known.keys.sorted()) }
+            if case .object = child {
+                guard let nested = value as? [String: Any] else { throw .invalid(path: here, reason: "must be a mapping") }
+                try child.check(nested, path: here)
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 /// (Synthesized `Decodable` would require every key.)
 extension RunConfiguration {
     enum CodingKeys: String, CodingKey {
-        case inputs, filters, loading, transforms, preprocessing, output, privacy, execution
+        case inputs, filters, loading, transforms, preprocessing, output, privacy, execution, labels
     }
 
     public init(from decoder: any Decoder) throws {
@@ -16,6 +16,7 @@ extension RunConfiguration {
         output = try c.decodeIfPresent(Output.self, forKey: .output) ?? output
         privacy = try c.decodeIfPresent(Privacy.self, forKey: .privacy) ?? privacy
         execution = try c.decodeIfPresent(Execution.self, forKey: .execution) ?? execution
+        labels = try c.decodeIfPresent(Labels.self, forKey: .labels) ?? labels
     }
 }
 
@@ -55,12 +56,19 @@ extension RunConfiguration.Preprocessing {
 }
 
 extension RunConfiguration.Output {
+    /// `output.layout` is read, never written: it stands for the `chunks` and `compression` recorded instead.
+    private enum LayoutKey: String, CodingKey { case layout }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
         folder = try c.decodeIfPresent(String.self, forKey: .folder)
         dtype = try c.decodeIfPresent(ShardElementType.self, forKey: .dtype) ?? dtype
         scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? scale
+        // A layout sets the chunks and the codec together; `chunks` or `compression` beside it override its part.
+        if let layout = try decoder.container(keyedBy: LayoutKey.self).decodeIfPresent(ShardLayout.self, forKey: .layout) {
+            setLayout(layout)
+        }
         compression = try c.decodeIfPresent(ShardCompression.self, forKey: .compression) ?? compression
         chunks = try c.decodeIfPresent(ChunkLayout.self, forKey: .chunks) ?? chunks
         shardSize = try c.decodeIfPresent(StorageSize.self, forKey: .shardSize) ?? shardSize

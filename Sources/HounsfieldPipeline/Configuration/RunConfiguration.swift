@@ -22,6 +22,8 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
     public var output: Output
     /// How identifiers are hashed.
     public var privacy: Privacy
+    /// What is done with label objects found beside the series.
+    public var labels: Labels = Labels()
     /// Parallelism, memory, retries, resume and multi-machine splitting: how the run goes, never the voxels it writes.
     public var execution: Execution
     /// The SHA-256 of the salt this configuration must run with, or nil when any salt will do. Set when the
@@ -109,7 +111,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var dtype: ShardElementType = .float32
         /// Integer dtypes store round(value × scale).
         public var scale: Double = 1
-        /// `gzip:N`, `zstd:N`, `lz4` or `none` in files (see `ShardCompression.init(parsing:)`).
+        /// `gzip:N`, `zstd:N`, `lz4`, `blosc:lz4:N` or `none` in files (see `ShardCompression.init(parsing:)`).
         public var compression: ShardCompression = .default
         /// `slabs`, `slabs:N` or `cubes:N` in files (see `ChunkLayout.init(parsing:)`).
         public var chunks: ChunkLayout = .default
@@ -121,6 +123,16 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var previews: Bool = false
         /// The defaults: float32, gzip 1, slabs, 2 GiB shards, no previews, no folder.
         public init() {}
+
+        /// Sets the chunks and the codec of a named layout (`layout: training` in files, `--layout` on the command
+        /// line); `chunks` and `compression` given after it override its part.
+        public mutating func setLayout(_ layout: ShardLayout) {
+            chunks = layout.chunks
+            compression = layout.compression
+        }
+
+        /// The named layout the chunks and codec amount to, or nil for a custom combination.
+        public var layout: ShardLayout? { ShardLayout(chunks: chunks, compression: compression) }
         enum CodingKeys: String, CodingKey {
             case folder, dtype, scale, compression, chunks, shardSize = "shard_size", shardVolumes = "shard_volumes", previews
         }
@@ -263,13 +275,16 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         struct Processing: Encodable {
             var filters: KeyedFilters, loading: Loading, transforms: [TransformSpecification], dtype: ShardElementType
             var scale: Double, salt: String
+            /// Only when not the defaults: the key of a configuration that leaves labels alone is what it was.
+            var labels: Labels?
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let chain = (try? transformChain()) ?? []
         // The salt enters only as its hash: the configuration key must not leak it.
         return (try? encoder.encode(Processing(filters: KeyedFilters(filters), loading: loading, transforms: chain,
-                                               dtype: output.dtype, scale: output.scale, salt: saltDigest))) ?? Data()
+                                               dtype: output.dtype, scale: output.scale, salt: saltDigest,
+                                               labels: labels.isDefault ? nil : labels))) ?? Data()
     }
 
     /// The filters as the configuration key sees them. `secondary_captures` and `repeated_positions` came later

@@ -47,10 +47,11 @@ public struct Inspection: Sendable {
         let scanStart = clock.now
         let scan = try await scanner.scan(paths)
         var seconds = ["scan": (clock.now - scanStart).inSeconds]
+        let labels = scan.labelObjects.map { LabelObjectReport($0, series: scan.referencedSeries(of: $0)) }
         guard options.statistics else {
             return InspectionReport(
                 files: scan.fileCount, seconds: seconds, series: scan.series.map { SeriesReport($0) },
-                excluded: scan.excluded)
+                excluded: scan.excluded, labels: labels)
         }
         var reports: [SeriesReport] = []
         var failures: [ExcludedFile] = []
@@ -75,7 +76,8 @@ public struct Inspection: Sendable {
         }
         progress?(InspectionProgress(phase: .decoding, done: scan.series.count, total: scan.series.count))
         return InspectionReport(
-            files: scan.fileCount, seconds: seconds, series: reports, excluded: scan.excluded + failures)
+            files: scan.fileCount, seconds: seconds, series: reports, excluded: scan.excluded + failures,
+            labels: labels)
     }
 
     /// The exclusion that reports a failed decode: the file at fault, or the series key for a series-level error.

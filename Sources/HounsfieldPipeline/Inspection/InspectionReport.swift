@@ -19,16 +19,34 @@ public struct InspectionReport: Codable, Hashable, Sendable {
     /// Files that form no series (not DICOM, truncated, no image, DICOMDIR, …) and, when decoding, a file of each
     /// series that failed to decode; every entry names the file (or the series key) and the reason.
     public var excluded: [ExcludedFile]
+    /// The DICOM SEG and RTSTRUCT objects found beside the series, each with the series it labels (one whose series
+    /// is missing is in ``excluded``).
+    public var labels: [LabelObjectReport]
 
-    /// A report of `series` from `files` examined files, with `excluded` files and `seconds` per stage.
+    /// A report of `series` from `files` examined files, with `excluded` files, the `labels` found and `seconds`
+    /// per stage.
     public init(
         tool: String = "hounsfield \(HounsfieldVersion.current)", files: Int, seconds: [String: Double] = [:],
-        series: [SeriesReport], excluded: [ExcludedFile]
+        series: [SeriesReport], excluded: [ExcludedFile], labels: [LabelObjectReport] = []
     ) {
         self.tool = tool
         self.files = files
         self.seconds = seconds
         self.series = series
         self.excluded = excluded
+        self.labels = labels
+    }
+
+    enum CodingKeys: String, CodingKey { case tool, files, seconds, series, excluded, labels }
+
+    /// Reads a report; one written before label objects were reported has no `labels` and reads as none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tool = try container.decode(String.self, forKey: .tool)
+        files = try container.decode(Int.self, forKey: .files)
+        seconds = try container.decode([String: Double].self, forKey: .seconds)
+        series = try container.decode([SeriesReport].self, forKey: .series)
+        excluded = try container.decode([ExcludedFile].self, forKey: .excluded)
+        labels = try container.decodeIfPresent([LabelObjectReport].self, forKey: .labels) ?? []
     }
 }

@@ -93,7 +93,8 @@ public struct BatchRun: Sendable {
             throw .inputs(error.description)
         }
         if let message = scan.noSeriesMessage { throw .inputs(message) }
-        let decision = SeriesSelection(processor: processor, split: split).select(scan.series, item: "") { _ in false }
+        let decision = SeriesSelection(processor: processor, split: split).select(scan.series, labels: scan.labelSources,
+                                                                                  item: "") { _ in false }
         var sink = RunReportSink()
         sink.record(.discovered(.init(
             item: "", files: scan.fileCount, series: scan.series.count, planned: decision.planned.count, resumed: 0,

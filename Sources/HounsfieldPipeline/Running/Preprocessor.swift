@@ -17,20 +17,49 @@ public struct Preprocessor: Sendable {
 
     /// Every selected series under these files or folders, processed.
     public func process(paths: [String]) async throws -> [ProcessedVolume] {
-        try await process(try await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(paths))
+        try await processStudy(paths: paths).volumes
     }
 
     /// Every selected series in these in-memory DICOM objects (e.g. the body of an upload), processed.
     public func process(buffers: [(name: String, bytes: [UInt8])]) async throws -> [ProcessedVolume] {
+        try await processStudy(buffers: buffers).volumes
+    }
+
+    /// ``process(paths:)``, keeping what discovery and selection said (what was left out, and why).
+    public func processStudy(paths: [String]) async throws -> ProcessedStudy {
+        try await process(try await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(paths))
+    }
+
+    /// ``process(buffers:)``, keeping what discovery and selection said: an upload that gives no volume is answered
+    /// with the reasons.
+    public func processStudy(buffers: [(name: String, bytes: [UInt8])]) async throws -> ProcessedStudy {
         try await process(await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(buffers: buffers))
     }
 
-    private func process(_ scan: ScanResult) async throws -> [ProcessedVolume] {
-        var volumes: [ProcessedVolume] = []
+    private func process(_ scan: ScanResult) async throws -> ProcessedStudy {
         // In key order, as the service processes them.
-        for plan in SeriesSelection(processor: processor).select(scan.series, item: "", isPublished: { _ in false }).planned {
+        let decision = SeriesSelection(processor: processor).select(scan.series, labels: scan.labelSources, item: "",
+                                                                    isPublished: { _ in false })
+        var volumes: [ProcessedVolume] = []
+        for plan in decision.planned {
+            try Task.checkCancellation()
             volumes.append(try await processor.process(plan))
         }
-        return volumes
+        return ProcessedStudy(volumes: volumes, files: scan.fileCount, excluded: scan.excluded, skipped: decision.skipped,
+                              noSeriesMessage: scan.noSeriesMessage)
     }
+}
+
+/// What one study became in a ``Preprocessor``: its volumes, and what was left out and why.
+public struct ProcessedStudy: Sendable {
+    /// The processed volumes, in key order.
+    public var volumes: [ProcessedVolume]
+    /// Objects (files or buffers) read.
+    public var files: Int
+    /// Objects that form no series, with their reasons.
+    public var excluded: [ExcludedFile]
+    /// Series found but not processed (filtered), with their reasons.
+    public var skipped: [RunReport.SeriesOutcome]
+    /// Discovery's sentence when no series formed at all.
+    public var noSeriesMessage: String?
 }

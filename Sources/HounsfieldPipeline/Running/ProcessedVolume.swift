@@ -12,6 +12,12 @@ public struct ProcessedVolume: Sendable {
     public var metadata: VolumeMetadata
     /// SeriesDescription, for people (reports); not stored in shards.
     public var seriesDescription: String?
+    /// The labels on the image's grid, when label objects were paired with the series and could be placed.
+    public var labels: LabelMap?
+    /// The label objects the labels came from (hashed unless identifiers are kept).
+    public var labelSources: [String] = []
+    /// What went wrong with the labels without stopping the image (an object left out names its file and why).
+    public var labelWarnings: [String] = []
 
     /// Voxel counts of the image.
     public var size: GridSize { image.size }
@@ -94,13 +100,20 @@ public enum StoredImage: Sendable, Hashable {
         }
     }
 
-    /// Writes itself with a shard writer; returns its manifest line to be.
-    func write(to writer: ShardWriter, key: String, metadata: VolumeMetadata) throws(ShardError) -> ManifestEntry {
+    /// Writes itself (and its labels) with a shard writer; returns its manifest line to be.
+    func write(
+        to writer: ShardWriter, key: String, metadata: VolumeMetadata, labels: LabelMap? = nil,
+        labelSources: [String] = [], labelWarnings: [String] = []
+    ) throws(ShardError) -> ManifestEntry {
         switch self {
-        case .float32(let v): try writer.write(v, key: key, metadata: metadata)
-        case .float16(let v): try writer.write(v, key: key, metadata: metadata)
-        case .int16(let v): try writer.write(v, key: key, metadata: metadata)
-        case .uint8(let v): try writer.write(v, key: key, metadata: metadata)
+        case .float32(let v):
+            try writer.write(v, labels: labels, sources: labelSources, labelWarnings: labelWarnings, key: key, metadata: metadata)
+        case .float16(let v):
+            try writer.write(v, labels: labels, sources: labelSources, labelWarnings: labelWarnings, key: key, metadata: metadata)
+        case .int16(let v):
+            try writer.write(v, labels: labels, sources: labelSources, labelWarnings: labelWarnings, key: key, metadata: metadata)
+        case .uint8(let v):
+            try writer.write(v, labels: labels, sources: labelSources, labelWarnings: labelWarnings, key: key, metadata: metadata)
         }
     }
 }

@@ -54,6 +54,9 @@ public struct RunReport: Codable, Sendable {
         public var warnings: [String]
         /// Tries made (more than 1 after a transient I/O error).
         public var attempts: Int
+        /// The labels written with the volume (layout, classes, voxels per class, their warnings), when label
+        /// objects were paired with the series; a label object left out says why in its `warnings`.
+        public var labels: LabelSummary? = nil
     }
 
     /// The software that ran (`hounsfield 0.2.0`).
@@ -110,5 +113,6 @@ public struct RunReport: Codable, Sendable {
 extension RunReport.SeriesOutcome {
     enum CodingKeys: String, CodingKey {
         case key, description, modality, status, reason, stage, file, error, slices, shape, seconds, warnings, attempts
+        case labels
     }
 }

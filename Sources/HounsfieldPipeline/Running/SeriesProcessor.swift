@@ -163,11 +163,17 @@ public struct SeriesProcessor: Sendable {
 
     /// The whole path of a planned series: in one pass when the plan says it streams, else decoded whole, then
     /// transformed. The pipeline's stages run these same calls, so the per-study API and the service give the same
-    /// bytes.
+    /// bytes. The volume carries the plan's key (a later version's key has its `-vN`).
     public func process(_ plan: SeriesPlan) async throws -> ProcessedVolume {
         // A streaming plan whose planes are declined after all (the series changed on disk) is decoded whole.
-        if plan.streams, let volume = try await transformPlanes(of: plan.series) { return volume }
-        return try await transform(try await decode(plan.series), of: plan.series)
+        var volume = if plan.streams, let streamed = try await transformPlanes(of: plan.series) {
+            streamed
+        } else {
+            try await transform(try await decode(plan.series), of: plan.series)
+        }
+        volume.key = plan.key
+        try await attachLabels(to: &volume, plan: plan)
+        return volume
     }
 
     func metadata(for series: SeriesDescriptor, decoded: Volume<Float32>) -> VolumeMetadata {

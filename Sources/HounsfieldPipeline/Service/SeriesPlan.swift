@@ -1,5 +1,6 @@
 import HounsfieldDICOM
 
+
 /// A selected series on its way through the stages, with what was decided about it once, at selection: its key,
 /// the item it came from, and whether it streams (is decoded slice by slice as its chain reads it, inside the
 /// transform stage) or is decoded whole first.
@@ -13,6 +14,8 @@ public struct SeriesPlan: Sendable {
     /// Whether the transform stage decodes it as the chain reads it (``SeriesProcessor/streams(_:)``); the decode
     /// stage then passes it on untouched.
     public var streams: Bool
+    /// The label objects paired with the series (DICOM SEG, RTSTRUCT, NIfTI label maps), decoded after the image.
+    public var labels: [any LabelSource] = []
     /// What the report says of the series so far (status, stage times and attempts are filled in on the way).
     var report: RunReport.SeriesOutcome
 }

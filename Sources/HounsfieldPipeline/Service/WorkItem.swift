@@ -19,11 +19,16 @@ public struct WorkItem: Sendable, Identifiable {
     public var id: String
     /// What the item reads.
     public var source: Source
+    /// Which version of its series the item holds: 1, or more when a series is processed again because instances
+    /// arrived after an earlier version was written (the daemon). From 2 on, every key of the item gets the suffix
+    /// `-v<version>`, so a later version is written beside the earlier one and never replaces it.
+    public var version: Int
 
     /// An item reading `source`, known to the source as `id`.
-    public init(id: String, source: Source) {
+    public init(id: String, source: Source, version: Int = 1) {
         self.id = id
         self.source = source
+        self.version = version
     }
 
     /// Files and folders, with the paths joined as the identifier.

@@ -26,17 +26,27 @@ final class DiscoverStage: Sendable {
         self.alreadyPublished = alreadyPublished
     }
 
-    func run<Items: AsyncSequence>(
+    func run<Items: AsyncSequence & Sendable>(
         _ items: Items, to output: BoundedChannel<SeriesPlan>, draining: CancellationFlag, outputFailed: OutputFailureFlag
     ) async where Items.Element == WorkItem {
-        do {
-            for try await item in items {
-                // A failed output takes nothing more: the source keeps its items for a later start.
-                if draining.isSet || Task.isCancelled || outputFailed.isRaised { break }
-                await process(item, to: output, draining: draining)
+        // A failed output takes nothing more: the source keeps its items for a later start. A source that never
+        // ends (a daemon's) is not waited for once the output failed: a watcher cancels the wait.
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await item in items {
+                        if draining.isSet || Task.isCancelled || outputFailed.isRaised { break }
+                        await self.process(item, to: output, draining: draining)
+                    }
+                } catch {
+                    self.logger.error("the work source failed; no more items are taken", metadata: ["error": "\(error)"])
+                }
             }
-        } catch {
-            logger.error("the work source failed; no more items are taken", metadata: ["error": "\(error)"])
+            group.addTask {
+                while !outputFailed.isRaised && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(200)) }
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -72,7 +82,9 @@ final class DiscoverStage: Sendable {
         let series = scan?.series ?? []
         let alreadyPublished = self.alreadyPublished
         let decision = planned.withLock { seen in
-            let decision = selection.select(series, item: item.id) { alreadyPublished.contains($0) || seen.contains($0) }
+            let decision = selection.select(series, labels: scan?.labelSources ?? [], item: item.id, version: item.version) {
+                alreadyPublished.contains($0) || seen.contains($0)
+            }
             seen.formUnion(decision.planned.map(\.key))
             return decision
         }
@@ -84,8 +96,10 @@ final class DiscoverStage: Sendable {
             noSeriesMessage: scan?.noSeriesMessage)
         for note in discovery.notes { logger.notice("\(note)", metadata: ["item": "\(item.id)"]) }
         await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned)
-        // Waiting plans keep only what decoding needs: a big item's thousands of series wait here for their turn.
+        // Waiting plans keep only what decoding needs: a big item's thousands of series wait here for their turn. A
+        // labelled series keeps its instance UIDs, by which its SEG frames are placed.
         return decision.planned.map { plan in
+            guard plan.labels.isEmpty else { return plan }
             var trimmed = plan
             trimmed.series = plan.series.trimmedForDecoding()
             return trimmed

@@ -23,11 +23,17 @@ public struct SeriesSelection: Sendable {
         public var skipped: [RunReport.SeriesOutcome]
     }
 
-    /// Selects among discovered series (of `item`). `isPublished` says whether a key is already in the output
-    /// (resume); pass `{ _ in false }` when nothing is written.
-    public func select(_ series: [SeriesDescriptor], item: String, isPublished: (String) -> Bool) -> Decision {
+    /// Selects among discovered series (of `item`; `labels` are the label objects found with them, each given to the
+    /// series it labels, holding `version` of its series: see ``WorkItem/version``).
+    /// `isPublished` says whether a key is already in the output (resume); pass `{ _ in false }` when nothing is
+    /// written.
+    public func select(
+        _ series: [SeriesDescriptor], labels: [any LabelSource] = [], item: String, version: Int = 1,
+        isPublished: (String) -> Bool
+    ) -> Decision {
         var decision = Decision(planned: [], skipped: [])
-        let keyed = series.map { (key: processor.key(for: $0), series: $0) }.sorted { $0.key < $1.key }
+        let suffix = version > 1 ? "-v\(version)" : ""
+        let keyed = series.map { (key: processor.key(for: $0) + suffix, series: $0) }.sorted { $0.key < $1.key }
         for (key, series) in keyed {
             var report = RunReport.SeriesOutcome(
                 key: key, description: series.seriesDescription, modality: series.modality, status: .planned,
@@ -40,7 +46,9 @@ public struct SeriesSelection: Sendable {
             } else if isPublished(key) {
                 report.status = .resumed
             } else {
-                decision.planned.append(plan(series, key: key, item: item, report: report))
+                var planned = plan(series, key: key, item: item, report: report)
+                planned.labels = processor.configuration.labels.pair ? labels.filter { $0.labels(series) } : []
+                decision.planned.append(planned)
                 continue
             }
             decision.skipped.append(report)

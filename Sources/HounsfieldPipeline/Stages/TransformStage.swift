@@ -22,9 +22,11 @@ struct TransformStage: Sendable {
             }
             let start = ContinuousClock.now
             do {
-                let volume: ProcessedVolume
+                var volume: ProcessedVolume
                 if let decoded = item.volume.take() {
                     volume = try await processor.transform(decoded, of: plan.series)
+                    volume.key = plan.key  // a later version's key has its -vN
+                    try await processor.attachLabels(to: &volume, plan: plan)
                     report.seconds["transform"] = (ContinuousClock.now - start).inSeconds
                 } else {
                     volume = try await context.retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: context.logger) {

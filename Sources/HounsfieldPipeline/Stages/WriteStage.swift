@@ -40,10 +40,14 @@ struct WriteStage: Sendable {
             let before = writer.publishedCount
             do {
                 let entry = try await ParallelLoop.offload { () throws(ShardError) -> ManifestEntry in
-                    try volume.image.write(to: writer.writer, key: volume.key, metadata: volume.metadata)
+                    try volume.image.write(
+                        to: writer.writer, key: volume.key, metadata: volume.metadata, labels: volume.labels,
+                        labelSources: volume.labelSources, labelWarnings: volume.labelWarnings)
                 }
                 report.seconds["write"] = (ContinuousClock.now - start).inSeconds
                 report.shape = [volume.size.z, volume.size.y, volume.size.x]
+                report.labels = entry.labels ?? (volume.labelWarnings.isEmpty ? nil : LabelSummary(
+                    layout: .classIndex, classes: [:], voxels: [:], overlappingVoxels: 0, warnings: volume.labelWarnings))
                 metrics.stage("write").recordNanoseconds((ContinuousClock.now - start).nanoseconds)
                 // A rotation before this volume published the previous shard.
                 await announce(writer.publications(since: before))
