@@ -31,6 +31,10 @@ public struct SeriesWarning: Hashable, Sendable, Codable, CustomStringConvertibl
         /// them): they were grouped by frame of reference, orientation, image size and pixel spacing, as dcm2niix
         /// groups them.
         case groupedWithoutSeriesUID = "grouped_without_series_uid"
+        /// Instances seemed to be missing when the series was processed (gaps in its positions or InstanceNumbers),
+        /// and did not come while the daemon waited for them (`serve`'s `incomplete_wait_seconds`): the volume is
+        /// what arrived. A later instance of the series makes its next version.
+        case incomplete
     }
 
     /// What was found.

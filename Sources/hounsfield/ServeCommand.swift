@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Spool folder for received instances (default: the output folder's path with .spool added).")
     var spool: String?
 
+    @Option(help: "Hours the instances of a processed series stay in the spool (default: kept; a late instance then makes a whole next version).")
+    var spoolRetainHours: Double?
+
     @Option(help: "Start the DICOM receiver on this port.")
     var dicomPort: Int?
 
@@ -70,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let quietSeconds, quietSeconds <= 0 { throw ValidationError("--quiet-seconds must be positive") }
+        if let spoolRetainHours, spoolRetainHours <= 0 {
+            throw ValidationError("--spool-retain-hours must be positive (leave it out to keep every instance)")
+        }
         if let shutdownTimeout, shutdownTimeout < 0 { throw ValidationError("--shutdown-timeout must be 0 or more seconds") }
     }
 
@@ -104,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = try job.configuration(base: base)
         if let output { configuration.output.folder = output }
         if let spool { settings.spool.folder = spool }
+        if let spoolRetainHours { settings.spool.retainHours = spoolRetainHours }
         if dicomPort != nil || dicomHost != nil || aeTitle != nil || !allowedCallingAETitles.isEmpty {
             var dicom = settings.dicom ?? .init()
             dicom.port = dicomPort ?? dicom.port

@@ -20,6 +20,20 @@ struct IntakeServiceTests {
         return configuration
     }
 
+    /// A synthetic 8-slice series written under `root`, its files in order, and an empty spool and output beside it.
+    static func spooledSeries(in root: URL, seed: UInt64) throws -> (files: [String], spool: Spool, output: URL) {
+        let source = root.appendingPathComponent("series")
+        try SyntheticSeries(size: 32, slices: 8, spacing: Vector3(0.8, 0.8, 2), seed: seed).write(to: source.path)
+        let files = try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().map { source.appendingPathComponent($0).path }
+        let spool = try Spool(folder: root.appendingPathComponent("spool"), minimumFreeBytes: 0)
+        return (files, spool, root.appendingPathComponent("out"))
+    }
+
+    /// Puts `file` into `spool` as the receiver would.
+    static func spoolFile(_ file: String, into spool: Spool) async throws -> IntakeOutcome {
+        try spool.accept(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: file))), as: try await identity(of: file))
+    }
+
     /// Reads the identity of a synthetic instance the way the receiver does (its header).
     static func identity(of file: String) async throws -> InstanceIdentity {
         let scan = try await SeriesScanner().scan([file])
@@ -50,20 +64,14 @@ struct IntakeServiceTests {
     func versions() async throws {
         let root = Self.folder("versions")
         defer { try? FileManager.default.removeItem(at: root) }
-        let source = root.appendingPathComponent("series")
-        try SyntheticSeries(size: 32, slices: 8, spacing: Vector3(0.8, 0.8, 2), seed: 5).write(to: source.path)
-        let files = try FileManager.default.contentsOfDirectory(atPath: source.path).sorted().map { source.appendingPathComponent($0).path }
-        let spool = try Spool(folder: root.appendingPathComponent("spool"), minimumFreeBytes: 0)
-        let output = root.appendingPathComponent("out")
+        let (files, spool, output) = try Self.spooledSeries(in: root, seed: 5)
         var settings = IntakeSettings()
         settings.quietPeriod = .milliseconds(300)
         settings.incompleteWait = .zero  // the first version lacks its last slice: processed at once
         settings.pollEvery = .milliseconds(100)
         // Every instance but the last is in the spool before the service starts: how fast this test task runs
         // cannot split the first version.
-        for file in files.dropLast() {
-            _ = try spool.accept(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: file))), as: try await Self.identity(of: file))
-        }
+        for file in files.dropLast() { _ = try await Self.spoolFile(file, into: spool) }
         let intake = try IntakeService(configuration: Self.configuration(output: output), spool: spool, watch: nil, settings: settings)
         let group = ServiceGroup(services: [intake], logger: Logger(label: "test"))
         async let running: Void = group.run()
@@ -72,8 +80,7 @@ struct IntakeServiceTests {
         let first = try #require(Self.manifestKeys(output).first)
 
         let late = try #require(files.last)
-        guard case .stored(let held) = try spool.accept(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: late))),
-                                                         as: try await Self.identity(of: late)) else {
+        guard case .stored(let held) = try await Self.spoolFile(late, into: spool) else {
             Issue.record("the late instance was not stored")
             return
         }
@@ -85,6 +92,34 @@ struct IntakeServiceTests {
         #expect(pending.isEmpty)
         let result = try #require(try spool.result(study: held.identity.studyInstanceUID, series: held.identity.seriesInstanceUID))
         #expect(result.contains("\"result\":\"processed\""))
+
+        await group.triggerGracefulShutdown()
+        try await running
+    }
+
+    @Test("a series with a gap waits for its missing instance, then is processed with an incomplete warning in its manifest line")
+    func incompleteSeries() async throws {
+        let root = Self.folder("incomplete")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (files, spool, output) = try Self.spooledSeries(in: root, seed: 7)
+        var settings = IntakeSettings()
+        settings.quietPeriod = .milliseconds(200)
+        settings.incompleteWait = .milliseconds(1500)
+        settings.pollEvery = .milliseconds(100)
+        // The fourth slice never comes: a gap in the positions and in the InstanceNumbers.
+        for (index, file) in files.enumerated() where index != 3 { _ = try await Self.spoolFile(file, into: spool) }
+        let accepted = Date()
+        let intake = try IntakeService(configuration: Self.configuration(output: output), spool: spool, watch: nil, settings: settings)
+        let group = ServiceGroup(services: [intake], logger: Logger(label: "test"))
+        async let running: Void = group.run()
+
+        try await Self.waitUntil("the incomplete series") { try Self.manifestKeys(output).count == 1 && spool.pendingSeries().isEmpty }
+        // Quiet after 0.2 s, but held until 1.5 s after its last instance.
+        #expect(Date().timeIntervalSince(accepted) >= 1.4)
+        let line = try String(contentsOf: output.appendingPathComponent("manifest.jsonl"), encoding: .utf8)
+        let entry = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let warnings = entry["warnings"] as? [String] ?? []
+        #expect(warnings.contains { $0.hasPrefix("processed with instances missing") && $0.contains("1.5 s") }, "\(warnings)")
 
         await group.triggerGracefulShutdown()
         try await running
@@ -134,6 +169,14 @@ struct IntakeServiceTests {
         #expect(plan.receiver?.allowedCallingAETitles == ["PACS"])
         #expect(plan.intake.quietPeriod == .seconds(5))
         #expect(plan.spoolFolder.path == "/data/out.spool")
+        #expect(plan.intake.retention == nil)
+        let retained = try ServeSettings.decode(Data(#"{"spool": {"retain_hours": 1.5}, "http": {}}"#.utf8))
+        #expect(try DaemonPlan(configuration: configuration, settings: retained).intake.retention == .seconds(5400))
+        var unretained = retained
+        unretained.spool.retainHours = 0
+        #expect(throws: ConfigurationError.invalid(path: "serve.spool.retain_hours", reason: "must be positive (leave it out to keep every instance)")) {
+            try DaemonPlan(configuration: configuration, settings: unretained)
+        }
         settings.spool.folder = "/data/out/spool"
         #expect(throws: ConfigurationError.self) { try DaemonPlan(configuration: configuration, settings: settings) }
         #expect(throws: ConfigurationError.self) { try DaemonPlan(configuration: configuration, settings: ServeSettings()) }

@@ -82,6 +82,44 @@ struct SpoolTests {
         #expect(try spool.pendingSeries().map(\.version) == [2])
     }
 
+    @Test("retention deletes the instances of series processed long enough ago, keeps the rest, and a late instance still opens the next version")
+    func retention() throws {
+        let root = Self.folder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let spool = try Spool(folder: root, minimumFreeBytes: 0)
+        let start = Date(timeIntervalSince1970: 1_000_000)
+        // An old processed series, a recent processed one, and an old one never processed.
+        for (index, series) in ["7.1", "7.2", "7.3"].enumerated() {
+            let time = series == "7.2" ? start + 7200 : start
+            _ = try spool.accept(bytes: [UInt8(index), 1], as: Self.identity("\(series).1", series: series), now: time)
+            _ = try spool.accept(bytes: [UInt8(index), 2, 2], as: Self.identity("\(series).2", series: series), now: time)
+        }
+        for series in try spool.pendingSeries() where series.seriesInstanceUID != "7.3" { try spool.markProcessed(series) }
+        let old = try #require(try spool.files(of: SpooledSeries(
+            studyInstanceUID: "1.2.3", seriesInstanceUID: "7.1", version: 1, isProcessed: true, lastReceived: start)).first)
+        let oldFolder = (old as NSString).deletingLastPathComponent
+
+        let pruning = try spool.prune(processedBefore: start + 3600)
+        #expect(pruning == SpoolPruning(instances: 2, bytes: 5))
+        #expect(!FileManager.default.fileExists(atPath: old) && !FileManager.default.fileExists(atPath: oldFolder))
+        #expect(try spool.heldBytes() == 5 + 5)
+        #expect(try spool.pendingSeries().map(\.seriesInstanceUID) == ["7.3"])
+        #expect(try spool.prune(processedBefore: start + 3600) == SpoolPruning(instances: 0, bytes: 0))
+
+        // The pruned series' instance again is new (its record went), and makes version 2 of the series beside v1.
+        guard case .stored(let again) = try spool.accept(bytes: [0, 1], as: Self.identity("7.1.1", series: "7.1"), now: start + 9000) else {
+            Issue.record("not stored")
+            return
+        }
+        #expect(again.seriesVersion == 2)
+        let next = try #require(try spool.pendingSeries().first { $0.seriesInstanceUID == "7.1" })
+        #expect(try spool.files(of: next).count == 1)
+        // A reopened spool keeps what retention left (nothing unrecorded was left behind).
+        try spool.close()
+        let reopened = try Spool(folder: root, minimumFreeBytes: 0)
+        #expect(try reopened.heldBytes() == 5 + 5 + 2)
+    }
+
     @Test("a spool below its free-space watermark refuses, and keeps nothing of the refused instance")
     func fullSpool() throws {
         let root = Self.folder()

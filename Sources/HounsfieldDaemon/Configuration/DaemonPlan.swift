@@ -45,6 +45,12 @@ public struct DaemonPlan: Sendable {
             guard quiet > 0 else { throw .invalid(path: "serve.quiet_seconds", reason: "must be positive") }
             intake.quietPeriod = .milliseconds(Int64(quiet * 1000))
         }
+        if let hours = settings.spool.retainHours {
+            guard hours > 0 else {
+                throw .invalid(path: "serve.spool.retain_hours", reason: "must be positive (leave it out to keep every instance)")
+            }
+            intake.retention = .milliseconds(Int64(hours * 3_600_000))
+        }
         if let wait = settings.incompleteWaitSeconds {
             guard wait >= 0 else { throw .invalid(path: "serve.incomplete_wait_seconds", reason: "must be 0 or more") }
             intake.incompleteWait = .milliseconds(Int64(wait * 1000))

@@ -9,7 +9,7 @@ import HounsfieldPipeline
 /// output: {folder: /data/hounsfield}
 /// preprocessing: {spacing: [1, 1, 1], window: [40, 400], normalize: minmax}
 /// serve:
-///   spool: {folder: /data/hounsfield.spool, minimum_free: 2GiB}
+///   spool: {folder: /data/hounsfield.spool, minimum_free: 2GiB, retain_hours: 168}
 ///   quiet_seconds: 30
 ///   dicom: {port: 11112, ae_title: HOUNSFIELD, allowed_calling_ae_titles: [PACS1]}
 ///   watch: {folder: /data/incoming, stable_seconds: 30}
@@ -44,6 +44,8 @@ public struct ServeSettings: Decodable, Sendable, Hashable {
         public var folder: String?
         /// Below this much free space, instances are refused (default 1 GiB).
         public var minimumFree: StorageSize?
+        /// Hours the instances of a processed series are kept after its last one arrived (default: kept).
+        public var retainHours: Double?
         /// Nothing configured.
         public init() {}
     }
@@ -104,7 +106,7 @@ public struct ServeSettings: Decodable, Sendable, Hashable {
 
     /// The keys the section may have.
     public static let schema = ConfigurationSchema.object([
-        "spool": .object(["folder": .leaf, "minimum_free": .leaf]),
+        "spool": .object(["folder": .leaf, "minimum_free": .leaf, "retain_hours": .leaf]),
         "quiet_seconds": .leaf, "incomplete_wait_seconds": .leaf, "shutdown_seconds": .leaf,
         "dicom": .object(["host": .leaf, "port": .leaf, "ae_title": .leaf, "allowed_calling_ae_titles": .leaf,
                           "max_associations": .leaf, "max_pdu": .leaf, "association_timeout_seconds": .leaf,

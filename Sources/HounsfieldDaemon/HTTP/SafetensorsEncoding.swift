@@ -29,16 +29,63 @@ enum SafetensorsEncoding {
     /// `format` in the metadata: bumped when the layout of the metadata changes.
     static let format = "hounsfield-study/1"
 
-    /// The whole answer, built once: the header, then each volume's voxels copied in with one `memcpy`.
+    /// The whole answer, built once. Each image is copied into the answer and hashed in the same pass
+    /// (``StoredImage/copyBytes(to:)``), so the header, which carries the checksums, is laid out first with
+    /// placeholders of the checksums' exact length and written over them once they are known.
     static func encode(_ volumes: [ProcessedVolume], configurationKey: String, keepsIdentifiers: Bool) -> ByteBuffer {
+        let placeholder = VolumeChecksum.placeholder
+        let provisional = header(volumes, checksums: volumes.map { _ in placeholder }, configurationKey: configurationKey,
+                                 keepsIdentifiers: keepsIdentifiers)
+        var buffer = ByteBufferAllocator().buffer(capacity: 8 + provisional.header.count + provisional.dataBytes)
+        buffer.writeInteger(UInt64(provisional.header.count), endianness: .little)
+        buffer.writeBytes(provisional.header)
+        var checksums: [String] = []
+        for volume in volumes {
+            let count = volume.image.byteCount
+            if count > 0 {
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                    checksums.append(volume.image.copyBytes(to: raw.baseAddress!))
+                    return count
+                }
+            } else {
+                checksums.append(volume.image.checksum)
+            }
+            if let labels = volume.labels {
+                if let values = labels.values {
+                    buffer.writeBytes(values.voxels.map { UInt8(truncatingIfNeeded: $0) })
+                } else {
+                    for channel in labels.channels { buffer.writeBytes(channel.voxels) }
+                }
+            }
+        }
+        let final = header(volumes, checksums: checksums, configurationKey: configurationKey, keepsIdentifiers: keepsIdentifiers)
+        if final.header.count == provisional.header.count {
+            buffer.setBytes(final.header, at: 8)
+            return buffer
+        }
+        // A checksum of another length than the placeholder's (not the format of today): lay the answer out again.
+        var relaid = ByteBufferAllocator().buffer(capacity: 8 + final.header.count + final.dataBytes)
+        relaid.writeInteger(UInt64(final.header.count), endianness: .little)
+        relaid.writeBytes(final.header)
+        relaid.writeBytes(buffer.readableBytesView.dropFirst(8 + provisional.header.count))
+        return relaid
+    }
+
+    /// The JSON header (padded to 8 bytes) with each volume's image checksum given, and the bytes of the tensors
+    /// after it.
+    private static func header(
+        _ volumes: [ProcessedVolume], checksums: [String], configurationKey: String, keepsIdentifiers: Bool
+    ) -> (header: [UInt8], dataBytes: Int) {
         var metadata = [
             "format": format, "configuration_key": configurationKey, "software_version": ShardFormat.softwareVersion,
             "keys": json(volumes.map(\.key)),
         ]
         var tensors: [String] = []
         var offset = 0
-        for volume in volumes {
-            for (name, value) in describe(volume, keepsIdentifiers: keepsIdentifiers) { metadata["\(volume.key).\(name)"] = value }
+        for (volume, checksum) in zip(volumes, checksums) {
+            for (name, value) in describe(volume, checksum: checksum, keepsIdentifiers: keepsIdentifiers) {
+                metadata["\(volume.key).\(name)"] = value
+            }
             let size = volume.size, count = volume.image.byteCount
             tensors.append("\(json(volume.key)):{\"dtype\":\"\(dtype(volume.image.elementType))\",\"shape\":[\(size.z),\(size.y),\(size.x)],\"data_offsets\":[\(offset),\(offset + count)]}")
             offset += count
@@ -56,26 +103,7 @@ enum SafetensorsEncoding {
         header.append(UInt8(ascii: "}"))
         // Padded with spaces so the tensors start 8-byte aligned, as the reference writer does.
         while header.count % 8 != 0 { header.append(UInt8(ascii: " ")) }
-
-        var buffer = ByteBufferAllocator().buffer(capacity: 8 + header.count + offset)
-        buffer.writeInteger(UInt64(header.count), endianness: .little)
-        buffer.writeBytes(header)
-        for volume in volumes {
-            switch volume.image {
-            case .float32(let v): v.voxels.withUnsafeBytes { _ = buffer.writeBytes($0) }
-            case .float16(let v): v.voxels.withUnsafeBytes { _ = buffer.writeBytes($0) }
-            case .int16(let v): v.voxels.withUnsafeBytes { _ = buffer.writeBytes($0) }
-            case .uint8(let v): v.voxels.withUnsafeBytes { _ = buffer.writeBytes($0) }
-            }
-            if let labels = volume.labels {
-                if let values = labels.values {
-                    buffer.writeBytes(values.voxels.map { UInt8(truncatingIfNeeded: $0) })
-                } else {
-                    for channel in labels.channels { buffer.writeBytes(channel.voxels) }
-                }
-            }
-        }
-        return buffer
+        return (header, offset)
     }
 
     /// Bytes of a volume's label tensor: one byte a voxel (class values fit: the shard refuses more than 255), per
@@ -95,13 +123,13 @@ enum SafetensorsEncoding {
     }
 
     /// One volume's metadata entries, each value JSON.
-    private static func describe(_ volume: ProcessedVolume, keepsIdentifiers: Bool) -> [String: String] {
+    private static func describe(_ volume: ProcessedVolume, checksum: String, keepsIdentifiers: Bool) -> [String: String] {
         let geometry = volume.geometry, metadata = volume.metadata
         var entries = [
             "spacing": json(geometry.spacing.array), "origin": json(geometry.origin.array),
             "size": json(volume.size.array), "direction": json(geometry.direction.rowMajor),
             "affine_lps": json(geometry.affineLPS), "affine_ras": json(geometry.affineRAS),
-            "dtype": json(volume.image.elementType.rawValue), "checksum": json(volume.image.checksum),
+            "dtype": json(volume.image.elementType.rawValue), "checksum": json(checksum),
             "value_scale": json(metadata.valueScale), "transform_key": json(metadata.transformKey),
             "original_size": json((metadata.originalSize ?? volume.size).array),
             "original_spacing": json((metadata.originalSpacing ?? geometry.spacing).array),

@@ -215,6 +215,38 @@ public final class Spool: Sendable {
         }
     }
 
+    /// Deletes the instances of every series processed whose last instance came before `cutoff` (the retention
+    /// of `serve.spool.retain_hours`), and returns what went. The series' record stays, so an instance of it that
+    /// comes later still opens its next version (`-v2`, …) and never replaces the volumes written; that version
+    /// holds what arrives from then on, and an instance sent again after pruning counts as new, not as a repeat.
+    /// Series still receiving, waiting or being processed are never touched, nor are conflicts (kept for a person
+    /// to look at).
+    ///
+    /// The records go first, in one transaction, then the files: a crash between the two leaves files without a
+    /// record, which the next start removes.
+    public func prune(processedBefore cutoff: Date) throws -> SpoolPruning {
+        let doomed: [(path: String, bytes: Int)] = try journal.queue.write { db in
+            let selection = """
+                FROM instance WHERE (study, series) IN
+                    (SELECT study, series FROM series WHERE state = 'processed' AND last_received < ?)
+                """
+            let rows = try Row.fetchAll(db, sql: "SELECT path, bytes " + selection, arguments: [cutoff.timeIntervalSince1970])
+            try db.execute(sql: "DELETE " + selection, arguments: [cutoff.timeIntervalSince1970])
+            return rows.map { ($0["path"], $0["bytes"]) }
+        }
+        var folders = Set<String>()
+        for item in doomed {
+            let file = folder.appendingPathComponent(item.path)
+            try? FileManager.default.removeItem(at: file)
+            folders.insert(file.deletingLastPathComponent().path)
+        }
+        // Empty series folders, then their study folders once empty (rmdir refuses a folder that is not).
+        for series in folders {
+            if rmdir(series) == 0 { _ = rmdir((series as NSString).deletingLastPathComponent) }
+        }
+        return SpoolPruning(instances: doomed.count, bytes: doomed.reduce(0) { $0 + $1.bytes })
+    }
+
     /// Bytes of every instance the spool holds (conflicts aside), for its gauge.
     public func heldBytes() throws -> Int {
         try journal.queue.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(bytes), 0) FROM instance") ?? 0 }

@@ -30,6 +30,8 @@ struct DaemonMetrics: Sendable {
     let queueDepth = Gauge(label: "hounsfield_intake_queue_depth")
     /// Bytes the spool holds.
     let spoolBytes = Gauge(label: "hounsfield_spool_bytes")
+    /// Instances deleted from the spool by its retention.
+    let prunedInstances = Counter(label: "hounsfield_spool_pruned_instances_total")
     /// DICOM associations open now.
     let openAssociations = Gauge(label: "hounsfield_dicom_associations_open")
 }

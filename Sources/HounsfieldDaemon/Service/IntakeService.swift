@@ -102,6 +102,7 @@ public final class IntakeService: Service, Sendable {
     /// Sends quiet series from the spool, oldest first, until the queue is finished.
     private func feed(from spool: Spool) async {
         var measured = ContinuousClock.now - .seconds(60)
+        var pruned = ContinuousClock.now - settings.pruneEvery
         while !stopping.isSet && !Task.isCancelled {
             let now = Date()
             do {
@@ -109,12 +110,14 @@ public final class IntakeService: Service, Sendable {
                 for series in quiet {
                     if state.withLock({ $0.isInFlight(series) }) { continue }
                     let files = try spool.files(of: series)
+                    var warnings: [SeriesWarning] = []
                     if let gaps = await gaps(of: series, files: files) {
                         if now.timeIntervalSince(series.lastReceived) < settings.incompleteWait.inSeconds {
                             continue
                         }
                         logger.warning("processing an incomplete series: its missing instances did not come", metadata: [
                             "item": "\(Self.itemID(series))", "gaps": "\(gaps)"])
+                        warnings.append(Self.incompleteWarning(gaps, waited: settings.incompleteWait))
                     }
                     let id = Self.itemID(series)
                     state.withLock { state in
@@ -122,10 +125,14 @@ public final class IntakeService: Service, Sendable {
                         state.spooled[id] = series
                         state.gaps[series.studyInstanceUID + "/" + series.seriesInstanceUID] = nil
                     }
-                    guard await queue.send(WorkItem(id: id, source: .paths(files), version: series.version), bytes: 0) else {
+                    guard await queue.send(WorkItem(id: id, source: .paths(files), version: series.version, warnings: warnings), bytes: 0) else {
                         _ = state.withLock { $0.tracker.forget(id) }
                         return
                     }
+                }
+                if let retention = settings.retention, ContinuousClock.now - pruned >= settings.pruneEvery {
+                    pruned = ContinuousClock.now
+                    prune(spool, keeping: retention)
                 }
                 // The gauges every few seconds: the spool's size is a sum over every instance it holds.
                 if ContinuousClock.now - measured > .seconds(5) {
@@ -137,6 +144,19 @@ public final class IntakeService: Service, Sendable {
                 logger.error("cannot read the spool's journal; trying again", metadata: ["error": "\(error)"])
             }
             try? await Task.sleep(for: settings.pollEvery)
+        }
+    }
+
+    /// Applies the spool's retention: the instances of series processed more than `retention` ago go.
+    private func prune(_ spool: Spool, keeping retention: Duration) {
+        do {
+            let pruning = try spool.prune(processedBefore: Date().addingTimeInterval(-retention.inSeconds))
+            guard pruning.instances > 0 else { return }
+            metrics.prunedInstances.increment(by: pruning.instances)
+            logger.info("spool retention: deleted the instances of series processed long enough ago", metadata: [
+                "instances": "\(pruning.instances)", "bytes": "\(pruning.bytes)"])
+        } catch {
+            logger.error("cannot apply the spool's retention; trying again later", metadata: ["error": "\(error)"])
         }
     }
 
@@ -166,6 +186,14 @@ public final class IntakeService: Service, Sendable {
         }
         state.withLock { $0.gaps[key] = (series.lastReceived, gaps) }
         return gaps
+    }
+
+    /// The warning an incomplete series' volumes carry into the report and the manifest.
+    static func incompleteWarning(_ gaps: String, waited: Duration) -> SeriesWarning {
+        let seconds = waited.inSeconds
+        let spelled = seconds == seconds.rounded() ? "\(Int(seconds))" : String(format: "%.1f", seconds)
+        return SeriesWarning(.incomplete, "processed with instances missing (\(gaps)); they did not come within "
+            + "\(spelled) s of the last one. An instance that comes later makes the series' next version.")
     }
 
     /// The pipeline item of a spooled series version: its UIDs hashed (they identify a patient's study, and item

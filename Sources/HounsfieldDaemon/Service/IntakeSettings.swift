@@ -9,6 +9,12 @@ public struct IntakeSettings: Sendable, Hashable {
     /// How often the spool is looked at for quiet series (a cheap indexed query; this bounds the wait after the
     /// quiet period).
     public var pollEvery: Duration = .milliseconds(250)
+    /// How long the instances of a processed series stay in the spool after its last one arrived; nil (the
+    /// default) keeps them, so that a late instance makes a whole next version. With a retention the spool holds
+    /// about what arrives in that time, instead of growing with everything ever received.
+    public var retention: Duration?
+    /// How often the retention is applied (default once a minute).
+    public var pruneEvery: Duration = .seconds(60)
 
     /// The defaults.
     public init() {}

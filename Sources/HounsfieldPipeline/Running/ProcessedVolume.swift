@@ -79,6 +79,17 @@ public enum StoredImage: Sendable, Hashable {
         }
     }
 
+    /// Copies the voxels, as a shard stores them, to `destination` (room for ``byteCount`` bytes) and returns
+    /// ``checksum``, reading them once.
+    package func copyBytes(to destination: UnsafeMutableRawPointer) -> String {
+        switch self {
+        case .float32(let v): v.copyStoredBytes(to: destination)
+        case .float16(let v): v.copyStoredBytes(to: destination)
+        case .int16(let v): v.copyStoredBytes(to: destination)
+        case .uint8(let v): v.copyStoredBytes(to: destination)
+        }
+    }
+
     /// The voxels as Float32 (a copy unless already Float32).
     public var float32: Volume<Float32> {
         switch self {

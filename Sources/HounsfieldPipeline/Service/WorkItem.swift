@@ -23,12 +23,17 @@ public struct WorkItem: Sendable, Identifiable {
     /// arrived after an earlier version was written (the daemon). From 2 on, every key of the item gets the suffix
     /// `-v<version>`, so a later version is written beside the earlier one and never replaces it.
     public var version: Int
+    /// What the source knows of the item that the files cannot tell, added to the warnings of every series the
+    /// item gives (its report and manifest lines): the daemon's ``SeriesWarning/Kind-swift.enum/incomplete`` when
+    /// it stopped waiting for a series' missing instances.
+    public var warnings: [SeriesWarning]
 
     /// An item reading `source`, known to the source as `id`.
-    public init(id: String, source: Source, version: Int = 1) {
+    public init(id: String, source: Source, version: Int = 1, warnings: [SeriesWarning] = []) {
         self.id = id
         self.source = source
         self.version = version
+        self.warnings = warnings
     }
 
     /// Files and folders, with the paths joined as the identifier.

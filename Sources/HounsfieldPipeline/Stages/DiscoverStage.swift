@@ -79,7 +79,10 @@ final class DiscoverStage: Sendable {
         case .buffers(let buffers):
             scan = await scanner.scan(buffers: buffers)
         }
-        let series = scan?.series ?? []
+        var series = scan?.series ?? []
+        if !item.warnings.isEmpty {
+            for index in series.indices { series[index].warnings += item.warnings }
+        }
         let alreadyPublished = self.alreadyPublished
         let decision = planned.withLock { seen in
             let decision = selection.select(series, labels: scan?.labelSources ?? [], item: item.id, version: item.version) {
