@@ -60,6 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address the HTTP API listens on (default 127.0.0.1).")
     var httpHost: String?
 
+    @Flag(help: "Serve only the probes and /metrics on the HTTP port, no POST /v1/studies (a receiver-only daemon).")
+    var noHttpStudies = false
+
     @Option(help: "A file holding the bearer token HTTP requests must carry (or set HOUNSFIELD_TOKEN).")
     var tokenFile: String?
 
@@ -125,11 +128,12 @@ struct ServeCommand: AsyncParsableCommand {
             section.stableSeconds = stableSeconds ?? section.stableSeconds
             settings.watch = section
         }
-        if httpPort != nil || httpHost != nil || tokenFile != nil {
+        if httpPort != nil || httpHost != nil || tokenFile != nil || noHttpStudies {
             var http = settings.http ?? .init()
             http.port = httpPort ?? http.port
             http.host = httpHost ?? http.host
             http.tokenFile = tokenFile ?? http.tokenFile
+            if noHttpStudies { http.studies = false }
             settings.http = http
         }
         if let quietSeconds { settings.quietSeconds = quietSeconds }

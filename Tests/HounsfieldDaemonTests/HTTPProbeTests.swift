@@ -52,6 +52,27 @@ struct HTTPProbeTests {
         }
     }
 
+    @Test("with studies off, POST /v1/studies is 404 with what to do instead; the probes and /metrics still answer",
+          .timeLimit(.minutes(5)))
+    func studiesOff() async throws {
+        let root = HTTPTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let files = try HTTPTestSupport.study(in: root.appendingPathComponent("study"), size: 32, slices: 6)
+        var options = HTTPOptions()
+        options.servesStudies = false
+        try await HTTPTestSupport.withService(options, registry: PrometheusCollectorRegistry()) { _, base in
+            let study = try await HTTPTestSupport.curl(["-H", "Content-Type: application/dicom", "--data-binary", "@\(files[0].path)",
+                                                        "\(base)/v1/studies"], in: root)
+            #expect(study.status == 404)
+            #expect((study.json["error"] as? String)?.contains("takes no studies") == true, "\(study.json)")
+            #expect(try await HTTPTestSupport.curl(["\(base)/healthz"], in: root).status == 200)
+            #expect(try await HTTPTestSupport.curl(["\(base)/readyz"], in: root).status == 200)
+            let metrics = try await HTTPTestSupport.curl(["\(base)/metrics"], in: root)
+            #expect(metrics.status == 200)
+            #expect(String(decoding: metrics.body, as: UTF8.self).contains(#"endpoint="/v1/studies",status="404""#))
+        }
+    }
+
     @Test("graceful shutdown lets the study in flight finish and answer, then the service ends", .timeLimit(.minutes(5)))
     func gracefulShutdown() async throws {
         let root = HTTPTestSupport.temporaryFolder()

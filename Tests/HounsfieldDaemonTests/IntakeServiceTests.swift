@@ -170,8 +170,10 @@ struct IntakeServiceTests {
         #expect(plan.intake.quietPeriod == .seconds(5))
         #expect(plan.spoolFolder.path == "/data/out.spool")
         #expect(plan.intake.retention == nil)
-        let retained = try ServeSettings.decode(Data(#"{"spool": {"retain_hours": 1.5}, "http": {}}"#.utf8))
-        #expect(try DaemonPlan(configuration: configuration, settings: retained).intake.retention == .seconds(5400))
+        let retained = try ServeSettings.decode(Data(#"{"spool": {"retain_hours": 1.5}, "http": {"studies": false}}"#.utf8))
+        let retainedPlan = try DaemonPlan(configuration: configuration, settings: retained)
+        #expect(retainedPlan.intake.retention == .seconds(5400))
+        #expect(retainedPlan.httpOptions?.servesStudies == false)
         var unretained = retained
         unretained.spool.retainHours = 0
         #expect(throws: ConfigurationError.invalid(path: "serve.spool.retain_hours", reason: "must be positive (leave it out to keep every instance)")) {

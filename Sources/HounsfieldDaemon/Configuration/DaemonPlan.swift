@@ -90,6 +90,7 @@ public struct DaemonPlan: Sendable {
         options.port = section.port ?? 8080
         if let size = section.maxBody { options.maxBodyBytes = size.bytes }
         options.concurrentStudies = section.concurrentStudies ?? options.concurrentStudies
+        options.servesStudies = section.studies ?? true
         options.queueLength = section.queueLength ?? options.queueLength
         if let file = section.tokenFile {
             do {

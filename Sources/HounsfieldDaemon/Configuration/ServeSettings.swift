@@ -92,6 +92,8 @@ public struct ServeSettings: Decodable, Sendable, Hashable {
         public var maxBody: StorageSize?
         /// Studies processed at once (default 1).
         public var concurrentStudies: Int?
+        /// Whether `POST /v1/studies` is served (default true); false leaves the probes and `/metrics`.
+        public var studies: Bool?
         /// Requests waiting beyond those (default 4); more are answered 503.
         public var queueLength: Int?
         /// A file holding the bearer token requests must carry.
@@ -112,7 +114,7 @@ public struct ServeSettings: Decodable, Sendable, Hashable {
                           "max_associations": .leaf, "max_pdu": .leaf, "association_timeout_seconds": .leaf,
                           "idle_timeout_seconds": .leaf]),
         "watch": .object(["folder": .leaf, "stable_seconds": .leaf]),
-        "http": .object(["host": .leaf, "port": .leaf, "max_body": .leaf, "concurrent_studies": .leaf,
+        "http": .object(["host": .leaf, "port": .leaf, "max_body": .leaf, "concurrent_studies": .leaf, "studies": .leaf,
                          "queue_length": .leaf, "token_file": .leaf, "tls_certificate": .leaf, "tls_key": .leaf]),
     ])
 

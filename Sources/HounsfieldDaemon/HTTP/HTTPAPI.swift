@@ -6,7 +6,7 @@ import Prometheus
 ///
 /// | route | answer | token |
 /// |---|---|---|
-/// | `POST /v1/studies` | the study's volumes as safetensors (``StudyEndpoint``) | when one is set |
+/// | `POST /v1/studies` | the study's volumes as safetensors (``StudyEndpoint``); 404 when studies are off | when one is set |
 /// | `GET /healthz` | 200 while the process runs | never |
 /// | `GET /readyz` | 200 while ``Readiness`` says ready, else 503 | never |
 /// | `GET /metrics` | the Prometheus registry as text (404 without one) | never |
@@ -17,7 +17,8 @@ import Prometheus
 struct HTTPAPI: HTTPResponder {
     typealias Context = BasicRequestContext
 
-    let studies: StudyEndpoint
+    /// Nil when the daemon serves no studies over HTTP (``HTTPOptions/servesStudies``).
+    let studies: StudyEndpoint?
     let readiness: Readiness
     let registry: PrometheusCollectorRegistry?
     let token: BearerToken?
@@ -34,6 +35,10 @@ struct HTTPAPI: HTTPResponder {
         let path = request.uri.path
         switch (path, request.method) {
         case ("/v1/studies", .post):
+            guard let studies else {
+                return (path, HTTPFailure(status: .notFound, error: "this daemon takes no studies over HTTP",
+                                          hint: "send them to its DICOM receiver or watch folder, or start it with serve.http.studies true").response)
+            }
             if let refusal = token?.refusal(of: request.headers[.authorization]) { return (path, refusal.response) }
             return (path, await studies.respond(to: request))
         case ("/healthz", .get), ("/healthz", .head):

@@ -10,6 +10,10 @@ public struct HTTPOptions: Sendable {
     /// `Content-Length` before any byte is read, or as soon as a streamed body passes it. A zip body's members may
     /// expand to at most four times this.
     public var maxBodyBytes: Int = 2 << 30
+    /// Whether `POST /v1/studies` is served (default true). Without it the listener answers only the probes and
+    /// `/metrics`: what a daemon that only receives DICOM needs for Kubernetes and Prometheus, with no way in for
+    /// uploads.
+    public var servesStudies: Bool = true
     /// Studies processed at once (default 1: one study already uses every core).
     public var concurrentStudies: Int = 1
     /// Requests admitted beyond those being processed (default 4): uploading or waiting for their turn. A request

@@ -65,7 +65,7 @@ public final class HTTPService: Service, Sendable {
         let metrics = HTTPMetrics(registry: registry)
         let studies = StudyEndpoint(options: options, preprocessor: preprocessor, readiness: readiness, gate: gate,
                                     cache: cache, metrics: metrics, logger: logger, beforeProcessing: beforeProcessing)
-        let api = HTTPAPI(studies: studies, readiness: readiness, registry: registry,
+        let api = HTTPAPI(studies: options.servesStudies ? studies : nil, readiness: readiness, registry: registry,
                           token: options.bearerToken.map(BearerToken.init), metrics: metrics)
         // Idle keep-alive connections are closed after a minute; a request in progress is never cut by this.
         let maxBodyBytes = options.maxBodyBytes
@@ -73,13 +73,15 @@ public final class HTTPService: Service, Sendable {
             additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes)], idleTimeout: .seconds(60)))
         if let tls = options.tls { server = try .tls(server, tlsConfiguration: try Self.tlsConfiguration(tls)) }
         let listening = self.listening, logger = self.logger, scheme = options.tls == nil ? "http" : "https"
+        let servesStudies = options.servesStudies
         let application = Application(
             responder: api, server: server,
             configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 listening.announce(port)
-                logger.notice("HTTP API listening", metadata: ["url": "\(scheme)://\(channel.localAddress?.ipAddress ?? "?"):\(port)"])
+                logger.notice(servesStudies ? "HTTP API listening" : "HTTP API listening (probes and metrics only: no studies)",
+                              metadata: ["url": "\(scheme)://\(channel.localAddress?.ipAddress ?? "?"):\(port)"])
             },
             logger: logger)
         try await application.run()
