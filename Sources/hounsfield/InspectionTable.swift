@@ -42,7 +42,11 @@ struct InspectionTable {
             lines.append("")
             lines.append("labels:")
             for label in report.labels {
-                let what = label.kind == .segmentation ? "SEG \(label.segmentationType ?? "")" : "RTSTRUCT"
+                let what = switch label.kind {
+                case .segmentation: "SEG \(label.segmentationType ?? "")"
+                case .structureSet: "RTSTRUCT"
+                case .niftiLabelMap: "NIfTI label map"
+                }
                 let index = report.series.firstIndex { $0.key == label.seriesKey }
                 let target = index.map { "series #\($0 + 1)" } ?? "no series"
                 lines.append("  \(label.file): \(what) on \(target), \(label.classes.count) class(es)")

@@ -161,5 +161,20 @@ struct InspectionTests {
         let encoder = JSONEncoder()
         #expect(try JSONDecoder().decode(InspectionReport.self, from: encoder.encode(report)) == report)
     }
+
+    @Test("a NIfTI label map is reported with the series it lies on and its classes, not as an excluded file")
+    func niftiLabelMap() async throws {
+        let folder = PipelineTestSupport.packageRoot.deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/labels-nifti/totalseg-dicom")
+        let report = try await Inspection().run([folder.path])
+        #expect(report.series.count == 1)
+        let map = try #require(report.labels.first { $0.kind == .niftiLabelMap })
+        #expect(map.file.hasSuffix("example_seg_dicom.nii.gz"))
+        #expect(map.seriesKey == report.series[0].key)
+        #expect(!map.classes.isEmpty && !map.classes.contains { $0.value == 0 })
+        #expect(!report.excluded.contains { $0.file == map.file })
+        let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+        #expect(json.contains(#""kind":"nifti_label_map""#))
+    }
 }
 

@@ -48,10 +48,16 @@ public struct Inspection: Sendable {
         let scan = try await scanner.scan(paths)
         var seconds = ["scan": (clock.now - scanStart).inSeconds]
         let labels = scan.labelObjects.map { LabelObjectReport($0, series: scan.referencedSeries(of: $0)) }
+            + NIfTILabelSource.candidates(in: scan).compactMap { candidate in
+                try? LabelObjectReport(niftiLabelMap: candidate.file, series: scan.series.first { candidate.labels($0) })
+            }
+        // A NIfTI label map is not DICOM, but it is not left out either: it is listed with the labels instead.
+        let labelMaps = Set(labels.filter { $0.kind == .niftiLabelMap }.map(\.file))
+        let excluded = scan.excluded.filter { !labelMaps.contains($0.file) }
         guard options.statistics else {
             return InspectionReport(
                 files: scan.fileCount, seconds: seconds, series: scan.series.map { SeriesReport($0) },
-                excluded: scan.excluded, labels: labels)
+                excluded: excluded, labels: labels)
         }
         var reports: [SeriesReport] = []
         var failures: [ExcludedFile] = []
@@ -76,7 +82,7 @@ public struct Inspection: Sendable {
         }
         progress?(InspectionProgress(phase: .decoding, done: scan.series.count, total: scan.series.count))
         return InspectionReport(
-            files: scan.fileCount, seconds: seconds, series: reports, excluded: scan.excluded + failures,
+            files: scan.fileCount, seconds: seconds, series: reports, excluded: excluded + failures,
             labels: labels)
     }
 

@@ -1,26 +1,37 @@
 import HounsfieldCore
 import HounsfieldDICOM
+import HounsfieldNIfTI
 
-/// One DICOM SEG or RTSTRUCT in an inspection: what it is, which series it labels, and its segments or ROIs, so a
-/// user sees before a run which labels will pair with which image.
+/// One label object in an inspection — a DICOM SEG, an RTSTRUCT or a NIfTI label map: what it is, which series it
+/// labels, and its segments, ROIs or classes, so a user sees before a run which labels will pair with which image.
 public struct LabelObjectReport: Codable, Hashable, Sendable {
+    /// What a label object is.
+    public enum Kind: String, Codable, Hashable, Sendable {
+        /// A DICOM Segmentation.
+        case segmentation
+        /// A DICOM RT Structure Set.
+        case structureSet = "structure_set"
+        /// A NIfTI label map (integer voxels, one volume), paired by folder and grid (decision 57).
+        case niftiLabelMap = "nifti_label_map"
+    }
+
     /// The label object's file (or buffer name).
     public var file: String
-    /// `segmentation` or `structure_set`.
-    public var kind: LabelObjectDescriptor.Kind
+    /// `segmentation`, `structure_set` or `nifti_label_map`.
+    public var kind: Kind
     /// BINARY, FRACTIONAL or LABELMAP for a SEG; nil for a structure set.
     public var segmentationType: String?
     /// The label object's own SOPInstanceUID.
     public var sopInstanceUID: String?
-    /// The SeriesInstanceUIDs it references.
+    /// The SeriesInstanceUIDs it references (none for a NIfTI label map: it is paired by folder and grid).
     public var referencedSeries: [String]
     /// The key of the series in this report it is paired with (its referenced series).
     public var seriesKey: String?
-    /// How many images it references (source images of a SEG, contour images of an RTSTRUCT).
+    /// How many images it references (source images of a SEG, contour images of an RTSTRUCT; 0 for NIfTI).
     public var referencedInstances: Int
     /// Its frame of reference.
     public var frameOfReferenceUID: String?
-    /// Its segments or ROIs.
+    /// Its segments or ROIs; for a NIfTI label map, the values present (except 0), named by its label table.
     public var classes: [LabelClass]
 
     enum CodingKeys: String, CodingKey {
@@ -32,7 +43,10 @@ public struct LabelObjectReport: Codable, Hashable, Sendable {
     /// The report of `label`, paired with `series` when the scan found it.
     public init(_ label: LabelObjectDescriptor, series: SeriesDescriptor?) {
         file = label.source.name
-        kind = label.kind
+        kind = switch label.kind {
+        case .segmentation: .segmentation
+        case .structureSet: .structureSet
+        }
         segmentationType = label.segmentationType
         sopInstanceUID = label.sopInstanceUID
         referencedSeries = label.referencedSeriesUIDs
@@ -40,5 +54,22 @@ public struct LabelObjectReport: Codable, Hashable, Sendable {
         referencedInstances = label.referencedInstanceUIDs.count
         frameOfReferenceUID = label.frameOfReferenceUID
         classes = label.classes
+    }
+
+    /// The report of the NIfTI label map at `file`, paired with `series` when one was found; its classes are the
+    /// values present, so the file is read once more here.
+    init(niftiLabelMap file: String, series: SeriesDescriptor?) throws(NIfTIError) {
+        let image = try NIfTIImage(contentsOf: file)
+        let counts = try image.labelPlacement(onto: image.size, geometry: image.geometry).voxelCounts
+        let names = image.labelNames
+        self.file = file
+        kind = .niftiLabelMap
+        segmentationType = nil
+        sopInstanceUID = nil
+        referencedSeries = []
+        seriesKey = series?.key
+        referencedInstances = 0
+        frameOfReferenceUID = nil
+        classes = counts.keys.filter { $0 != 0 }.sorted().map { LabelClass(value: $0, name: names[$0] ?? "label \($0)") }
     }
 }
