@@ -52,6 +52,9 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Write a QC preview per volume and index.html.")
     var previews = false
 
+    @Flag(help: "Also write each volume and its label as NIfTI under OUTPUT/nifti, in nnU-Net's raw layout (imagesTr, labelsTr, dataset.json).")
+    var nifti = false
+
     @Flag(help: "Leave label objects (DICOM SEG, RTSTRUCT, NIfTI label maps) out: images only.")
     var noLabels = false
 
@@ -87,6 +90,7 @@ struct JobOptions: ParsableArguments {
         if let transformJobs { c.execution.transformJobs = transformJobs }
         if let memoryLimit { c.execution.memoryLimit = memoryLimit }
         if previews { c.output.previews = true }
+        if nifti { c.output.nifti = true }
         if noLabels { c.labels.pair = false }
         if let labelFailure { c.labels.onFailure = labelFailure }
         if let salt = salt ?? ProcessInfo.processInfo.environment["HOUNSFIELD_SALT"].flatMap({ $0.isEmpty ? nil : $0 }) {

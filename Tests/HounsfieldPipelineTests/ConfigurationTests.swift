@@ -28,6 +28,8 @@ struct ConfigurationTests {
         (#"{"execution": {"worker": "a1"}}"#, "execution.worker"),
         (#"{"execution": {"writer_name": "a-1"}}"#, "execution.writer_name"),
         (#"{"output": {"shard_size": "20000000TB"}}"#, "output.shard_size"),
+        (#"{"output": {"nifti": true, "dtype": "float16"}}"#, "output.nifti"),
+        (#"{"output": {"nifti": true, "dtype": "uint8", "scale": 255}}"#, "output.nifti"),
         (#"{"transforms": [{"type": "compose", "steps": [{"type": "orient", "code": "LPS", "flip": true}]}]}"#,
          "transforms[0].steps[0].flip"),
     ])

@@ -113,6 +113,38 @@ struct LabelRunTests {
         #expect(labels.voxels == counts)
     }
 
+    @Test("output.nifti writes the image and its class map in nnU-Net's raw layout, equal to the shard's, with dataset.json")
+    func niftiCopies() async throws {
+        let output = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: output) }
+        var configuration = RunConfiguration(inputs: [Self.testdata.appendingPathComponent("labels-nifti/totalseg-dicom").path])
+        configuration.output.folder = output.path
+        configuration.output.nifti = true
+        configuration.privacy.salt = "labels"
+        let report = try await BatchRun(configuration: configuration).run()
+        #expect(report.counts["written"] == 1)
+        let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
+        let reader = try ShardReader(url: output.appendingPathComponent(entry.shard))
+        let stored = try reader.readImage(entry.key)
+        let nifti = output.appendingPathComponent("nifti")
+
+        let image = try NIfTIImage(contentsOf: nifti.appendingPathComponent("imagesTr/\(entry.key)_0000.nii.gz").path)
+        #expect(image.size == stored.size)
+        #expect((image.geometry.origin - stored.geometry.origin).length < 1e-3)
+        #expect(abs(image.geometry.spacing.x - stored.geometry.spacing.x) < 1e-5 && abs(image.geometry.spacing.z - stored.geometry.spacing.z) < 1e-5)
+        #expect(try image.volume().voxels == stored.voxels)
+
+        let label = try NIfTIImage(contentsOf: nifti.appendingPathComponent("labelsTr/\(entry.key).nii.gz").path)
+        #expect(label.header.dataType == .uint8)
+        #expect(try label.labelValues().voxels.map { UInt8($0) } == reader.readLabel(entry.key).voxels)
+
+        let description = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: nifti.appendingPathComponent("dataset.json"))) as? [String: Any])
+        #expect(description["numTraining"] as? Int == 1 && description["file_ending"] as? String == ".nii.gz")
+        let labels = try #require(description["labels"] as? [String: Int])
+        #expect(labels["background"] == 0 && labels["spleen"] == 1 && labels["liver"] == 5 && labels.count == 32)
+    }
+
     @Test("labels.pair false writes images only")
     func labelsOff() async throws {
         let output = PipelineTestSupport.temporaryFolder()

@@ -169,7 +169,7 @@ public enum ConfigurationFile {
         "loading": .object(["tilt": .leaf, "spacing": .leaf]),
         "preprocessing": .object(["window": .leaf, "spacing": .leaf, "interpolation": .leaf, "normalize": .leaf]),
         "output": .object(["folder": .leaf, "dtype": .leaf, "scale": .leaf, "layout": .leaf, "compression": .leaf, "chunks": .leaf,
-                           "shard_size": .leaf, "shard_volumes": .leaf, "previews": .leaf]),
+                           "shard_size": .leaf, "shard_volumes": .leaf, "previews": .leaf, "nifti": .leaf]),
         "privacy": .object(["salt": .leaf, "keep_identifiers": .leaf]),
         "labels": .object(["pair": .leaf, "on_failure": .leaf]),
         "execution": .object(["jobs": .leaf, "decode_jobs": .leaf, "transform_jobs": .leaf, "memory_limit": .leaf, "retries": .leaf, "resume": .leaf,

@@ -74,6 +74,7 @@ extension RunConfiguration.Output {
         shardSize = try c.decodeIfPresent(StorageSize.self, forKey: .shardSize) ?? shardSize
         shardVolumes = try c.decodeIfPresent(Int.self, forKey: .shardVolumes)
         previews = try c.decodeIfPresent(Bool.self, forKey: .previews) ?? previews
+        nifti = try c.decodeIfPresent(Bool.self, forKey: .nifti) ?? nifti
     }
 }
 

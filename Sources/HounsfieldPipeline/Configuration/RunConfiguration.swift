@@ -121,7 +121,11 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var shardVolumes: Int?
         /// Whether to write a QC preview JPEG per volume and an `index.html`.
         public var previews: Bool = false
-        /// The defaults: float32, gzip 1, slabs, 2 GiB shards, no previews, no folder.
+        /// Whether to write each volume also as NIfTI-1 in nnU-Net's raw layout under `nifti/` (`imagesTr/KEY_0000.nii.gz`,
+        /// `labelsTr/KEY.nii.gz`, `dataset.json`), for tools that read NIfTI only. The shards stay the output of
+        /// record; the copies are exports (docs/nifti.md).
+        public var nifti: Bool = false
+        /// The defaults: float32, gzip 1, slabs, 2 GiB shards, no previews, no NIfTI copies, no folder.
         public init() {}
 
         /// Sets the chunks and the codec of a named layout (`layout: training` in files, `--layout` on the command
@@ -135,6 +139,7 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
         public var layout: ShardLayout? { ShardLayout(chunks: chunks, compression: compression) }
         enum CodingKeys: String, CodingKey {
             case folder, dtype, scale, compression, chunks, shardSize = "shard_size", shardVolumes = "shard_volumes", previews
+            case nifti
         }
     }
 
@@ -231,6 +236,12 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
             throw .invalid(path: "output.scale", reason: "applies to int16 and uint8 only (a [0, 1] window stored as uint8 wants scale 255)")
         }
         if let volumes = output.shardVolumes, volumes < 1 { throw .invalid(path: "output.shard_volumes", reason: "must be at least 1") }
+        if output.nifti && output.dtype == .float16 {
+            throw .invalid(path: "output.nifti", reason: "NIfTI-1 has no float16: store float32, int16 or uint8, or leave the NIfTI copies off")
+        }
+        if output.nifti && output.scale != 1 {
+            throw .invalid(path: "output.nifti", reason: "NIfTI copies hold the stored values unscaled: use scale 1 with them")
+        }
         guard execution.jobs >= 1 else { throw .invalid(path: "execution.jobs", reason: "must be at least 1") }
         if let n = execution.decodeJobs, n < 1 { throw .invalid(path: "execution.decode_jobs", reason: "must be at least 1") }
         if let n = execution.transformJobs, n < 1 {

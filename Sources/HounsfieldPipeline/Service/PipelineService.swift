@@ -148,8 +148,11 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
         let previewChannel = configuration.output.previews
             ? BoundedChannel<ProcessedVolume>(capacity: 2, byteLimit: max(1, budget / 4)) : nil
         let previews = PreviewSink(writer: PreviewWriter(folder: writer.writer.folder), logger: logger)
+        let niftiChannel = configuration.output.nifti
+            ? BoundedChannel<ProcessedVolume>(capacity: 2, byteLimit: max(1, budget / 4)) : nil
+        let niftiCopies = NIfTISink(folder: writer.writer.folder.url.appendingPathComponent("nifti"), logger: logger)
         let write = WriteStage(writer: writer, collector: collector, metrics: metrics, logger: logger, activity: activity,
-                               previews: previewChannel)
+                               previews: previewChannel, niftiCopies: niftiChannel)
         let publishWhenIdle = self.publishWhenIdle
         let publishesEachItem = self.publishesEachItem
         let input = self.input
@@ -178,8 +181,10 @@ public final class PipelineService<Input: AsyncSequence & Sendable>: Service, Se
                 _ = await write.run(from: transformed)
                 endWriter.finish()
                 previewChannel?.finish()
+                niftiChannel?.finish()
             }
             if let previewChannel { group.addTask { await previews.run(from: previewChannel) } }
+            if let niftiChannel { group.addTask { await niftiCopies.run(from: niftiChannel) } }
             if publishWhenIdle != nil || publishesEachItem {
                 // Requests made while the writer waits for volumes are served within a fifth of a second.
                 let tick = publishesEachItem ? min(activity.idleAfter / 2, .milliseconds(200)) : activity.idleAfter / 2

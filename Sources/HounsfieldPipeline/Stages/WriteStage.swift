@@ -14,6 +14,8 @@ struct WriteStage: Sendable {
     let activity: WriterActivity
     /// Where written volumes go for their QC preview, when previews are on.
     let previews: BoundedChannel<ProcessedVolume>?
+    /// Where written volumes go for their NIfTI copies, when those are on.
+    let niftiCopies: BoundedChannel<ProcessedVolume>?
 
     /// Writes until the input ends, then publishes the open shard. Returns why the last shard could not be
     /// published, if it could not.
@@ -54,6 +56,7 @@ struct WriteStage: Sendable {
                 await collector.written(item.plan, report: report, shard: entry.shard, checksum: entry.checksum,
                                         bytes: volume.image.byteCount)
                 await previews?.send(volume, bytes: volume.image.byteCount)
+                await niftiCopies?.send(volume, bytes: volume.image.byteCount)
                 // This volume finished its item, and the service publishes at every item's end (a worker).
                 if activity.takePublicationRequest(), writer.writer.hasOpenShard { await publishOpenShard() }
             } catch {
