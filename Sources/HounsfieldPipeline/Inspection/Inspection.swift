@@ -48,8 +48,8 @@ public struct Inspection: Sendable {
         let scan = try await scanner.scan(paths)
         var seconds = ["scan": (clock.now - scanStart).inSeconds]
         let labels = scan.labelObjects.map { LabelObjectReport($0, series: scan.referencedSeries(of: $0)) }
-            + NIfTILabelSource.candidates(in: scan).compactMap { candidate in
-                try? LabelObjectReport(niftiLabelMap: candidate.file, series: scan.series.first { candidate.labels($0) })
+            + NIfTILabelSource.labelMaps(in: scan) { candidate, image in
+                try? LabelObjectReport(niftiLabelMap: image, file: candidate.file, series: scan.series.first { candidate.labels($0) })
             }
         // A NIfTI label map is not DICOM, but it is not left out either: it is listed with the labels instead.
         let labelMaps = Set(labels.filter { $0.kind == .niftiLabelMap }.map(\.file))

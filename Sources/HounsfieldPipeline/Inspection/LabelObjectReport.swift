@@ -56,11 +56,11 @@ public struct LabelObjectReport: Codable, Hashable, Sendable {
         classes = label.classes
     }
 
-    /// The report of the NIfTI label map at `file`, paired with `series` when one was found; its classes are the
-    /// values present, so the file is read once more here.
-    init(niftiLabelMap file: String, series: SeriesDescriptor?) throws(NIfTIError) {
-        let image = try NIfTIImage(contentsOf: file)
-        let counts = try image.labelPlacement(onto: image.size, geometry: image.geometry).voxelCounts
+    /// The report of the NIfTI label map `image`, read from `file`, paired with `series` when one was found; its
+    /// classes are the values present.
+    init(niftiLabelMap image: NIfTIImage, file: String, series: SeriesDescriptor?) throws(NIfTIError) {
+        var present = [Bool](repeating: false, count: 65536)
+        for value in try image.labelValues().voxels { present[Int(value)] = true }
         let names = image.labelNames
         self.file = file
         kind = .niftiLabelMap
@@ -70,6 +70,6 @@ public struct LabelObjectReport: Codable, Hashable, Sendable {
         seriesKey = series?.key
         referencedInstances = 0
         frameOfReferenceUID = nil
-        classes = counts.keys.filter { $0 != 0 }.sorted().map { LabelClass(value: $0, name: names[$0] ?? "label \($0)") }
+        classes = present.indices.dropFirst().filter { present[$0] }.map { LabelClass(value: $0, name: names[$0] ?? "label \($0)") }
     }
 }

@@ -20,13 +20,21 @@ struct NIfTILabelSource: LabelSource {
     /// volume, a readable file. Each NIfTI file of the scan is read once here (label maps are small; a NIfTI image
     /// among the inputs costs one read), and a paired one again when decoded.
     static func candidates(in scan: ScanResult) -> [NIfTILabelSource] {
-        scan.excluded.compactMap { excluded -> NIfTILabelSource? in
+        labelMaps(in: scan) { source, _ in source }
+    }
+
+    /// `transform` of each candidate and the image it was read from, one file at a time, so that a caller that
+    /// needs the voxels too (`inspect`, for the classes) does not read the file again; nil results are left out.
+    static func labelMaps<Result>(
+        in scan: ScanResult, _ transform: (NIfTILabelSource, NIfTIImage) -> Result?
+    ) -> [Result] {
+        scan.excluded.compactMap { excluded -> Result? in
             let file = excluded.file
             guard excluded.kind == .notDICOM, file.hasSuffix(".nii") || file.hasSuffix(".nii.gz"),
                   let image = try? NIfTIImage(contentsOf: file), image.header.dataType.isInteger,
                   image.volumeCount == 1
             else { return nil }
-            return NIfTILabelSource(file: file, size: image.size, geometry: image.geometry)
+            return transform(NIfTILabelSource(file: file, size: image.size, geometry: image.geometry), image)
         }
     }
 
