@@ -105,9 +105,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("deflate"), .linkedLibrary("zstd"), .linkedLibrary("lz4"), .linkedLibrary("blosc")]
         ),
         .target(
-            // gzip inflation for `.nii.gz` (zlib): the only C the NIfTI module sees.
+            // gzip for `.nii.gz` (libdeflate inflates a single member, zlib the rest): the only C the NIfTI module sees.
             name: "CGzip",
-            linkerSettings: [.linkedLibrary("z")]
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]
         ),
         .target(
             // NIfTI-1 and NIfTI-2 images and label maps (docs/nifti.md): the header, ITK's sform/qform rule into LPS,

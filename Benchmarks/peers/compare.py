@@ -24,8 +24,8 @@ parser.add_argument("--quick", action="store_true", help="tiny inputs, one repea
 parser.add_argument("--repeats", type=int, default=5)
 parser.add_argument("--skip-transforms", action="store_true", help="decode and discovery only")
 parser.add_argument("--only", default="decode,transforms,discovery,shards,pipeline,latency,batch",
-                    help="comma-separated sections to run: decode, transforms, discovery, shards, pipeline, latency, "
-                         "batch, memory (default: all but memory)")
+                    help="comma-separated sections to run: decode, transforms, discovery, shards, pipeline, nifti, "
+                         "latency, batch, memory (default: all but memory and nifti)")
 parser.add_argument("--no-monai", action="store_true", help="leave MONAI out of the end-to-end sections")
 args = parser.parse_args()
 sections = set(args.only.split(","))
@@ -128,7 +128,7 @@ for syntax in ["explicit", "jpeg-lossless"] if "decode" in sections else []:
 # Transforms (issue 4): resampling the 512×512×300 explicit series to 1 mm, and intensity throughput.
 results["resample"] = []
 series_folder = f"{work}/series-explicit-{size}x{slices}"
-if sections & {"transforms", "shards", "pipeline", "latency"}:
+if sections & {"transforms", "shards", "pipeline", "nifti", "latency"}:
     make("series", series_folder, syntax="explicit", size=size, slices=slices)
 for interpolation in ["linear", "nearest", "bspline"] if "transforms" in sections else []:
     ours, our_peak = run([hf_bench, "resample", series_folder, "--interpolation", interpolation, "--repeats", str(repeats)],
@@ -159,7 +159,7 @@ if "shards" in sections:
     results["versions"]["hdf5 (h5py)"] = theirs["hdf5"]
 
 # End to end (issue 6): the whole job against SimpleITK + h5py and MONAI, a batch against a process pool, latency.
-end_to_end_sections = sections & {"pipeline", "latency", "batch", "memory"}
+end_to_end_sections = sections & {"pipeline", "nifti", "latency", "batch", "memory"}
 if end_to_end_sections:
     import end_to_end_compare
     results.update(end_to_end_compare.measure({

@@ -44,12 +44,15 @@ def write_hdf5(path, array, spacing, origin, direction):
 
 
 def simpleitk(folder):
-    """SimpleITK as its users write it: ImageSeriesReader, Clamp, Resample onto the same origin and direction with
+    """SimpleITK as its users write it: ImageSeriesReader (ReadImage for a NIfTI file), Clamp, Resample onto the same origin and direction with
     size = round(size × spacing / 1 mm), ShiftScale, GetArrayFromImage."""
     import SimpleITK as sitk
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(folder))
-    image = sitk.Cast(reader.Execute(), sitk.sitkFloat32)
+    if os.path.isfile(folder):  # a NIfTI file (the `nifti` section)
+        image = sitk.ReadImage(folder, sitk.sitkFloat32)
+    else:
+        reader = sitk.ImageSeriesReader()
+        reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(folder))
+        image = sitk.Cast(reader.Execute(), sitk.sitkFloat32)
     image = sitk.Clamp(image, sitk.sitkFloat32, LOW, HIGH)
     size = [int(round(n * s / SPACING)) for n, s in zip(image.GetSize(), image.GetSpacing())]
     image = sitk.Resample(image, size, sitk.Transform(), sitk.sitkLinear, image.GetOrigin(), [SPACING] * 3,

@@ -8,6 +8,7 @@ commands read, and as the peers' code in end_to_end.py.
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 from common import last_json, measured, median
@@ -67,7 +68,9 @@ def measure(context, sections):
         shutil.rmtree(output, ignore_errors=True)
         return measured([hounsfield, "run", inputs, "--output", output, "--config", config, *extra], label, gnu_time)
 
-    def one_series(syntax, folder):
+    def one_series(syntax, folder, peer_input=None, floors=True):
+        """`folder` is what Hounsfield reads; `peer_input` what the peers read (the folder, or a NIfTI file)."""
+        peer_input = peer_input or folder
         out = os.path.join(work, "e2e", syntax)
         os.makedirs(out, exist_ok=True)
         ours, our_peak, stages = [], 0.0, []
@@ -78,23 +81,24 @@ def measure(context, sections):
             ours.append(seconds)
             our_peak = max(our_peak, peak)
             stages.append(stage_seconds(os.path.join(out, "hounsfield")))
-            _, peak, stdout = measured(peers + ["sitk", folder, "--output", os.path.join(out, "sitk.h5"),
+            _, peak, stdout = measured(peers + ["sitk", peer_input, "--output", os.path.join(out, "sitk.h5"),
                                              "--repeats", "1"], f"SimpleITK + h5py {syntax}", gnu_time)
             sitk_runs.append((last_json(stdout), peak))
             if context["monai"]:
-                _, peak, stdout = measured(peers + ["monai", folder, "--output", os.path.join(out, "monai.h5"),
+                _, peak, stdout = measured(peers + ["monai", peer_input, "--output", os.path.join(out, "monai.h5"),
                                                  "--repeats", "1"], f"MONAI + h5py {syntax}", gnu_time)
                 monai_runs.append((last_json(stdout), peak))
         ours_image = hounsfield_image(os.path.join(out, "hounsfield"))
         shard = os.path.join(out, "hounsfield", json.loads(
             open(os.path.join(out, "hounsfield", "manifest.jsonl")).readline())["shard"])
-        _, _, stdout = measured([sys.executable, os.path.join(here, "floors.py"), folder, shard,
-                                 "--voxels", str(ours_image.size), "--repeats", str(repeats)],
-                                f"floors {syntax}", gnu_time)
         entry = {"syntax": syntax, "input": f"{size}×{size}×{slices}", "output_shape": list(ours_image.shape),
                  "hounsfield": {"median_s": median(ours), "times_s": ours, "peak_rss_mb": our_peak,
-                                "stages_s": {name: median([s[name] for s in stages]) for name in stages[0]}},
-                 "floors": last_json(stdout)}
+                                "stages_s": {name: median([s[name] for s in stages]) for name in stages[0]}}}
+        if floors:
+            _, _, stdout = measured([sys.executable, os.path.join(here, "floors.py"), folder, shard,
+                                     "--voxels", str(ours_image.size), "--repeats", str(repeats)],
+                                    f"floors {syntax}", gnu_time)
+            entry["floors"] = last_json(stdout)
         for name, runs, path in [("simpleitk", sitk_runs, "sitk.h5"), ("monai", monai_runs, "monai.h5")]:
             if not runs:
                 continue
@@ -111,6 +115,18 @@ def measure(context, sections):
         jpeg_folder = make("series", f"{work}/series-jpeg-lossless-{size}x{slices}", syntax="jpeg-lossless",
                            size=size, slices=slices)
         results["pipeline"] = [one_series("explicit", series_folder), one_series("jpeg-lossless", jpeg_folder)]
+
+    if "nifti" in sections:
+        # The same CT as users receive it converted: dcm2niix's int16 .nii.gz (gzip), read by Hounsfield from its
+        # folder and by the peers from the file (SimpleITK's ReadImage, MONAI's ITKReader).
+        nifti_folder = os.path.join(work, f"nifti-{size}x{slices}")
+        nifti_file = os.path.join(nifti_folder, "ct.nii.gz")
+        if not os.path.exists(nifti_file):
+            os.makedirs(nifti_folder, exist_ok=True)
+            dcm2niix = os.path.join(os.path.dirname(sys.executable), "dcm2niix")
+            subprocess.run([dcm2niix, "-z", "y", "-b", "n", "-f", "ct", "-o", nifti_folder, series_folder],
+                           check=True, capture_output=True)
+        results["nifti"] = one_series("nifti", nifti_folder, peer_input=nifti_file, floors=False)
 
     if "latency" in sections:
         ours, our_peak, stdout = measured([hf_bench, "latency", series_folder, "--config", config,
@@ -249,7 +265,7 @@ def tenths(samples):
 def table(results):
     """Markdown lines for the end-to-end sections present in results."""
     lines = []
-    for p in results.get("pipeline", []):
+    for p in results.get("pipeline", []) + ([results["nifti"]] if "nifti" in results else []):
         lines += ["", f"End to end, one {p['input']} {p['syntax']} series → clip [-1000, 1000] → 1 mm linear → [0, 1] → "
                       f"float32 HDF5 gzip 1 + shuffle ({'×'.join(map(str, p['output_shape']))}); Hounsfield is the "
                       "`hounsfield run` process (start-up, report and manifest included), the peers are timed inside "

@@ -1,12 +1,37 @@
 #include "hf_gzip.h"
 
+#include <libdeflate.h>
 #include <stdlib.h>
 #include <zlib.h>
+
+/// One gzip member whose trailer states its size: libdeflate inflates it in one call, 2–3× faster than zlib's
+/// streaming inflate (a 512×512×300 int16 `.nii.gz` is most of a NIfTI volume's decoding time). Returns
+/// HF_GZIP_OK with the buffer, or -1 when the fast path does not apply (several members, a size that is not the
+/// trailer's, a damaged stream: zlib then decides and reports).
+static int inflate_single_member(const uint8_t *src, size_t bytes, size_t size, uint8_t **out, size_t *out_bytes) {
+    struct libdeflate_decompressor *decompressor = libdeflate_alloc_decompressor();
+    if (decompressor == NULL) return -1;
+    uint8_t *buffer = malloc(size > 0 ? size : 1);
+    if (buffer == NULL) { libdeflate_free_decompressor(decompressor); return -1; }
+    size_t consumed = 0, produced = 0;
+    enum libdeflate_result result = libdeflate_gzip_decompress_ex(decompressor, src, bytes, buffer, size, &consumed, &produced);
+    libdeflate_free_decompressor(decompressor);
+    // Only the whole input as one member of exactly the trailer's size (trailing zero padding aside) is taken.
+    int rest_is_padding = 1;
+    for (size_t i = consumed; i < bytes && rest_is_padding; i++) rest_is_padding = src[i] == 0;
+    if (result != LIBDEFLATE_SUCCESS || produced != size || !rest_is_padding) { free(buffer); return -1; }
+    *out = buffer;
+    *out_bytes = produced;
+    return HF_GZIP_OK;
+}
 
 int hf_gzip_inflate(const void *src, size_t bytes, size_t size_hint, size_t limit, uint8_t **out, size_t *out_bytes) {
     *out = NULL;
     *out_bytes = 0;
     if (bytes < 18) return bytes == 0 || ((const uint8_t *)src)[0] == 0x1f ? HF_GZIP_TRUNCATED : HF_GZIP_CORRUPT;
+    if (size_hint > 0 && size_hint <= limit && inflate_single_member(src, bytes, size_hint, out, out_bytes) == HF_GZIP_OK) {
+        return HF_GZIP_OK;
+    }
     size_t capacity = size_hint > 0 && size_hint <= limit ? size_hint : (bytes * 4 < limit ? bytes * 4 : limit);
     if (capacity < 4096) capacity = 4096;
     uint8_t *buffer = malloc(capacity);
@@ -64,6 +89,23 @@ int hf_gzip_inflate(const void *src, size_t bytes, size_t size_hint, size_t limi
         return result;
     }
     *out = buffer;
+    *out_bytes = produced;
+    return HF_GZIP_OK;
+}
+
+int hf_gzip_inflate_prefix(const void *src, size_t bytes, uint8_t *out, size_t capacity, size_t *out_bytes) {
+    *out_bytes = 0;
+    z_stream stream = {0};
+    if (inflateInit2(&stream, 16 + MAX_WBITS) != Z_OK) return HF_GZIP_TOO_LARGE;
+    // A prefix is small (headers, the first voxels): one call of at most 1 GiB each way is enough.
+    stream.next_in = (Bytef *)src;
+    stream.avail_in = (uInt)(bytes < (1u << 30) ? bytes : (1u << 30));
+    stream.next_out = out;
+    stream.avail_out = (uInt)(capacity < (1u << 30) ? capacity : (1u << 30));
+    int status = inflate(&stream, Z_SYNC_FLUSH);
+    size_t produced = (capacity < (1u << 30) ? capacity : (1u << 30)) - stream.avail_out;
+    inflateEnd(&stream);
+    if (status == Z_DATA_ERROR || status == Z_NEED_DICT || status == Z_STREAM_ERROR) return HF_GZIP_CORRUPT;
     *out_bytes = produced;
     return HF_GZIP_OK;
 }

@@ -30,7 +30,12 @@ public struct NIfTIImage: Sendable {
 
     /// Reads a NIfTI file held in memory (gzip or not); `path` only names it in errors.
     public init(path: String, data: Data) throws(NIfTIError) {
-        let bytes = Gzip.isGzip(data) ? try Gzip.inflate(data, path: path) : data
+        try self.init(path: path, uncompressed: Gzip.isGzip(data) ? try Gzip.inflate(data, path: path) : data)
+    }
+
+    /// `bytes` uncompressed; with `isPrefix`, only the start of the file (``NIfTIPreview``): the voxels then end
+    /// where the bytes do.
+    init(path: String, uncompressed bytes: Data, isPrefix: Bool = false) throws(NIfTIError) {
         // `withUnsafeBytes` rethrows untyped: carry the typed error out in a Result.
         let parsed = bytes.withUnsafeBytes { raw in
             Result { () throws(NIfTIError) in try NIfTIHeader.parse(raw, path: path) }
@@ -41,7 +46,7 @@ public struct NIfTIImage: Sendable {
         guard !overflow1, !overflow2, header.voxelOffset <= Int.max - total else {
             throw NIfTIError(path: path, reason: .tooLarge)
         }
-        guard header.voxelOffset + total <= bytes.count else {
+        guard header.voxelOffset + total <= bytes.count || isPrefix else {
             throw NIfTIError(path: path, reason: .truncated(have: bytes.count, need: header.voxelOffset + total))
         }
         self.path = path
@@ -78,6 +83,25 @@ public struct NIfTIImage: Sendable {
         }
     }
 
+    /// Volume `index` as a ``PlaneSource``: each plane is converted (scaled to Float32) when a transform reads it,
+    /// so a chain that reads planes (resampling) never allocates the Float32 volume. The voxels are those of
+    /// ``volume(_:)``. Reading a plane throws `CancellationError` once `isCancelled` says so.
+    public func planes(
+        _ index: Int = 0, isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws(NIfTIError) -> NIfTIPlanes {
+        try checkVolume(index)
+        return NIfTIPlanes(image: self, volume: index, isCancelled: isCancelled)
+    }
+
+    /// Converts plane `z` of volume `index` into `plane` (`size.x × size.y` values).
+    func read(volume index: Int, plane z: Int, into plane: UnsafeMutablePointer<Float32>) {
+        let count = size.x * size.y
+        visit(index, voxels: z * count..<(z + 1) * count) { i, value in
+            plane[i - z * count] = Float32(value)
+            return true
+        }
+    }
+
     /// Every volume, in file order.
     public func volumes() throws(NIfTIError) -> [Volume<Float32>] {
         var result: [Volume<Float32>] = []
@@ -90,7 +114,7 @@ public struct NIfTIImage: Sendable {
         try checkVolume(index)
         var bad: Double?
         let values = Volume<UInt16>(size: size, geometry: geometry) { output in
-            decode(index, into: output) { value in
+            decode(index, into: output, parallel: false) { value in
                 guard value >= 0, value <= 65535, value == value.rounded() else {
                     if bad == nil { bad = value }
                     return 0
@@ -102,25 +126,64 @@ public struct NIfTIImage: Sendable {
         return values
     }
 
+    /// Whether volume `index` holds only what a label map holds: every (scaled) value a whole number of 0 or more.
+    /// A CT never does (air is about −1000 HU, and a CT normalized to [0, 1] has fractions), so discovery tells
+    /// images from label maps by their values, whatever type the file stores them in. Stops at the first value that
+    /// decides, which for a CT is among the first voxels.
+    public func holdsLabelValues(_ index: Int = 0) throws(NIfTIError) -> Bool {
+        try checkVolume(index)
+        var labelLike = true
+        visit(index) { _, value in
+            labelLike = value >= 0 && value == value.rounded()
+            return labelLike
+        }
+        return labelLike
+    }
+
     private func checkVolume(_ index: Int) throws(NIfTIError) {
         guard (0..<volumeCount).contains(index) else {
             throw NIfTIError(path: path, reason: .volumeOutOfRange(index, count: volumeCount))
         }
     }
 
-    /// Decodes volume `index` into `output` (x fastest, as stored), each value scaled and then converted.
-    private func decode<T>(_ index: Int, into output: UnsafeMutableBufferPointer<T>, _ convert: (Double) -> T) {
-        let count = size.voxelCount
-        let start = header.voxelOffset + index * count * header.dataType.byteCount
+    /// Decodes volume `index` into `output` (x fastest, as stored), each value scaled and then converted. With
+    /// `parallel`, slices are converted on all cores (`convert` must then touch nothing but its value).
+    private func decode<T>(
+        _ index: Int, into output: UnsafeMutableBufferPointer<T>, parallel: Bool = true, _ convert: (Double) -> T
+    ) {
+        let plane = size.x * size.y
+        guard parallel, size.z > 1 else {
+            visit(index) { i, value in
+                output[i] = convert(value)
+                return true
+            }
+            return
+        }
+        ParallelLoop.forEach(size.z) { k in
+            visit(index, voxels: k * plane..<(k + 1) * plane) { i, value in
+                output[i] = convert(value)
+                return true
+            }
+        }
+    }
+
+    /// Calls `body` with each voxel index of volume `index` (within `voxels`, all by default) and its scaled value,
+    /// in file order, until it returns false.
+    @inline(__always)
+    private func visit(_ index: Int, voxels: Range<Int>? = nil, _ body: (Int, Double) -> Bool) {
+        let start = header.voxelOffset + index * size.voxelCount * header.dataType.byteCount
+        // A prefix (``NIfTIPreview``) holds fewer voxels than the header says; a whole file holds them all.
+        let available = min(size.voxelCount, max(0, bytes.count - start) / header.dataType.byteCount)
+        let range = (voxels ?? 0..<available).clamped(to: 0..<available)
         let big = header.isBigEndian
         let scaling = header.scaling
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + start
             func run<Raw: FixedWidthInteger>(_: Raw.Type, _ value: (Raw) -> Double) {
-                for i in 0..<count {
+                for i in range {
                     let stored = base.loadUnaligned(fromByteOffset: i * MemoryLayout<Raw>.size, as: Raw.self)
                     let v = value(big ? Raw(bigEndian: stored) : Raw(littleEndian: stored))
-                    output[i] = convert(scaling.map { v * $0.slope + $0.intercept } ?? v)
+                    if !body(i, scaling.map { v * $0.slope + $0.intercept } ?? v) { return }
                 }
             }
             switch header.dataType {

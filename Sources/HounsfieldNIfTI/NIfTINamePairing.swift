@@ -85,7 +85,7 @@ public struct NIfTINamePairing: Hashable, Sendable {
     }
 
     /// The file name without `.nii.gz` or `.nii`, or nil for other files.
-    static func stem(_ path: String) -> String? {
+    public static func stem(_ path: String) -> String? {
         let name = (path as NSString).lastPathComponent
         for ending in [".nii.gz", ".nii"] where name.lowercased().hasSuffix(ending) && name.count > ending.count {
             return String(name.dropLast(ending.count))

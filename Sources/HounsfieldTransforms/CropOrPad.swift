@@ -162,19 +162,22 @@ public struct CropToForeground: VolumeTransform, Hashable, Codable {
             expected: "applied with its image: apply(to: image, label: label)")
     }
 
-    /// Crops image and label with the box found in the image. Throws
-    /// ``TransformError/invalidParameter(name:value:expected:)`` when the label's size differs from the image's.
+    /// Crops image and labels with the box found in the image. Throws
+    /// ``TransformError/invalidParameter(name:value:expected:)`` when a label's size differs from the image's.
     public func apply(
-        to image: Volume<Float32>, label: Volume<Float32>
-    ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {
+        to image: Volume<Float32>, labels: [Volume<Float32>]
+    ) throws(TransformError) -> (image: Volume<Float32>, labels: [Volume<Float32>]) {
         try validate()
         try Check.nonEmpty(image)
-        guard image.size == label.size else {
+        for label in labels where label.size != image.size {
             throw .invalidParameter(name: "label size", value: "\(label.size)", expected: "the image's size \(image.size)")
         }
         let box = box(for: image)
-        return (box.extract(from: image, fill: -1024), box.extract(from: label, fill: 0))
+        return (box.extract(from: image, fill: -1024), labels.map { box.extract(from: $0, fill: 0) })
     }
+
+    /// Yes: the box comes from the image.
+    public var labelsNeedImage: Bool { true }
 }
 
 extension CropOrPad {

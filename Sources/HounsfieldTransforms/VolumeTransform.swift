@@ -35,10 +35,20 @@ public protocol VolumeTransform: Sendable {
     func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32>
 
     /// Applies the transform to an image and its label map together. Needed where the label's transform depends on
-    /// the image (a crop to the body found in the image); by default, each on its own.
+    /// the image (a crop to the body found in the image); by default, ``apply(to:labels:)`` with one label.
     func apply(
         to image: Volume<Float32>, label: Volume<Float32>
     ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>)
+
+    /// Applies the transform to an image and several label volumes on its grid (a class map, or one mask per
+    /// channel) together, so a step that depends on the image moves every label alike; by default, each on its own.
+    func apply(
+        to image: Volume<Float32>, labels: [Volume<Float32>]
+    ) throws(TransformError) -> (image: Volume<Float32>, labels: [Volume<Float32>])
+
+    /// Whether a label's transform depends on the image (``CropToForeground``): ``applyToLabel(_:)`` then throws,
+    /// and labels must go through ``apply(to:labels:)`` with their image.
+    var labelsNeedImage: Bool { get }
 }
 
 extension VolumeTransform {
@@ -56,12 +66,25 @@ extension VolumeTransform {
     /// Default, for intensity transforms: the label unchanged.
     public func applyToLabel(_ label: Volume<Float32>) throws(TransformError) -> Volume<Float32> { label }
 
-    /// Default: ``apply(to:)`` on the image and ``applyToLabel(_:)`` on the label, each on its own.
+    /// Default: ``apply(to:labels:)`` with the one label.
     public func apply(
         to image: Volume<Float32>, label: Volume<Float32>
     ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {
-        (try apply(to: image), try applyToLabel(label))
+        let result = try apply(to: image, labels: [label])
+        return (result.image, result.labels[0])
     }
+
+    /// Default: ``apply(to:)`` on the image and ``applyToLabel(_:)`` on each label, each on its own.
+    public func apply(
+        to image: Volume<Float32>, labels: [Volume<Float32>]
+    ) throws(TransformError) -> (image: Volume<Float32>, labels: [Volume<Float32>]) {
+        var moved: [Volume<Float32>] = []
+        for label in labels { moved.append(try applyToLabel(label)) }
+        return (try apply(to: image), moved)
+    }
+
+    /// Default: no.
+    public var labelsNeedImage: Bool { false }
 }
 
 /// Transforms applied in order, like MONAI's and TorchIO's `Compose`.
@@ -109,12 +132,15 @@ public struct Compose: VolumeTransform {
         return label
     }
 
-    /// Image and label through each step together, so a crop found in the image applies to the label too.
+    /// Image and labels through each step together, so a crop found in the image applies to the labels too.
     public func apply(
-        to image: Volume<Float32>, label: Volume<Float32>
-    ) throws(TransformError) -> (image: Volume<Float32>, label: Volume<Float32>) {
-        var pair = (image: image, label: label)
-        for transform in transforms { pair = try transform.apply(to: pair.image, label: pair.label) }
-        return pair
+        to image: Volume<Float32>, labels: [Volume<Float32>]
+    ) throws(TransformError) -> (image: Volume<Float32>, labels: [Volume<Float32>]) {
+        var result = (image: image, labels: labels)
+        for transform in transforms { result = try transform.apply(to: result.image, labels: result.labels) }
+        return result
     }
+
+    /// Whether any step's label transform depends on the image.
+    public var labelsNeedImage: Bool { transforms.contains { $0.labelsNeedImage } }
 }

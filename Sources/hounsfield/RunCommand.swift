@@ -8,7 +8,7 @@ import ServiceLifecycle
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Turn every CT series under the inputs into HDF5 shards: decode → clip → resample → normalize → cast.",
+        abstract: "Turn every CT series (DICOM or NIfTI) under the inputs into HDF5 shards: decode → clip → resample → normalize → cast.",
         discussion: """
             Flags override the configuration file (--config). Writes shards, manifest.jsonl, configuration.json and
             report.json into --output. Exit status: 0 when every selected series was written, 3 when some failed
@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     /// Exit status when the output could not be written (documented in the discussion and docs/pipeline.md).
     static let outputFailedStatus: Int32 = 4
 
-    @Argument(help: "DICOM files or folders (searched recursively); added to the configuration's inputs.")
+    @Argument(help: "DICOM or NIfTI files or folders (searched recursively; nnU-Net raw datasets too); added to the configuration's inputs.")
     var inputs: [String] = []
 
     @Option(name: .shortAndLong, help: "Output folder.")

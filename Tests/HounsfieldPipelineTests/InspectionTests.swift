@@ -176,5 +176,20 @@ struct InspectionTests {
         let json = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
         #expect(json.contains(#""kind":"nifti_label_map""#))
     }
-}
 
+    @Test("a NIfTI CT is listed with the series, its label map with the labels; with statistics its HU are nibabel's")
+    func niftiImage() async throws {
+        let folder = PipelineTestSupport.packageRoot.deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/labels-nifti/totalseg-ct")
+        let report = try await Inspection(options: InspectionOptions(statistics: true)).run([folder.path])
+        #expect(report.series.count == 1 && report.excluded.isEmpty, "\(report.excluded)")
+        let image = try #require(report.series.first)
+        #expect(image.size == [122, 101, 30] && image.description == "example_ct_sm" && image.key.hasPrefix("nifti:totalseg-ct/"))
+        let map = try #require(report.labels.first)
+        #expect(map.kind == .niftiLabelMap && map.seriesKey == image.key && map.classes.count == 41)
+        let reference = try LabelRunTests.reference("labels-nifti")["sets"] as! [String: [String: Any]]
+        let data = ((reference["totalseg-ct"]!["nifti"] as! [[String: Any]]).first!)["data"] as! [String: Any]
+        #expect(image.hu?.min == data["min"] as? Double && image.hu?.max == data["max"] as? Double)
+        #expect(image.hu?.sha256 == data["sha256"] as? String)
+    }
+}

@@ -90,6 +90,10 @@ struct SpatialTransformTests {
         let chain = Compose([crop, Window(minimum: -1000, maximum: 1000, output: .unit)])
         let (composedImage, composedLabel) = try chain.apply(to: image, label: label)
         #expect(composedImage.size == croppedImage.size && composedLabel == croppedLabel)
+        // Several labels (channels) move with the one box; a chain with a crop says its labels need the image.
+        let (_, both) = try chain.apply(to: image, labels: [label, label])
+        #expect(both == [croppedLabel, croppedLabel])
+        #expect(chain.labelsNeedImage && crop.labelsNeedImage && !Window(minimum: 0, maximum: 1).labelsNeedImage)
     }
 
     @Test("cast rounds half away from zero and saturates")

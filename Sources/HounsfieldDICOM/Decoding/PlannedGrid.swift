@@ -22,6 +22,9 @@ public struct PlannedGrid: Hashable, Sendable {
     public var method: Method
     /// Sentences for reports: what was corrected and how.
     public var corrections: [String]
+
+    /// Size and geometry together.
+    public var grid: (size: GridSize, geometry: Geometry) { (size, geometry) }
 }
 
 extension SeriesDescriptor {

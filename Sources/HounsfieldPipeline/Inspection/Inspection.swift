@@ -1,5 +1,6 @@
 import HounsfieldCore
 import HounsfieldDICOM
+import HounsfieldNIfTI
 import Logging
 
 /// Describes every series under a set of files and folders: what `hounsfield inspect` prints.
@@ -47,16 +48,30 @@ public struct Inspection: Sendable {
         let scanStart = clock.now
         let scan = try await scanner.scan(paths)
         var seconds = ["scan": (clock.now - scanStart).inSeconds]
-        let labels = scan.labelObjects.map { LabelObjectReport($0, series: scan.referencedSeries(of: $0)) }
-            + NIfTILabelSource.labelMaps(in: scan) { candidate, image in
-                try? LabelObjectReport(niftiLabelMap: image, file: candidate.file, series: scan.series.first { candidate.labels($0) })
+        // NIfTI files as a run sees them (decision 61): images are listed with the series, label maps with the labels.
+        var labelMapReports: [String: LabelObjectReport] = [:]
+        let nifti = NIfTIDiscovery(scan: scan) { candidate, image in
+            labelMapReports[candidate.file] = try? LabelObjectReport(
+                niftiLabelMap: image, file: candidate.file, seriesKey: scan.series.first { candidate.labels($0) }?.key)
+        }
+        for image in nifti.images {
+            for label in image.labels {
+                if labelMapReports[label.file] != nil {
+                    labelMapReports[label.file]?.seriesKey = image.input.identity
+                } else if let read = try? NIfTIImage(contentsOf: label.file) {
+                    labelMapReports[label.file] = try? LabelObjectReport(
+                        niftiLabelMap: read, file: label.file, seriesKey: image.input.identity, names: label.classNames)
+                }
             }
-        // A NIfTI label map is not DICOM, but it is not left out either: it is listed with the labels instead.
-        let labelMaps = Set(labels.filter { $0.kind == .niftiLabelMap }.map(\.file))
-        let excluded = scan.excluded.filter { !labelMaps.contains($0.file) }
+        }
+        let labels = scan.labelObjects.map { LabelObjectReport($0, series: scan.referencedSeries(of: $0)) }
+            + labelMapReports.keys.sorted().map { labelMapReports[$0]! }
+        let used = nifti.handled.union(labelMapReports.keys)
+        let excluded = scan.excluded.filter { !used.contains($0.file) } + nifti.excluded
         guard options.statistics else {
             return InspectionReport(
-                files: scan.fileCount, seconds: seconds, series: scan.series.map { SeriesReport($0) },
+                files: scan.fileCount, seconds: seconds,
+                series: scan.series.map { SeriesReport($0) } + nifti.images.map { SeriesReport($0.input) },
                 excluded: excluded, labels: labels)
         }
         var reports: [SeriesReport] = []
@@ -79,6 +94,21 @@ public struct Inspection: Sendable {
                 logger.debug("decoding failed", metadata: ["series": "\(series.key)", "error": "\(error)"])
             }
             reports.append(SeriesReport(series, statistics: statistics))
+        }
+        for image in nifti.images {
+            try Task.checkCancellation()
+            var statistics: HUStatistics?
+            do {
+                let decodeStart = clock.now
+                let volume = try await ParallelLoop.offload { () throws(NIfTIError) in try image.input.decode() }
+                let statisticsStart = clock.now
+                statistics = HUStatistics(volume)
+                seconds["decode", default: 0] += (statisticsStart - decodeStart).inSeconds
+                seconds["statistics", default: 0] += (clock.now - statisticsStart).inSeconds
+            } catch {
+                failures.append(ExcludedFile(file: image.input.file, kind: .unreadable, reason: error.description))
+            }
+            reports.append(SeriesReport(image.input, statistics: statistics))
         }
         progress?(InspectionProgress(phase: .decoding, done: scan.series.count, total: scan.series.count))
         return InspectionReport(

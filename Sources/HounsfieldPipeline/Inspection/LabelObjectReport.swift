@@ -56,18 +56,19 @@ public struct LabelObjectReport: Codable, Hashable, Sendable {
         classes = label.classes
     }
 
-    /// The report of the NIfTI label map `image`, read from `file`, paired with `series` when one was found; its
-    /// classes are the values present.
-    init(niftiLabelMap image: NIfTIImage, file: String, series: SeriesDescriptor?) throws(NIfTIError) {
+    /// The report of the NIfTI label map `image`, read from `file`, paired with the series or NIfTI image whose key
+    /// is `seriesKey` when one was found; its classes are the values present, named by the file's label table, else
+    /// by `names` (an nnU-Net `dataset.json`'s).
+    init(niftiLabelMap image: NIfTIImage, file: String, seriesKey: String?, names: [Int: String] = [:]) throws(NIfTIError) {
         var present = [Bool](repeating: false, count: 65536)
         for value in try image.labelValues().voxels { present[Int(value)] = true }
-        let names = image.labelNames
+        let names = image.labelNames.merging(names) { own, _ in own }
         self.file = file
         kind = .niftiLabelMap
         segmentationType = nil
         sopInstanceUID = nil
         referencedSeries = []
-        seriesKey = series?.key
+        self.seriesKey = seriesKey
         referencedInstances = 0
         frameOfReferenceUID = nil
         classes = present.indices.dropFirst().filter { present[$0] }.map { LabelClass(value: $0, name: names[$0] ?? "label \($0)") }

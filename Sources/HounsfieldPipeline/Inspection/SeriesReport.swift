@@ -115,4 +115,24 @@ public struct SeriesReport: Codable, Hashable, Sendable {
             corrected = CorrectedGrid(grid)
         }
     }
+
+    /// Describes a NIfTI image a run would process (decision 61): its key is the input's identity, it has no UIDs,
+    /// and its one note says which file it is.
+    public init(_ input: NIfTIInput, statistics: HUStatistics? = nil) {
+        key = input.identity
+        seriesUID = ""
+        studyUID = nil
+        modality = input.modality
+        description = input.description
+        files = 1
+        transferSyntaxes = []
+        size = input.size.array
+        spacing = input.geometry.spacing.array
+        origin = input.geometry.origin.array
+        direction = input.geometry.direction.rowMajor
+        warnings = []
+        notes = ["a NIfTI image: \(input.file)"]
+        excluded = []
+        hu = statistics
+    }
 }

@@ -12,6 +12,21 @@ public protocol LabelSource: Sendable {
     /// The classes' masks on `series`' own grid (its ``SeriesDescriptor/size`` and ``SeriesDescriptor/geometry``),
     /// with what was wrong but not fatal. Throws, naming the file and the reason, when no mask can be placed.
     func segments(on series: SeriesDescriptor) throws -> DecodedLabels
+    /// The classes on a grid that is not a DICOM series' (a NIfTI image's). Only label maps can do this; objects
+    /// that reference DICOM instances throw (the default).
+    func segments(on size: GridSize, geometry: Geometry) throws -> DecodedLabels
+}
+
+extension LabelSource {
+    /// Default: a label object that references DICOM instances cannot be placed on a grid alone.
+    public func segments(on size: GridSize, geometry: Geometry) throws -> DecodedLabels {
+        throw NotALabelMap()
+    }
+}
+
+/// A DICOM label object asked to label a NIfTI image.
+struct NotALabelMap: Error, CustomStringConvertible {
+    var description: String { "a DICOM label object references its series' instances and cannot label a NIfTI image" }
 }
 
 /// The masks a label object gives for one series, and the problems met on the way.

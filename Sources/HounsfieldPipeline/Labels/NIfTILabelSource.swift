@@ -15,28 +15,8 @@ struct NIfTILabelSource: LabelSource {
     let file: String
     let size: GridSize
     let geometry: Geometry
-
-    /// The NIfTI files of a scan (discovery lists them as not DICOM) that could be label maps: integer voxels, one
-    /// volume, a readable file. Each NIfTI file of the scan is read once here (label maps are small; a NIfTI image
-    /// among the inputs costs one read), and a paired one again when decoded.
-    static func candidates(in scan: ScanResult) -> [NIfTILabelSource] {
-        labelMaps(in: scan) { source, _ in source }
-    }
-
-    /// `transform` of each candidate and the image it was read from, one file at a time, so that a caller that
-    /// needs the voxels too (`inspect`, for the classes) does not read the file again; nil results are left out.
-    static func labelMaps<Result>(
-        in scan: ScanResult, _ transform: (NIfTILabelSource, NIfTIImage) -> Result?
-    ) -> [Result] {
-        scan.excluded.compactMap { excluded -> Result? in
-            let file = excluded.file
-            guard excluded.kind == .notDICOM, file.hasSuffix(".nii") || file.hasSuffix(".nii.gz"),
-                  let image = try? NIfTIImage(contentsOf: file), image.header.dataType.isInteger,
-                  image.volumeCount == 1
-            else { return nil }
-            return transform(NIfTILabelSource(file: file, size: image.size, geometry: image.geometry), image)
-        }
-    }
+    /// Class names from outside the file (an nnU-Net `dataset.json`), used where the file's own label table has none.
+    var classNames: [Int: String] = [:]
 
     func labels(_ series: SeriesDescriptor) -> Bool {
         let folder = (file as NSString).deletingLastPathComponent
@@ -44,15 +24,29 @@ struct NIfTILabelSource: LabelSource {
         guard seriesFolders.contains(where: { $0 == folder || ($0 as NSString).deletingLastPathComponent == folder }) else {
             return false
         }
-        let ours = Self.corners(size, geometry), theirs = Self.corners(series.size, series.geometry)
+        return covers(series.size, series.geometry)
+    }
+
+    /// Whether this label map lies on a NIfTI image's grid: the file is in `folder` (the image's) and covers the grid.
+    func labels(size: GridSize, geometry: Geometry, folder: String) -> Bool {
+        (file as NSString).deletingLastPathComponent == folder && covers(size, geometry)
+    }
+
+    /// Whether every corner voxel centre of the grid lies within half a voxel of a corner centre of the label map.
+    private func covers(_ otherSize: GridSize, _ otherGeometry: Geometry) -> Bool {
+        let ours = Self.corners(size, geometry), theirs = Self.corners(otherSize, otherGeometry)
         let tolerance = 0.5 * min(geometry.spacing.x, geometry.spacing.y, geometry.spacing.z)
         return theirs.allSatisfy { corner in ours.contains { ($0 - corner).length <= tolerance } }
     }
 
     func segments(on series: SeriesDescriptor) throws -> DecodedLabels {
+        try segments(on: series.size, geometry: series.geometry)
+    }
+
+    func segments(on gridSize: GridSize, geometry gridGeometry: Geometry) throws -> DecodedLabels {
         let image = try NIfTIImage(contentsOf: file)
-        let placement = try image.labelPlacement(onto: series.size, geometry: series.geometry)
-        let names = image.labelNames
+        let placement = try image.labelPlacement(onto: gridSize, geometry: gridGeometry)
+        let names = image.labelNames.merging(classNames) { own, _ in own }
         let classes = placement.voxelCounts.keys.filter { $0 != 0 }.sorted().map {
             LabelClass(value: $0, name: names[$0] ?? "label \($0)")
         }
@@ -77,10 +71,4 @@ struct NIfTILabelSource: LabelSource {
     }
 }
 
-extension ScanResult {
-    /// Every label object of the scan a series can be paired with: DICOM SEG and RTSTRUCT objects (paired by the
-    /// UIDs they reference) and NIfTI label maps (paired by folder and grid, see ``NIfTILabelSource``).
-    var labelSources: [any LabelSource] {
-        labelObjects as [any LabelSource] + NIfTILabelSource.candidates(in: self)
-    }
-}
+

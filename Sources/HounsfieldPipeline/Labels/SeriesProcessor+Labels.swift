@@ -19,7 +19,10 @@ extension SeriesProcessor {
         for source in plan.labels {
             let name = configuration.privacy.keepIdentifiers ? source.file : hash(source.file)
             do {
-                let decoded = try source.segments(on: plan.series)
+                let decoded = switch plan.image {
+                case .series(let series): try source.segments(on: series)
+                case .nifti(let input): try source.segments(on: input.size, geometry: input.geometry)
+                }
                 warnings += decoded.warnings.map { "\(source.fileName): \($0)" }
                 sources.append(name)
                 decodedObjects.append(decoded)
@@ -47,31 +50,57 @@ extension SeriesProcessor {
         let transform = self.transform
         let found = segments
         let loadOptions = self.loadOptions
-        let series = plan.series
+        let image = plan.image
         let imageSize = volume.size, imageGeometry = volume.geometry
+        // A step that finds its box in the image (crop to foreground) moves the labels with the image itself: the
+        // image is decoded again and sent through the chain beside them (its result is the stored image's).
+        var decoded: Volume<Float32>?
+        var decodeFailure: (any Error)?
+        if transform.labelsNeedImage {
+            do { decoded = try await decode(plan) } catch { decodeFailure = error }
+        }
+        let imageForLabels = decoded, imageFailure = decodeFailure
         let outcome = await ParallelLoop.offload { () -> Result<LabelMap, any Error> in
             Result {
+                if let imageFailure { throw imageFailure }
                 let map = try single ?? LabelMap(segments: found)
                 // The image was decoded onto the planned grid (a tilt or uneven spacing corrected); the masks are on
                 // the series' slices, so they go there first, by nearest neighbour.
-                let planned = try series.plannedGrid(for: loadOptions)
-                func follow(_ label: Volume<Float32>) throws -> Volume<Float32> {
-                    var label = label
-                    if planned.size != label.size || planned.geometry != label.geometry {
-                        label = try Resample(to: .reference(planned.geometry, size: planned.size),
-                                             interpolation: .nearest).applyToLabel(label)
+                // A NIfTI image is decoded on its own grid, where its label maps were placed.
+                let planned: (size: GridSize, geometry: Geometry) = switch image {
+                case .series(let series): try series.plannedGrid(for: loadOptions).grid
+                case .nifti(let input): (input.size, input.geometry)
+                }
+                func toPlanned(_ label: Volume<Float32>) throws -> Volume<Float32> {
+                    guard planned.size != label.size || planned.geometry != label.geometry else { return label }
+                    return try Resample(to: .reference(planned.geometry, size: planned.size),
+                                        interpolation: .nearest).applyToLabel(label)
+                }
+                // Labels in groups: with the image beside them, a group of at most 8 (channels of a SEG can number
+                // a hundred) bounds the memory to the image and eight labels; alone, one at a time.
+                func follow(_ labels: [Volume<Float32>]) throws -> [Volume<Float32>] {
+                    let planned = try labels.map(toPlanned)
+                    let moved: [Volume<Float32>]
+                    if let imageForLabels {
+                        moved = try transform.apply(to: imageForLabels, labels: planned).labels
+                    } else {
+                        moved = try planned.map { try transform.applyToLabel($0) }
                     }
-                    label = try transform.applyToLabel(label)
-                    guard label.size == imageSize, label.geometry == imageGeometry else {
+                    for label in moved where label.size != imageSize || label.geometry != imageGeometry {
                         throw LabelGridMismatch(label: label.size, image: imageSize)
                     }
-                    return label
+                    return moved
                 }
                 if let values = map.values {
-                    let moved = try follow(values.converted(to: Float32.self))
+                    let moved = try follow([values.converted(to: Float32.self)])[0]
                     return LabelMap(classIndex: moved.converted(to: UInt16.self), classes: map.classes)
                 }
-                let moved = try map.channels.map { try follow($0.converted(to: Float32.self)).converted(to: UInt8.self) }
+                let group = imageForLabels == nil ? 1 : 8
+                var moved: [Volume<UInt8>] = []
+                for start in stride(from: 0, to: map.channels.count, by: group) {
+                    let channels = map.channels[start..<min(start + group, map.channels.count)]
+                    moved += try follow(channels.map { $0.converted(to: Float32.self) }).map { $0.converted(to: UInt8.self) }
+                }
                 return LabelMap(channels: moved, classes: map.classes)
             }
         }

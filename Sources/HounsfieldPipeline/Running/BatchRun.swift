@@ -92,18 +92,17 @@ public struct BatchRun: Sendable {
         } catch {
             throw .inputs(error.description)
         }
-        if let message = scan.noSeriesMessage { throw .inputs(message) }
-        let decision = SeriesSelection(processor: processor, split: split).select(scan.series, labels: scan.labelSources,
-                                                                                  item: "") { _ in false }
+        let decision = SeriesSelection(processor: processor, split: split).select(scan, item: "") { _ in false }
+        if decision.volumes == 0, let message = scan.noSeriesMessage { throw .inputs(message) }
         var sink = RunReportSink()
         sink.record(.discovered(.init(
-            item: "", files: scan.fileCount, series: scan.series.count, planned: decision.planned.count, resumed: 0,
-            excluded: scan.excluded.map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: nil, seconds: 0)))
+            item: "", files: scan.fileCount, series: decision.volumes, planned: decision.planned.count, resumed: 0,
+            excluded: decision.excluded.map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: nil, seconds: 0)))
         var estimated = 0
         var planned = decision.skipped
         for plan in decision.planned {
             var report = plan.report
-            report.shape = estimatedShape(plan.series)
+            report.shape = estimatedShape(plan)
             estimated += report.shape!.reduce(1, *) * configuration.output.dtype.size
             planned.append(report)
         }
@@ -114,10 +113,12 @@ public struct BatchRun: Sendable {
     }
 
     /// The output shape (z, y, x) a series will have: the planned grid, resampled to the chain's spacing if any.
-    func estimatedShape(_ series: SeriesDescriptor) -> [Int] {
-        let grid = (try? series.plannedGrid(for: processor.loadOptions))
-        var size = grid?.size ?? series.size
-        var geometry = grid?.geometry ?? series.geometry
+    func estimatedShape(_ plan: SeriesPlan) -> [Int] {
+        var (size, geometry) = switch plan.image {
+        case .series(let series):
+            (try? series.plannedGrid(for: processor.loadOptions)).map { ($0.size, $0.geometry) } ?? (series.size, series.geometry)
+        case .nifti(let input): (input.size, input.geometry)
+        }
         // Resampling and crop-or-pad fix the grid without touching voxels; the other spatial steps (crop to the
         // body, nnU-Net's resampling) depend on the data or on dataset choices, and leave the estimate as it is.
         for step in processor.chain {

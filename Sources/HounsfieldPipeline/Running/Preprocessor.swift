@@ -27,26 +27,27 @@ public struct Preprocessor: Sendable {
 
     /// ``process(paths:)``, keeping what discovery and selection said (what was left out, and why).
     public func processStudy(paths: [String]) async throws -> ProcessedStudy {
-        try await process(try await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(paths))
+        try await process(try await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(paths),
+                          readsNIfTI: true)
     }
 
     /// ``process(buffers:)``, keeping what discovery and selection said: an upload that gives no volume is answered
     /// with the reasons.
     public func processStudy(buffers: [(name: String, bytes: [UInt8])]) async throws -> ProcessedStudy {
-        try await process(await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(buffers: buffers))
+        try await process(await SeriesScanner(options: ScanOptions(spacing: processor.configuration.loading.spacing)).scan(buffers: buffers),
+                          readsNIfTI: false)
     }
 
-    private func process(_ scan: ScanResult) async throws -> ProcessedStudy {
+    private func process(_ scan: ScanResult, readsNIfTI: Bool) async throws -> ProcessedStudy {
         // In key order, as the service processes them.
-        let decision = SeriesSelection(processor: processor).select(scan.series, labels: scan.labelSources, item: "",
-                                                                    isPublished: { _ in false })
+        let decision = SeriesSelection(processor: processor).select(scan, item: "", readsNIfTI: readsNIfTI, isPublished: { _ in false })
         var volumes: [ProcessedVolume] = []
         for plan in decision.planned {
             try Task.checkCancellation()
             volumes.append(try await processor.process(plan))
         }
-        return ProcessedStudy(volumes: volumes, files: scan.fileCount, excluded: scan.excluded, skipped: decision.skipped,
-                              noSeriesMessage: scan.noSeriesMessage)
+        return ProcessedStudy(volumes: volumes, files: scan.fileCount, excluded: decision.excluded, skipped: decision.skipped,
+                              noSeriesMessage: decision.volumes == 0 ? scan.noSeriesMessage : nil)
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import HounsfieldCore
 import HounsfieldDICOM
 import HounsfieldHDF5
+import HounsfieldNIfTI
 import HounsfieldTransforms
 import Synchronization
 
@@ -73,16 +74,45 @@ public struct SeriesProcessor: Sendable {
         return nil
     }
 
+    /// Why a NIfTI image is not processed, or nil. The filters a NIfTI file can answer apply: modality (only when
+    /// `dataset.json` names the channel: NIfTI itself records none), minimum slices, series description (matched
+    /// against the case or file name) and slice thickness (the slice spacing).
+    public func rejection(of input: NIfTIInput) -> String? {
+        let filters = configuration.filters
+        if !filters.modality.isEmpty, let modality = input.modality,
+           !filters.modality.contains(where: { $0.caseInsensitiveCompare(modality) == .orderedSame }) {
+            return "modality \(modality) (dataset.json) is not in \(filters.modality.joined(separator: ", ")) (filters.modality)"
+        }
+        if input.size.z < filters.minimumSlices {
+            return "\(input.size.z) slice\(input.size.z == 1 ? "" : "s"), fewer than the minimum of \(filters.minimumSlices) (filters.minimum_slices)"
+        }
+        if let pattern = filters.seriesDescription, let regex = try? Regex(pattern).ignoresCase(),
+           input.description.firstMatch(of: regex) == nil {
+            return "name '\(input.description)' does not match '\(pattern)' (filters.series_description)"
+        }
+        if let range = filters.sliceThickness, range.count == 2,
+           input.geometry.spacing.z < range[0] || input.geometry.spacing.z > range[1] {
+            return String(format: "slice spacing %.2f mm is outside [%g, %g] (filters.slice_thickness)", input.geometry.spacing.z, range[0], range[1])
+        }
+        return nil
+    }
+
     // MARK: - Identity
 
     /// The output key of a series: the salted SHA-256 of its identity (UID plus split reason), 24 hex digits; or,
     /// when identifiers are kept, the identity itself with `#` replaced.
     public func key(for series: SeriesDescriptor) -> String {
+        key(forIdentity: series.key)
+    }
+
+    /// The output key of a volume whose identity (a series' UID and split, a NIfTI input's
+    /// ``NIfTIInput/identity``) is `identity`.
+    public func key(forIdentity identity: String) -> String {
         if configuration.privacy.keepIdentifiers {
-            let clear = String(series.key.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
+            let clear = String(identity.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" })
             return String(clear.prefix(128))
         }
-        return String(hash(series.key).prefix(24))
+        return String(hash(identity).prefix(24))
     }
 
     /// Salted SHA-256 (hex) of an identifier.
@@ -101,12 +131,33 @@ public struct SeriesProcessor: Sendable {
         try await series.loadVolume(loadOptions)
     }
 
+    /// Decodes what the plan names: a DICOM series to HU on its planned grid, a NIfTI image as stored (scaled).
+    public func decode(_ plan: SeriesPlan) async throws -> Volume<Float32> {
+        switch plan.image {
+        case .series(let series): return try await decode(series)
+        case .nifti(let input):
+            return try await ParallelLoop.offload { () throws(NIfTIError) -> Volume<Float32> in try input.decode() }
+        }
+    }
+
     /// Runs the chain and casts, on Dispatch threads (never blocking the cooperative pool).
     ///
     /// The decoded volume is consumed: when the caller holds no other copy, the chain works on its voxels in place
     /// (a clip to the window then costs no memory), which keeps a series' peak at about decoded + resampled.
     public func transform(_ volume: consuming Volume<Float32>, of series: SeriesDescriptor) async throws(TransformError) -> ProcessedVolume {
-        let metadata = metadata(for: series, decoded: volume)
+        try await transform(volume, source: SourceFacts(series))
+    }
+
+    /// ``transform(_:of:)`` for the volume of a plan (a DICOM series or a NIfTI image).
+    public func transform(_ volume: consuming Volume<Float32>, of plan: SeriesPlan) async throws(TransformError) -> ProcessedVolume {
+        switch plan.image {
+        case .series(let series): try await transform(volume, source: SourceFacts(series))
+        case .nifti(let input): try await transform(volume, source: SourceFacts(input))
+        }
+    }
+
+    private func transform(_ volume: consuming Volume<Float32>, source: SourceFacts) async throws(TransformError) -> ProcessedVolume {
+        let metadata = metadata(for: source, decodedSize: volume.size, spacing: volume.geometry.spacing)
         let transform = self.transform
         let configuration = self.configuration
         let handoff = Handoff(consume volume)
@@ -115,8 +166,8 @@ public struct SeriesProcessor: Sendable {
             try transform.apply(inPlace: &working)
             return StoredImage.cast(working, to: configuration.output.dtype, scale: configuration.output.scale)
         }
-        return ProcessedVolume(key: key(for: series), image: image, metadata: metadata,
-                               seriesDescription: series.seriesDescription)
+        return ProcessedVolume(key: key(forIdentity: source.identity), image: image, metadata: metadata,
+                               seriesDescription: source.description)
     }
 
     /// Whether ``transformPlanes(of:)`` will decode `series` as the chain reads it: the chain starts with a linear
@@ -138,6 +189,23 @@ public struct SeriesProcessor: Sendable {
         guard transform.readsPlanes,
               let planes = try series.planes(loadOptions, isCancelled: { cancelled.isSet })
         else { return nil }
+        return try await transformPlanes(planes, source: SourceFacts(series), cancelled: cancelled)
+    }
+
+    /// ``transformPlanes(of:)-(SeriesDescriptor)`` for a NIfTI image: the file is read and inflated whole, and its
+    /// voxels are converted plane by plane as the chain reads them, so the Float32 volume is never allocated.
+    public func transformPlanes(of input: NIfTIInput) async throws -> ProcessedVolume? {
+        guard transform.readsPlanes else { return nil }
+        let cancelled = CancellationFlag()
+        let planes = try await ParallelLoop.offload { () throws(NIfTIError) in
+            try input.planes(isCancelled: { cancelled.isSet })
+        }
+        return try await transformPlanes(planes, source: SourceFacts(input), cancelled: cancelled)
+    }
+
+    private func transformPlanes(
+        _ planes: any PlaneSource, source: SourceFacts, cancelled: CancellationFlag
+    ) async throws -> ProcessedVolume? {
         let transform = self.transform
         let configuration = self.configuration
         let outcome = await withTaskCancellationHandler {
@@ -151,9 +219,9 @@ public struct SeriesProcessor: Sendable {
             cancelled.set()
         }
         guard let image = try outcome.get() else { return nil }
-        return ProcessedVolume(key: key(for: series), image: image,
-                               metadata: metadata(for: series, decodedSize: planes.size, spacing: planes.geometry.spacing),
-                               seriesDescription: series.seriesDescription)
+        return ProcessedVolume(key: key(forIdentity: source.identity), image: image,
+                               metadata: metadata(for: source, decodedSize: planes.size, spacing: planes.geometry.spacing),
+                               seriesDescription: source.description)
     }
 
     /// Decode, then transform: the whole path of one series (in one pass when the chain reads planes).
@@ -166,21 +234,20 @@ public struct SeriesProcessor: Sendable {
     /// bytes. The volume carries the plan's key (a later version's key has its `-vN`).
     public func process(_ plan: SeriesPlan) async throws -> ProcessedVolume {
         // A streaming plan whose planes are declined after all (the series changed on disk) is decoded whole.
-        var volume = if plan.streams, let streamed = try await transformPlanes(of: plan.series) {
-            streamed
-        } else {
-            try await transform(try await decode(plan.series), of: plan.series)
+        var streamed: ProcessedVolume?
+        if plan.streams {
+            streamed = switch plan.image {
+            case .series(let series): try await transformPlanes(of: series)
+            case .nifti(let input): try await transformPlanes(of: input)
+            }
         }
+        var volume = if let streamed { streamed } else { try await transform(try await decode(plan), of: plan) }
         volume.key = plan.key
         try await attachLabels(to: &volume, plan: plan)
         return volume
     }
 
-    func metadata(for series: SeriesDescriptor, decoded: Volume<Float32>) -> VolumeMetadata {
-        metadata(for: series, decodedSize: decoded.size, spacing: decoded.geometry.spacing)
-    }
-
-    func metadata(for series: SeriesDescriptor, decodedSize: GridSize, spacing: Vector3) -> VolumeMetadata {
+    func metadata(for source: SourceFacts, decodedSize: GridSize, spacing: Vector3) -> VolumeMetadata {
         var window: ClosedRange<Double>?
         var normalization: String?
         for step in chain {
@@ -195,15 +262,41 @@ public struct SeriesProcessor: Sendable {
             default: break
             }
         }
-        let study = series.studyInstanceUID ?? ""
+        let study = source.study
         return VolumeMetadata(
             originalSize: decodedSize, originalSpacing: spacing, transform: transformJSON,
             transformKey: transformKey, configurationKey: configurationKey, window: window,
             normalization: normalization,
             valueScale: configuration.output.dtype == .int16 || configuration.output.dtype == .uint8 ? configuration.output.scale : 1,
-            sourceSeries: configuration.privacy.keepIdentifiers ? series.key : hash(series.key),
+            sourceSeries: configuration.privacy.keepIdentifiers ? source.identity : hash(source.identity),
             sourceStudy: study.isEmpty ? "" : (configuration.privacy.keepIdentifiers ? study : hash(study)),
-            modality: series.modality ?? "", warnings: series.warnings.map(\.message))
+            modality: source.modality, warnings: source.warnings)
+    }
+}
+
+/// What the volume's metadata says of where it came from, for a DICOM series and a NIfTI image alike.
+struct SourceFacts {
+    /// The identity its key and `source_series` are made from.
+    var identity: String
+    var study: String
+    var modality: String
+    var description: String?
+    var warnings: [String]
+
+    init(_ series: SeriesDescriptor) {
+        identity = series.key
+        study = series.studyInstanceUID ?? ""
+        modality = series.modality ?? ""
+        description = series.seriesDescription
+        warnings = series.warnings.map(\.message)
+    }
+
+    init(_ input: NIfTIInput) {
+        identity = input.identity
+        study = ""
+        modality = input.modality ?? ""
+        description = input.description
+        warnings = []
     }
 }
 

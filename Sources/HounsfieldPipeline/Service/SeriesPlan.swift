@@ -5,8 +5,20 @@ import HounsfieldDICOM
 /// the item it came from, and whether it streams (is decoded slice by slice as its chain reads it, inside the
 /// transform stage) or is decoded whole first.
 public struct SeriesPlan: Sendable {
-    /// The series as discovered.
-    public var series: SeriesDescriptor
+    /// What a planned volume is made from.
+    public enum Image: Sendable {
+        /// A DICOM series, as discovered.
+        case series(SeriesDescriptor)
+        /// A NIfTI image (decision 61).
+        case nifti(NIfTIInput)
+    }
+
+    /// What the volume is made from.
+    public var image: Image
+    /// The DICOM series, when the volume is made from one.
+    public var series: SeriesDescriptor? {
+        if case .series(let series) = image { series } else { nil }
+    }
     /// Its output key.
     public var key: String
     /// The work item it came from.

@@ -36,6 +36,11 @@ public struct WorkItem: Sendable, Identifiable {
         self.warnings = warnings
     }
 
+    /// Whether the item names files on disk (not buffers, whose names are only names).
+    var readsFiles: Bool {
+        if case .paths = source { true } else { false }
+    }
+
     /// Files and folders, with the paths joined as the identifier.
     public static func paths(_ paths: [String]) -> WorkItem {
         WorkItem(id: paths.joined(separator: "\n"), source: .paths(paths))

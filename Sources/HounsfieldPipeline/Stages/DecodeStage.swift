@@ -27,7 +27,7 @@ struct DecodeStage: Sendable {
             let start = ContinuousClock.now
             do {
                 let volume = try await context.retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: context.logger) {
-                    try await processor.decode(plan.series)
+                    try await processor.decode(plan)
                 }
                 report.seconds["decode"] = (ContinuousClock.now - start).inSeconds
                 metrics.stage("decode").recordNanoseconds((ContinuousClock.now - start).nanoseconds)

@@ -79,32 +79,34 @@ final class DiscoverStage: Sendable {
         case .buffers(let buffers):
             scan = await scanner.scan(buffers: buffers)
         }
-        var series = scan?.series ?? []
-        if !item.warnings.isEmpty {
-            for index in series.indices { series[index].warnings += item.warnings }
+        if var found = scan, !item.warnings.isEmpty {
+            for index in found.series.indices { found.series[index].warnings += item.warnings }
+            scan = found
         }
         let alreadyPublished = self.alreadyPublished
         let decision = planned.withLock { seen in
-            let decision = selection.select(series, labels: scan?.labelSources ?? [], item: item.id, version: item.version) {
-                alreadyPublished.contains($0) || seen.contains($0)
-            }
+            let decision = scan.map { scan in
+                selection.select(scan, item: item.id, version: item.version, readsNIfTI: item.readsFiles) {
+                    alreadyPublished.contains($0) || seen.contains($0)
+                }
+            } ?? SeriesSelection.Decision(planned: [], skipped: [])
             seen.formUnion(decision.planned.map(\.key))
             return decision
         }
         let discovery = PipelineEvent.Discovery(
-            item: item.id, files: scan?.fileCount ?? 0, series: series.count, planned: decision.planned.count,
+            item: item.id, files: scan?.fileCount ?? 0, series: decision.volumes, planned: decision.planned.count,
             resumed: decision.skipped.filter { $0.status == .resumed }.count,
-            excluded: (scan?.excluded ?? []).map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: failure,
+            excluded: decision.excluded.map { RunReport.Excluded(file: $0.file, reason: $0.reason) }, error: failure,
             seconds: (ContinuousClock.now - start).inSeconds, notes: scan?.notes ?? [],
-            noSeriesMessage: scan?.noSeriesMessage)
+            noSeriesMessage: decision.volumes == 0 ? scan?.noSeriesMessage : nil)
         for note in discovery.notes { logger.notice("\(note)", metadata: ["item": "\(item.id)"]) }
         await collector.discovered(discovery, skipped: decision.skipped, planned: decision.planned)
         // Waiting plans keep only what decoding needs: a big item's thousands of series wait here for their turn. A
         // labelled series keeps its instance UIDs, by which its SEG frames are placed.
         return decision.planned.map { plan in
-            guard plan.labels.isEmpty else { return plan }
+            guard plan.labels.isEmpty, let series = plan.series else { return plan }
             var trimmed = plan
-            trimmed.series = plan.series.trimmedForDecoding()
+            trimmed.image = .series(series.trimmedForDecoding())
             return trimmed
         }
     }

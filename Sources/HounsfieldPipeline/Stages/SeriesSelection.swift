@@ -1,4 +1,5 @@
 import HounsfieldDICOM
+import HounsfieldNIfTI
 
 /// Decides what becomes of each discovered series before any pixel is read: filtered (the configuration's
 /// filters), another process's (a static split), already published (resume), or planned for processing. The batch
@@ -21,6 +22,49 @@ public struct SeriesSelection: Sendable {
         public var planned: [SeriesPlan]
         /// Series not processed, with their status (`filtered`, `other_shard`, `resumed`) and reason.
         public var skipped: [RunReport.SeriesOutcome]
+        /// The scan's files that give no volume, with the reason: ``ScanResult/excluded`` less the NIfTI images and
+        /// label maps that were used, NIfTI files left out with their own reason (``select(_:item:version:isPublished:)``).
+        public var excluded: [ExcludedFile] = []
+        /// How many volumes the scan offered: its DICOM series and its NIfTI images.
+        public var volumes = 0
+    }
+
+    /// Selects among everything a scan found: its DICOM series with their label objects, and its NIfTI images with
+    /// their label maps (``NIfTIDiscovery``, decision 61). Plans of both kinds come in one key order. `readsNIfTI`
+    /// is false for a scan of buffers (an upload): their names are not paths to read.
+    public func select(
+        _ scan: ScanResult, item: String, version: Int = 1, readsNIfTI: Bool = true, isPublished: (String) -> Bool
+    ) -> Decision {
+        let nifti = readsNIfTI ? NIfTIDiscovery(scan: scan) : NIfTIDiscovery()
+        var decision = select(scan.series, labels: scan.labelObjects as [any LabelSource] + nifti.labelMaps, item: item,
+                              version: version, isPublished: isPublished)
+        let suffix = version > 1 ? "-v\(version)" : ""
+        for image in nifti.images {
+            let key = processor.key(forIdentity: image.input.identity) + suffix
+            var report = RunReport.SeriesOutcome(
+                key: key, description: image.input.description, modality: image.input.modality, status: .planned,
+                slices: image.input.size.z, seconds: [:], warnings: [], attempts: 0)
+            if let reason = processor.rejection(of: image.input) {
+                report.status = .filtered
+                report.reason = reason
+            } else if !split.contains(identityHash: processor.hash(image.input.identity)) {
+                report.status = .otherShard
+            } else if isPublished(key) {
+                report.status = .resumed
+            } else {
+                // A NIfTI image streams whenever the chain reads planes: its planes are converted as they are read.
+                var planned = SeriesPlan(image: .nifti(image.input), key: key, item: item,
+                                         streams: processor.transform.readsPlanes, report: report)
+                planned.labels = processor.configuration.labels.pair ? image.labels : []
+                decision.planned.append(planned)
+                continue
+            }
+            decision.skipped.append(report)
+        }
+        decision.planned.sort { $0.key < $1.key }
+        decision.excluded = scan.excluded.filter { !nifti.handled.contains($0.file) } + nifti.excluded
+        decision.volumes = scan.series.count + nifti.images.count
+        return decision
     }
 
     /// Selects among discovered series (of `item`; `labels` are the label objects found with them, each given to the
@@ -69,6 +113,6 @@ public struct SeriesSelection: Sendable {
         // A series that cannot stream (or whose reject policy throws) is decoded whole, where the decode stage
         // reports the error with its file.
         let streams = (try? processor.streams(series)) ?? false
-        return SeriesPlan(series: series, key: key, item: item, streams: streams, report: report)
+        return SeriesPlan(image: .series(series), key: key, item: item, streams: streams, report: report)
     }
 }

@@ -24,7 +24,7 @@ struct TransformStage: Sendable {
             do {
                 var volume: ProcessedVolume
                 if let decoded = item.volume.take() {
-                    volume = try await processor.transform(decoded, of: plan.series)
+                    volume = try await processor.transform(decoded, of: plan)
                     volume.key = plan.key  // a later version's key has its -vN
                     try await processor.attachLabels(to: &volume, plan: plan)
                     report.seconds["transform"] = (ContinuousClock.now - start).inSeconds
