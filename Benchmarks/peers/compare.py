@@ -214,6 +214,9 @@ lines = [
     f"SimpleITK {results['versions']['SimpleITK']}; hounsfield {results['versions']['hounsfield']}; "
     f"medians of {repeats} interleaved round(s); peak RSS from {rss_source}; load average at start "
     f"{results['load_average_at_start'][0]:.2f}, at end {results['load_average_at_end'][0]:.2f}.",
+]
+# The decode tables only when the decode section ran (--only picks sections).
+decode_lines = [
     "",
     f"Decode of {size}×{size}×{slices} (find the series in the folder + read it as acquired; a warm decode in a "
     f"fresh process, the tools taking turns). SimpleITK's headline is "
@@ -223,6 +226,8 @@ lines = [
     "| peak RSS MB (H / ISR / ReadImage) | same HU SHA-256 (ISR / ReadImage) |",
     "|---|---|---|---|---|---|---|---|",
 ]
+if results["decode"]:
+    lines += decode_lines
 for entry in results["decode"]:
     h, isr, ri = entry["hounsfield"], entry["simpleitk_series_reader"], entry["simpleitk_read"]
     lines.append(
@@ -242,10 +247,11 @@ if results["decode"]:
             cells.append(f"{entry[tool]['median_s']:.3f} s (**{entry[tool]['median_s'] / h:.1f}×**)")
         same = " / ".join(yes(entry[t]["same_hu_sha256"]) for t in ["pydicom", "torchio"]) + " / " + yes(entry["dcm2niix"]["same_hu_sum"])
         lines.append(f"| {entry['syntax']} | " + " | ".join(cells) + f" | {same} |")
-lines += ["", "HU SHA-256 (float32, C order; Hounsfield from `hounsfield inspect --stats --json`): " + "; ".join(
-    f"{entry['syntax']}: Hounsfield `{entry['hounsfield']['hu_sha256'][:16]}…`, SimpleITK "
-    f"`{entry['simpleitk']['hu_sha256'][:16]}…` (read as {entry['simpleitk']['pixel_type']})"
-    for entry in results["decode"]) + "."]
+if results["decode"]:
+    lines += ["", "HU SHA-256 (float32, C order; Hounsfield from `hounsfield inspect --stats --json`): " + "; ".join(
+        f"{entry['syntax']}: Hounsfield `{entry['hounsfield']['hu_sha256'][:16]}…`, SimpleITK "
+        f"`{entry['simpleitk']['hu_sha256'][:16]}…` (read as {entry['simpleitk']['pixel_type']})"
+        for entry in results["decode"]) + "."]
 if results["discovery"]:
     lines += [
         "",

@@ -11,6 +11,10 @@ public struct LabelDecoding: Sendable, Hashable {
     public var background: LabelSegment?
     /// Sentences about what was skipped or looks wrong, for reports; empty when the labels decoded cleanly.
     public var warnings: [String]
+    /// The classes as one map of segment numbers, instead of ``segments`` (then empty), when decoding was asked for
+    /// it (``LabelObjectDescriptor/decode(onto:as:)`` with ``LabelDecodingForm/classIndexWhenDisjoint``) and no
+    /// voxel is in two segments.
+    public var classIndex: LabelMap?
 
     /// A decoding result.
     public init(segments: [LabelSegment], background: LabelSegment? = nil, warnings: [String] = []) {
@@ -18,4 +22,22 @@ public struct LabelDecoding: Sendable, Hashable {
         self.background = background
         self.warnings = warnings
     }
+
+    /// A decoding result as one class map.
+    public init(classIndex: LabelMap, warnings: [String] = []) {
+        self.segments = []
+        self.background = nil
+        self.warnings = warnings
+        self.classIndex = classIndex
+    }
+}
+
+/// What form a decoded label object takes.
+public enum LabelDecodingForm: Sendable, Hashable {
+    /// One mask per segment or ROI (``LabelDecoding/segments``): what tools compare against highdicom's masks.
+    case masks
+    /// A BINARY SEG whose segments do not overlap as one class map (``LabelDecoding/classIndex``), the rest as
+    /// masks. Why: a 100-segment SEG on a 512×512×300 CT is 7.9 GB of masks and 157 MB as a map; the map is what a
+    /// run stores anyway when no voxel is in two segments.
+    case classIndexWhenDisjoint
 }

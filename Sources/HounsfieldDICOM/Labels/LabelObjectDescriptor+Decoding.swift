@@ -12,12 +12,17 @@ extension LabelObjectDescriptor {
     /// mask. Reads the whole file; call it off the cooperative pool for large objects. Pass the series as the scan
     /// gave it, not one trimmed for decoding (`trimmedForDecoding()` drops the SOP instance UIDs that SEG frames
     /// are placed by).
-    public func decode(onto series: SeriesDescriptor) throws(LabelDecodingError) -> LabelDecoding {
+    ///
+    /// `form` ``LabelDecodingForm/classIndexWhenDisjoint`` gives a BINARY SEG whose segments do not overlap as one
+    /// class map (the masks' voxels, at a fraction of their memory).
+    public func decode(
+        onto series: SeriesDescriptor, as form: LabelDecodingForm = .masks
+    ) throws(LabelDecodingError) -> LabelDecoding {
         guard referencedSeriesUIDs.contains(series.seriesInstanceUID) else {
             throw .wrongSeries(file: source.name, referenced: referencedSeriesUIDs, series: series.seriesInstanceUID)
         }
         switch kind {
-        case .segmentation: return try SegmentationDecoder.decode(self, onto: series)
+        case .segmentation: return try SegmentationDecoder.decode(self, onto: series, as: form)
         case .structureSet: return try StructureSetRasterizer.decode(self, onto: series)
         }
     }

@@ -8,7 +8,7 @@ import HounsfieldCore
 /// their stored values, LABELMAP frames hold segment numbers (a slice without a frame is background, 0).
 enum SegmentationDecoder {
     static func decode(
-        _ label: LabelObjectDescriptor, onto series: SeriesDescriptor
+        _ label: LabelObjectDescriptor, onto series: SeriesDescriptor, as form: LabelDecodingForm = .masks
     ) throws(LabelDecodingError) -> LabelDecoding {
         let file = label.source.name
         let object: DICOMObject
@@ -69,6 +69,12 @@ enum SegmentationDecoder {
 
         let frameLength = rows * columns
         let voxelCount = size.voxelCount
+        let known = Set(label.classes.map(\.value))
+        if form == .classIndexWhenDisjoint, type == "BINARY",
+           let map = try classIndex(object, file: file, targets: targets, known: known, label: label, series: series,
+                                    rows: rows, columns: columns, frames: frameCount, bits: bitsAllocated) {
+            return LabelDecoding(classIndex: map, warnings: warnings + strayWarning(targets, known: known, type: type))
+        }
         var values = [UInt16](repeating: 0, count: type == "LABELMAP" ? voxelCount : 0)
         let segmentNumbers = Array(Set(targets.map(\.segment))).sorted()
         let maskIndex = Dictionary(uniqueKeysWithValues: segmentNumbers.enumerated().map { ($1, $0) })
@@ -92,11 +98,7 @@ enum SegmentationDecoder {
             }
         }
 
-        let known = Set(label.classes.map(\.value))
-        let stray = Set(targets.map(\.segment)).subtracting(known).subtracting(type == "LABELMAP" ? [0] : [])
-        if !stray.isEmpty, type != "LABELMAP" {
-            warnings.append("frames refer to segment numbers \(stray.sorted().map(String.init).joined(separator: ", ")) that SegmentSequence does not describe; they are left out")
-        }
+        warnings += strayWarning(targets, known: known, type: type)
         let maximumFraction = type == "FRACTIONAL" ? (object.integer(.maximumFractionalValue) ?? 255) : nil
         var segments: [LabelSegment] = []
         var background: LabelSegment?
@@ -114,6 +116,50 @@ enum SegmentationDecoder {
             if type == "LABELMAP", labelClass.value == 0 { background = segment } else { segments.append(segment) }
         }
         return LabelDecoding(segments: segments, background: background, warnings: warnings)
+    }
+
+    /// The warning about frames whose segment number SegmentSequence does not describe (left out), if any.
+    private static func strayWarning(
+        _ targets: [(frame: Int, slice: Int, segment: Int)], known: Set<Int>, type: String
+    ) -> [String] {
+        let stray = Set(targets.map(\.segment)).subtracting(known).subtracting(type == "LABELMAP" ? [0] : [])
+        guard !stray.isEmpty, type != "LABELMAP" else { return [] }
+        return ["frames refer to segment numbers \(stray.sorted().map(String.init).joined(separator: ", ")) that SegmentSequence does not describe; they are left out"]
+    }
+
+    /// A BINARY SEG's segments as one map of segment numbers, or nil as soon as a voxel is found in two segments
+    /// (the caller then makes masks, which keep the overlap). Frames of segments SegmentSequence does not describe
+    /// are left out, as in the masks.
+    private static func classIndex(
+        _ object: DICOMObject, file: String, targets: [(frame: Int, slice: Int, segment: Int)], known: Set<Int>,
+        label: LabelObjectDescriptor, series: SeriesDescriptor, rows: Int, columns: Int, frames: Int, bits: Int
+    ) throws(LabelDecodingError) -> LabelMap? {
+        guard label.classes.allSatisfy({ (1...65535).contains($0.value) }),
+              Set(label.classes.map(\.value)).count == label.classes.count
+        else { return nil }
+        let frameLength = rows * columns
+        var values = [UInt16](repeating: 0, count: series.size.voxelCount)
+        var overlap = false
+        try withFrames(object, file: file, rows: rows, columns: columns, frames: frames, bits: bits) { sample in
+            values.withUnsafeMutableBufferPointer { values in
+                for target in targets where !overlap && known.contains(target.segment) {
+                    let base = target.slice * frameLength, first = target.frame * frameLength
+                    let value = UInt16(target.segment)
+                    for index in 0..<frameLength where sample(first + index) != 0 {
+                        let existing = values[base + index]
+                        if existing == 0 {
+                            values[base + index] = value
+                        } else if existing != value {
+                            overlap = true
+                            break
+                        }
+                    }
+                }
+            }
+        }
+        guard !overlap else { return nil }
+        return LabelMap(classIndex: Volume(voxels: values, size: series.size, geometry: series.geometry),
+                        classes: label.classes)
     }
 
     /// Checks that the SEG's frames share the series' pixel spacing and orientation (shared functional groups, else

@@ -17,9 +17,11 @@ extension LabelObjectDescriptor: LabelSource {
         return images.contains(where: instances.contains)
     }
 
-    /// The masks decoded onto `series` (``LabelObjectDescriptor/decode(onto:)``).
+    /// The classes decoded onto `series` (``LabelObjectDescriptor/decode(onto:as:)``): a BINARY SEG whose segments
+    /// do not overlap as one class map, everything else as masks.
     public func segments(on series: SeriesDescriptor) throws -> DecodedLabels {
-        let decoded = try decode(onto: series)
+        let decoded = try decode(onto: series, as: .classIndexWhenDisjoint)
+        if let map = decoded.classIndex { return DecodedLabels(map: map, warnings: decoded.warnings) }
         return DecodedLabels(segments: decoded.segments, warnings: decoded.warnings)
     }
 }
