@@ -84,11 +84,22 @@ struct ScaleOutTests {
         defer { harness.remove() }
         let address = try await harness.startCoordinator()
         try harness.startWorker("w1", address: address)
-        try await harness.waitForJournal { journal in try journal.leases().filter { $0.worker == "w1" }.count >= 2 }
-        harness.signal("w1", SIGSTOP)
-        try await Task.sleep(for: .milliseconds(300))
-        let frozen = try Journal(path: harness.journalPath).leases().filter { $0.worker == "w1" }
-        try #require(!frozen.isEmpty, "w1 finished its units before it was stopped")
+        // Stop w1 while it holds leases. As in the poison test, w1 runs only in short slices while this loop watches
+        // it (SIGCONT, a few milliseconds, SIGSTOP), and the loop never suspends: a test task starved by the
+        // parallel suite would otherwise leave w1 running until it had finished the whole run (seen in CI).
+        let deadline = ContinuousClock.now + .seconds(180)
+        var looked: [Lease] = []
+        while looked.isEmpty, ContinuousClock.now < deadline {
+            harness.signal("w1", SIGCONT)
+            usleep(20_000)
+            harness.signal("w1", SIGSTOP)
+            looked = harness.journalValue { journal in try journal.leases().filter { $0.worker == "w1" } } ?? []
+        }
+        // A completion w1 sent just before it was stopped can still be in a socket buffer: give the coordinator a
+        // moment to settle it, then keep the leases w1 still holds (stopped, it cannot finish another).
+        usleep(1_000_000)
+        let frozen = harness.journalValue { journal in try journal.leases().filter { $0.worker == "w1" } } ?? []
+        try #require(!frozen.isEmpty, "w1 never held a lease while stopped (looked: \(looked.map(\.unit.id))): \(harness.log("coordinator").suffix(2000))")
         // Past the TTL, w2 takes the frozen units over (epoch + 1) and completes them.
         try await Task.sleep(for: .seconds(harness.leaseTTL + 1))
         try harness.startWorker("w2", address: address)
