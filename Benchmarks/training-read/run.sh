@@ -19,12 +19,18 @@ if ! "$venv/bin/python" -c "import numpy, h5py, hdf5plugin, blosc, blosc2, torch
   torch_version="$("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
   "$venv/bin/pip" install -q numpy h5py hdf5plugin blosc blosc2 nnunetv2 "torch==$torch_version"
 fi
-# Today's reader, before the fast path, for the first row.
+# The reader before the fast path, for the first row, when this clone's history still has that commit (a history
+# rewritten since, or a shallow clone, has not: the row is then left out).
 old_reader="$(mktemp --suffix=.py)"
 trap 'rm -f "$old_reader"' EXIT
-git -C "$repo" show b3dcd2e:Examples/python/hounsfield_shards.py > "$old_reader"
+old_reader_argument=()
+if git -C "$repo" show b3dcd2e:Examples/python/hounsfield_shards.py > "$old_reader" 2>/dev/null; then
+  old_reader_argument=(--old-reader "$old_reader")
+else
+  echo "run.sh: commit b3dcd2e is not in this clone's history: the 'reader before this change' row is left out" >&2
+fi
 "$venv/bin/python" "$here/prepare.py" --source "$source_folder" --data "$data"
 cat "$source_folder/shard-00000.h5" "$data"/*/shard-00000.h5 "$data"/b2nd/* "$data"/npy/* > /dev/null  # warm cache
-"$venv/bin/python" "$here/bench.py" --source "$source_folder" --data "$data" --old-reader "$old_reader" \
+"$venv/bin/python" "$here/bench.py" --source "$source_folder" --data "$data" "${old_reader_argument[@]}" \
   --patches "${PATCHES:-400}" --warmup "${WARMUP:-40}" --limit-seconds "${LIMIT_SECONDS:-90}" \
   --report "${REPORT:-$data/report.json}"
