@@ -33,6 +33,21 @@ enum Gzip {
         }
     }
 
+    /// Inflates the start of a gzip stream (`compressed` may be only the start of a file), at most `capacity`
+    /// bytes: a header and the first voxels, without inflating the whole volume.
+    static func inflatePrefix(_ compressed: Data, capacity: Int, path: String) throws(NIfTIError) -> Data {
+        var inflated = Data(count: capacity)
+        var produced = 0
+        let status = inflated.withUnsafeMutableBytes { out in
+            compressed.withUnsafeBytes { raw in
+                hf_gzip_inflate_prefix(raw.baseAddress, raw.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                       out.count, &produced)
+            }
+        }
+        guard status == HF_GZIP_OK else { throw NIfTIError(path: path, reason: .gzipDamaged) }
+        return inflated.prefix(produced)
+    }
+
     /// Compresses `data` as one gzip member (zlib level 6 unless given).
     static func deflate(_ data: Data, level: Int32 = 6, path: String) throws(NIfTIError) -> Data {
         var output: UnsafeMutablePointer<UInt8>?

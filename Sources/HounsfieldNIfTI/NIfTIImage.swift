@@ -151,16 +151,10 @@ public struct NIfTIImage: Sendable {
     private func decode<T>(
         _ index: Int, into output: UnsafeMutableBufferPointer<T>, parallel: Bool = true, _ convert: (Double) -> T
     ) {
-        let plane = size.x * size.y
-        guard parallel, size.z > 1 else {
-            visit(index) { i, value in
-                output[i] = convert(value)
-                return true
-            }
-            return
-        }
-        ParallelLoop.forEach(size.z) { k in
-            visit(index, voxels: k * plane..<(k + 1) * plane) { i, value in
+        // One part per slice on all cores, or one part for the whole volume on this thread.
+        let part = parallel ? size.x * size.y : size.voxelCount
+        ParallelLoop.forEach(size.voxelCount / part) { k in
+            visit(index, voxels: k * part..<(k + 1) * part) { i, value in
                 output[i] = convert(value)
                 return true
             }

@@ -1,4 +1,3 @@
-import CGzip
 import Foundation
 import HounsfieldCore
 
@@ -19,9 +18,12 @@ public struct NIfTIPreview: Sendable {
     /// image. False when the first voxels were all whole numbers of 0 or more, which a label map's always are and
     /// an image's sometimes are (a CT stored as unsigned with a zero border): only the whole file can tell then.
     public let showsImageValues: Bool
+    /// The first bytes of the file as stored (up to ``prefixBytes``; compressed for `.nii.gz`): what a caller
+    /// fingerprints the file by without reading it again.
+    public let storedPrefix: Data
 
     /// How much of the file is read: the header and about the first mebibyte of voxels.
-    static let prefixBytes = 1 << 20
+    public static let prefixBytes = 1 << 20
 
     /// Reads the start of `path` (gzip detected from the content). Throws ``NIfTIError`` naming the file when the
     /// header is damaged or the file cannot be read.
@@ -34,19 +36,7 @@ public struct NIfTIPreview: Sendable {
         } catch {
             throw NIfTIError(path: path, reason: .unreadable(error.localizedDescription))
         }
-        var bytes = start
-        if Gzip.isGzip(start) {
-            var inflated = Data(count: Self.prefixBytes + 65536)
-            var produced = 0
-            let status = inflated.withUnsafeMutableBytes { out in
-                start.withUnsafeBytes { raw in
-                    hf_gzip_inflate_prefix(raw.baseAddress, raw.count, out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                           out.count, &produced)
-                }
-            }
-            guard status == HF_GZIP_OK else { throw NIfTIError(path: path, reason: .gzipDamaged) }
-            bytes = inflated.prefix(produced)
-        }
+        let bytes = Gzip.isGzip(start) ? try Gzip.inflatePrefix(start, capacity: Self.prefixBytes + 65536, path: path) : start
         let image: NIfTIImage
         do {
             image = try NIfTIImage(path: path, uncompressed: bytes, isPrefix: true)
@@ -55,6 +45,7 @@ public struct NIfTIPreview: Sendable {
             image = try NIfTIImage(contentsOf: path)
         }
         self.path = path
+        self.storedPrefix = start
         self.header = image.header
         self.orientation = image.orientation
         self.showsImageValues = !(try image.holdsLabelValues())

@@ -16,9 +16,9 @@ import HounsfieldNIfTI
 /// 3. **Values**, for every other file: a volume with a negative or fractional value is an image (a CT always has
 ///    one: air is −1000 HU); one of whole numbers of 0 or more is a label map, which goes with the image of its
 ///    folder whose grid it covers, else with the DICOM series it lies on (decision 57). A 4-D file is left out.
-struct NIfTIDiscovery {
+struct NIfTIDiscovery: Sendable {
     /// An image to process and the label maps paired with it.
-    struct Image {
+    struct Image: Sendable {
         var input: NIfTIInput
         var labels: [NIfTILabelSource]
     }

@@ -34,34 +34,28 @@ public struct NIfTIInput: Sendable {
         self.modality = modality
         let folder = ((preview.path as NSString).deletingLastPathComponent as NSString).lastPathComponent
         let name = (preview.path as NSString).lastPathComponent
-        identity = "nifti:\(folder)/\(name)#\(Self.digest(of: preview.path))"
+        let digest = SHA256.hash(data: preview.storedPrefix).hex.prefix(16)
+        identity = "nifti:\(folder)/\(name)#\(digest)"
     }
 
     /// The image as Float32 with `scl_slope`/`scl_inter` applied (HU for a CT), on its grid in LPS. Throws
     /// ``NIfTIError`` naming the file.
     public func decode() throws(NIfTIError) -> Volume<Float32> {
-        let image = try NIfTIImage(contentsOf: file)
-        guard image.volumeCount == 1 else {
-            throw NIfTIError(path: file, reason: .volumeOutOfRange(1, count: image.volumeCount))
-        }
-        return try image.volume(0)
+        try image().volume(0)
     }
 
     /// The image as planes converted when read (``NIfTIImage/planes(_:isCancelled:)``): the file is read and
     /// inflated here.
     func planes(isCancelled: @escaping @Sendable () -> Bool) throws(NIfTIError) -> NIfTIPlanes {
+        try image().planes(0, isCancelled: isCancelled)
+    }
+
+    /// The file read whole; it must still be one volume (it may have changed since discovery).
+    private func image() throws(NIfTIError) -> NIfTIImage {
         let image = try NIfTIImage(contentsOf: file)
         guard image.volumeCount == 1 else {
             throw NIfTIError(path: file, reason: .volumeOutOfRange(1, count: image.volumeCount))
         }
-        return try image.planes(0, isCancelled: isCancelled)
-    }
-
-    /// 16 hex digits of the SHA-256 of the file's first mebibyte as stored (compressed, for `.nii.gz`).
-    static func digest(of path: String) -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return "unreadable" }
-        defer { try? handle.close() }
-        let start = (try? handle.read(upToCount: 1 << 20)) ?? Data()
-        return String(SHA256.hash(data: start).hex.prefix(16))
+        return image
     }
 }

@@ -76,17 +76,15 @@ public struct Inspection: Sendable {
         }
         var reports: [SeriesReport] = []
         var failures: [ExcludedFile] = []
+        let total = scan.series.count + nifti.images.count
         for (index, series) in scan.series.enumerated() {
-            progress?(InspectionProgress(phase: .decoding, done: index, total: scan.series.count))
+            progress?(InspectionProgress(phase: .decoding, done: index, total: total))
             try Task.checkCancellation()
             var statistics: HUStatistics?
             do {
-                let decodeStart = clock.now
-                let volume = try await series.loadVolume(.asAcquired)
-                let statisticsStart = clock.now
-                statistics = HUStatistics(volume)
-                seconds["decode", default: 0] += (statisticsStart - decodeStart).inSeconds
-                seconds["statistics", default: 0] += (clock.now - statisticsStart).inSeconds
+                statistics = try await Self.statistics(clock: clock, seconds: &seconds) { () async throws(DICOMError) in
+                    try await series.loadVolume(.asAcquired)
+                }
             } catch {
                 // A decode stopped by cancellation is not a bad series.
                 try Task.checkCancellation()
@@ -95,25 +93,38 @@ public struct Inspection: Sendable {
             }
             reports.append(SeriesReport(series, statistics: statistics))
         }
-        for image in nifti.images {
+        for (index, image) in nifti.images.enumerated() {
+            progress?(InspectionProgress(phase: .decoding, done: scan.series.count + index, total: total))
             try Task.checkCancellation()
             var statistics: HUStatistics?
             do {
-                let decodeStart = clock.now
-                let volume = try await ParallelLoop.offload { () throws(NIfTIError) in try image.input.decode() }
-                let statisticsStart = clock.now
-                statistics = HUStatistics(volume)
-                seconds["decode", default: 0] += (statisticsStart - decodeStart).inSeconds
-                seconds["statistics", default: 0] += (clock.now - statisticsStart).inSeconds
+                statistics = try await Self.statistics(clock: clock, seconds: &seconds) { () async throws(NIfTIError) in
+                    try await ParallelLoop.offload { () throws(NIfTIError) in try image.input.decode() }
+                }
             } catch {
                 failures.append(ExcludedFile(file: image.input.file, kind: .unreadable, reason: error.description))
             }
             reports.append(SeriesReport(image.input, statistics: statistics))
         }
-        progress?(InspectionProgress(phase: .decoding, done: scan.series.count, total: scan.series.count))
+        progress?(InspectionProgress(phase: .decoding, done: total, total: total))
         return InspectionReport(
             files: scan.fileCount, seconds: seconds, series: reports, excluded: excluded + failures,
             labels: labels)
+    }
+
+    /// Decodes one volume with `decode` and takes its HU statistics, adding the time of each to `seconds`
+    /// (`decode`, `statistics`); the volume is dropped on return.
+    private static func statistics<Failure: Error>(
+        clock: ContinuousClock, seconds: inout [String: Double],
+        _ decode: () async throws(Failure) -> Volume<Float32>
+    ) async throws(Failure) -> HUStatistics {
+        let decodeStart = clock.now
+        let volume = try await decode()
+        let statisticsStart = clock.now
+        let statistics = HUStatistics(volume)
+        seconds["decode", default: 0] += (statisticsStart - decodeStart).inSeconds
+        seconds["statistics", default: 0] += (clock.now - statisticsStart).inSeconds
+        return statistics
     }
 
     /// The exclusion that reports a failed decode: the file at fault, or the series key for a series-level error.

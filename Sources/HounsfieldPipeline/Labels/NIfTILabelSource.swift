@@ -70,5 +70,3 @@ struct NIfTILabelSource: LabelSource {
         return points
     }
 }
-
-

@@ -116,7 +116,7 @@ public struct BatchRun: Sendable {
     func estimatedShape(_ plan: SeriesPlan) -> [Int] {
         var (size, geometry) = switch plan.image {
         case .series(let series):
-            (try? series.plannedGrid(for: processor.loadOptions)).map { ($0.size, $0.geometry) } ?? (series.size, series.geometry)
+            (try? series.plannedGrid(for: processor.loadOptions))?.grid ?? (series.size, series.geometry)
         case .nifti(let input): (input.size, input.geometry)
         }
         // Resampling and crop-or-pad fix the grid without touching voxels; the other spatial steps (crop to the

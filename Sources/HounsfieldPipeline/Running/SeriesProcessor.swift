@@ -43,56 +43,61 @@ public struct SeriesProcessor: Sendable {
     /// series description, slice thickness.
     public func rejection(of series: SeriesDescriptor) -> String? {
         let filters = configuration.filters
-        if !filters.modality.isEmpty {
-            let modality = series.modality ?? ""
-            if !filters.modality.contains(where: { $0.caseInsensitiveCompare(modality) == .orderedSame }) {
-                return "modality \(modality.isEmpty ? "(none)" : modality) is not in \(filters.modality.joined(separator: ", ")) (filters.modality)"
-            }
-        }
+        let modality = series.modality ?? ""
+        if let reason = rejection(ofModality: modality.isEmpty ? "(none)" : modality, matching: modality) { return reason }
         if !filters.secondaryCaptures, let capture = series.secondaryCapture {
             return "\(capture): a picture of a screen or report, not an acquired volume (filters.secondary_captures false)"
         }
         if !filters.repeatedPositions, series.slices.count == 1, let split = series.repeatedPositionSplit {
             return "one of \(split.slicesBefore) images at repeated table positions, split into single images by \(split.attribute ?? "order of appearance"): repeated scans at one position (such as bolus-tracking monitor images) are not a volume (filters.repeated_positions false)"
         }
-        if series.slices.count < filters.minimumSlices {
-            return "\(series.slices.count) slice\(series.slices.count == 1 ? "" : "s"), fewer than the minimum of \(filters.minimumSlices) (filters.minimum_slices)"
-        }
-        if let pattern = filters.seriesDescription, let regex = try? Regex(pattern).ignoresCase(),
-           (series.seriesDescription ?? "").firstMatch(of: regex) == nil {
-            return "series description '\(series.seriesDescription ?? "")' does not match '\(pattern)' (filters.series_description)"
-        }
-        if let range = filters.sliceThickness, range.count == 2 {
-            // SliceThickness (0018,0050) is what people select reconstructions by (thin vs thick); a series
-            // without it is judged by its slice spacing, and the reason says which one was used.
-            let (value, name) = series.images.lazy.compactMap(\.sliceThickness).first.map { ($0, "slice thickness") }
-                ?? (series.geometry.spacing.z, "slice spacing (no SliceThickness)")
-            if value < range[0] || value > range[1] {
-                return name + String(format: " %.2f mm is outside [%g, %g] (filters.slice_thickness)", value, range[0], range[1])
-            }
-        }
-        return nil
+        // SliceThickness (0018,0050) is what people select reconstructions by (thin vs thick); a series without it
+        // is judged by its slice spacing, and the reason says which one was used.
+        return rejection(
+            slices: series.slices.count, description: (noun: "series description", value: series.seriesDescription ?? ""),
+            thickness: { series.images.lazy.compactMap(\.sliceThickness).first.map { ($0, "slice thickness") }
+                ?? (series.geometry.spacing.z, "slice spacing (no SliceThickness)") })
     }
 
     /// Why a NIfTI image is not processed, or nil. The filters a NIfTI file can answer apply: modality (only when
     /// `dataset.json` names the channel: NIfTI itself records none), minimum slices, series description (matched
     /// against the case or file name) and slice thickness (the slice spacing).
     public func rejection(of input: NIfTIInput) -> String? {
-        let filters = configuration.filters
-        if !filters.modality.isEmpty, let modality = input.modality,
-           !filters.modality.contains(where: { $0.caseInsensitiveCompare(modality) == .orderedSame }) {
-            return "modality \(modality) (dataset.json) is not in \(filters.modality.joined(separator: ", ")) (filters.modality)"
+        if let modality = input.modality, let reason = rejection(ofModality: "\(modality) (dataset.json)", matching: modality) {
+            return reason
         }
-        if input.size.z < filters.minimumSlices {
-            return "\(input.size.z) slice\(input.size.z == 1 ? "" : "s"), fewer than the minimum of \(filters.minimumSlices) (filters.minimum_slices)"
+        return rejection(slices: input.size.z, description: (noun: "name", value: input.description),
+                         thickness: { (input.geometry.spacing.z, "slice spacing") })
+    }
+
+    /// `filters.modality` against `modality` (named `shown` in the reason), for a DICOM series and a NIfTI image.
+    private func rejection(ofModality shown: String, matching modality: String) -> String? {
+        let allowed = configuration.filters.modality
+        guard !allowed.isEmpty, !allowed.contains(where: { $0.caseInsensitiveCompare(modality) == .orderedSame }) else {
+            return nil
+        }
+        return "modality \(shown) is not in \(allowed.joined(separator: ", ")) (filters.modality)"
+    }
+
+    /// `filters.minimum_slices`, `series_description` and `slice_thickness`, in that order, for a DICOM series and a
+    /// NIfTI image: the slice count, the text the description pattern is matched against (and what the reason calls
+    /// it), and the thickness with its name (asked for only when a range is set).
+    private func rejection(
+        slices: Int, description: (noun: String, value: String), thickness: () -> (Double, String)
+    ) -> String? {
+        let filters = configuration.filters
+        if slices < filters.minimumSlices {
+            return "\(slices) slice\(slices == 1 ? "" : "s"), fewer than the minimum of \(filters.minimumSlices) (filters.minimum_slices)"
         }
         if let pattern = filters.seriesDescription, let regex = try? Regex(pattern).ignoresCase(),
-           input.description.firstMatch(of: regex) == nil {
-            return "name '\(input.description)' does not match '\(pattern)' (filters.series_description)"
+           description.value.firstMatch(of: regex) == nil {
+            return "\(description.noun) '\(description.value)' does not match '\(pattern)' (filters.series_description)"
         }
-        if let range = filters.sliceThickness, range.count == 2,
-           input.geometry.spacing.z < range[0] || input.geometry.spacing.z > range[1] {
-            return String(format: "slice spacing %.2f mm is outside [%g, %g] (filters.slice_thickness)", input.geometry.spacing.z, range[0], range[1])
+        if let range = filters.sliceThickness, range.count == 2 {
+            let (value, name) = thickness()
+            if value < range[0] || value > range[1] {
+                return name + String(format: " %.2f mm is outside [%g, %g] (filters.slice_thickness)", value, range[0], range[1])
+            }
         }
         return nil
     }
@@ -150,10 +155,7 @@ public struct SeriesProcessor: Sendable {
 
     /// ``transform(_:of:)`` for the volume of a plan (a DICOM series or a NIfTI image).
     public func transform(_ volume: consuming Volume<Float32>, of plan: SeriesPlan) async throws(TransformError) -> ProcessedVolume {
-        switch plan.image {
-        case .series(let series): try await transform(volume, source: SourceFacts(series))
-        case .nifti(let input): try await transform(volume, source: SourceFacts(input))
-        }
+        try await transform(volume, source: SourceFacts(plan.image))
     }
 
     private func transform(_ volume: consuming Volume<Float32>, source: SourceFacts) async throws(TransformError) -> ProcessedVolume {
@@ -289,6 +291,13 @@ struct SourceFacts {
         modality = series.modality ?? ""
         description = series.seriesDescription
         warnings = series.warnings.map(\.message)
+    }
+
+    init(_ image: SeriesPlan.Image) {
+        switch image {
+        case .series(let series): self.init(series)
+        case .nifti(let input): self.init(input)
+        }
     }
 
     init(_ input: NIfTIInput) {

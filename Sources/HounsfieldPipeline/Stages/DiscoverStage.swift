@@ -83,10 +83,17 @@ final class DiscoverStage: Sendable {
             for index in found.series.indices { found.series[index].warnings += item.warnings }
             scan = found
         }
+        // The NIfTI files are read (headers, first voxels) here, off the cooperative pool and before the lock below.
+        let found = scan
+        let nifti = if let found, item.readsFiles {
+            await ParallelLoop.offload { NIfTIDiscovery(scan: found) }
+        } else {
+            NIfTIDiscovery()
+        }
         let alreadyPublished = self.alreadyPublished
         let decision = planned.withLock { seen in
             let decision = scan.map { scan in
-                selection.select(scan, item: item.id, version: item.version, readsNIfTI: item.readsFiles) {
+                selection.select(scan, nifti: nifti, item: item.id, version: item.version) {
                     alreadyPublished.contains($0) || seen.contains($0)
                 }
             } ?? SeriesSelection.Decision(planned: [], skipped: [])

@@ -35,31 +35,30 @@ public struct SeriesSelection: Sendable {
     public func select(
         _ scan: ScanResult, item: String, version: Int = 1, readsNIfTI: Bool = true, isPublished: (String) -> Bool
     ) -> Decision {
-        let nifti = readsNIfTI ? NIfTIDiscovery(scan: scan) : NIfTIDiscovery()
+        select(scan, nifti: readsNIfTI ? NIfTIDiscovery(scan: scan) : NIfTIDiscovery(), item: item, version: version,
+               isPublished: isPublished)
+    }
+
+    /// ``select(_:item:version:readsNIfTI:isPublished:)`` with the scan's NIfTI files already sorted (`nifti`), so
+    /// that a caller can read them before it takes a lock for `isPublished`.
+    func select(
+        _ scan: ScanResult, nifti: NIfTIDiscovery, item: String, version: Int = 1, isPublished: (String) -> Bool
+    ) -> Decision {
         var decision = select(scan.series, labels: scan.labelObjects as [any LabelSource] + nifti.labelMaps, item: item,
                               version: version, isPublished: isPublished)
-        let suffix = version > 1 ? "-v\(version)" : ""
         for image in nifti.images {
-            let key = processor.key(forIdentity: image.input.identity) + suffix
-            var report = RunReport.SeriesOutcome(
+            let key = processor.key(forIdentity: image.input.identity) + Self.keySuffix(version)
+            let report = RunReport.SeriesOutcome(
                 key: key, description: image.input.description, modality: image.input.modality, status: .planned,
                 slices: image.input.size.z, seconds: [:], warnings: [], attempts: 0)
-            if let reason = processor.rejection(of: image.input) {
-                report.status = .filtered
-                report.reason = reason
-            } else if !split.contains(identityHash: processor.hash(image.input.identity)) {
-                report.status = .otherShard
-            } else if isPublished(key) {
-                report.status = .resumed
-            } else {
+            decide(report, identity: image.input.identity, rejection: processor.rejection(of: image.input),
+                   isPublished: isPublished, into: &decision) { report in
                 // A NIfTI image streams whenever the chain reads planes: its planes are converted as they are read.
                 var planned = SeriesPlan(image: .nifti(image.input), key: key, item: item,
                                          streams: processor.transform.readsPlanes, report: report)
                 planned.labels = processor.configuration.labels.pair ? image.labels : []
-                decision.planned.append(planned)
-                continue
+                return planned
             }
-            decision.skipped.append(report)
         }
         decision.planned.sort { $0.key < $1.key }
         decision.excluded = scan.excluded.filter { !nifti.handled.contains($0.file) } + nifti.excluded
@@ -76,26 +75,14 @@ public struct SeriesSelection: Sendable {
         isPublished: (String) -> Bool
     ) -> Decision {
         var decision = Decision(planned: [], skipped: [])
-        let suffix = version > 1 ? "-v\(version)" : ""
-        let keyed = series.map { (key: processor.key(for: $0) + suffix, series: $0) }.sorted { $0.key < $1.key }
+        let keyed = series.map { (key: processor.key(for: $0) + Self.keySuffix(version), series: $0) }.sorted { $0.key < $1.key }
         for (key, series) in keyed {
-            var report = RunReport.SeriesOutcome(
-                key: key, description: series.seriesDescription, modality: series.modality, status: .planned,
-                slices: series.slices.count, seconds: [:], warnings: series.warnings.map(\.message), attempts: 0)
-            if let reason = processor.rejection(of: series) {
-                report.status = .filtered
-                report.reason = reason
-            } else if !split.contains(identityHash: processor.hash(series.key)) {
-                report.status = .otherShard
-            } else if isPublished(key) {
-                report.status = .resumed
-            } else {
+            decide(Self.outcome(series, key: key), identity: series.key, rejection: processor.rejection(of: series),
+                   isPublished: isPublished, into: &decision) { report in
                 var planned = plan(series, key: key, item: item, report: report)
                 planned.labels = processor.configuration.labels.pair ? labels.filter { $0.labels(series) } : []
-                decision.planned.append(planned)
-                continue
+                return planned
             }
-            decision.skipped.append(report)
         }
         return decision
     }
@@ -103,11 +90,39 @@ public struct SeriesSelection: Sendable {
     /// The plan of one series, whatever the filters say: its key, and whether it streams — decided here, once.
     public func plan(_ series: SeriesDescriptor, item: String = "") -> SeriesPlan {
         let key = processor.key(for: series)
-        let report = RunReport.SeriesOutcome(
+        return plan(series, key: key, item: item, report: Self.outcome(series, key: key))
+    }
+
+    /// Files one volume (a series or a NIfTI image) under what is decided for it, in this order: filtered (with
+    /// `rejection`), another process's share, already published, or planned (`plan` makes its plan).
+    private func decide(
+        _ report: RunReport.SeriesOutcome, identity: String, rejection: String?, isPublished: (String) -> Bool,
+        into decision: inout Decision, plan: (RunReport.SeriesOutcome) -> SeriesPlan
+    ) {
+        var report = report
+        if let rejection {
+            report.status = .filtered
+            report.reason = rejection
+        } else if !split.contains(identityHash: processor.hash(identity)) {
+            report.status = .otherShard
+        } else if isPublished(report.key) {
+            report.status = .resumed
+        } else {
+            decision.planned.append(plan(report))
+            return
+        }
+        decision.skipped.append(report)
+    }
+
+    /// The report line of a series before anything is done with it.
+    private static func outcome(_ series: SeriesDescriptor, key: String) -> RunReport.SeriesOutcome {
+        RunReport.SeriesOutcome(
             key: key, description: series.seriesDescription, modality: series.modality, status: .planned,
             slices: series.slices.count, seconds: [:], warnings: series.warnings.map(\.message), attempts: 0)
-        return plan(series, key: key, item: item, report: report)
     }
+
+    /// What a key of `version` ends with: nothing for version 1, `-vN` after (``WorkItem/version``).
+    private static func keySuffix(_ version: Int) -> String { version > 1 ? "-v\(version)" : "" }
 
     private func plan(_ series: SeriesDescriptor, key: String, item: String, report: RunReport.SeriesOutcome) -> SeriesPlan {
         // A series that cannot stream (or whose reject policy throws) is decoded whole, where the decode stage
