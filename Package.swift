@@ -148,7 +148,7 @@ let package = Package(
             // the merged manifest) and the worker (a lease source feeding the pipeline service).
             name: "HounsfieldDistributed",
             dependencies: [
-                "HounsfieldCore", "HounsfieldHDF5", "HounsfieldPipeline", "HounsfieldProtocol",
+                "HounsfieldCore", "HounsfieldHDF5", "HounsfieldNIfTI", "HounsfieldPipeline", "HounsfieldProtocol",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

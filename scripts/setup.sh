@@ -17,6 +17,7 @@ PACKAGES=(
   libblosc-dev      # c-blosc 1.21: the training layout's codec (HDF5 filter 32001, docs/decisions.md 51)
   hdf5-filter-plugin # lets h5dump and other HDF5 tools read LZ4 shards (HDF5_PLUGIN_PATH)
   libsqlite3-dev    # SQLite for GRDB: the coordinator's journal (HounsfieldDistributed)
+  gcc               # builds the Python reader's C chunk loop (Examples/python/hounsfield_patch.c) in the tests
   python3-venv      # venvs for the peer comparison (SimpleITK) in tests and benchmarks
   shellcheck        # scripts/check-examples.sh lints the example shell scripts (Examples/slurm)
   curl              # the daemon's HTTP tests upload studies with curl, a real client

@@ -67,23 +67,24 @@ class Timed(Dataset):
 class ShardFetch:
     """Patches through a Hounsfield reader module's ShardDataset internals (one open file per worker)."""
 
-    def __init__(self, module, folder, fast=True):
-        self.module, self.folder, self.fast = module, folder, fast
+    def __init__(self, module, folder, reader="auto"):
+        self.module, self.folder, self.reader = module, folder, reader
         self.dataset = None
 
     def __call__(self, key, start):
         hs_ = self.module
         if self.dataset is None:
+            os.environ["HOUNSFIELD_PATCH_READER"] = self.reader  # read by each worker when it indexes a dataset
             self.dataset = hs_.ShardDataset(self.folder, mode="patch", patch_size=PATCH)
             self.by_key = {e.key: e for e in self.dataset.entries}
-            if not self.fast and hasattr(hs_, "_Blosc"):
-                hs_._Blosc._tried, hs_._Blosc._lib, hs_._Blosc._where = True, None, None
         entry = self.by_key[key]
         if hasattr(self.dataset._files, "shard"):
             volume = hs_._read(self.dataset._files.shard(entry.shard_path), entry, start, PATCH, label=False)
         else:  # the reader before the fast path: _read took an h5py File
             volume = hs_._read(self.dataset._files.get(entry.shard_path), entry, start, PATCH, label=False)
-        return torch.from_numpy(volume.scaled(np.float32)[None])
+        # float32 as stored is used as it is, as ShardDataset does (the reader before this change had no copy=False)
+        image = volume.array if volume.array.dtype == np.float32 else volume.scaled(np.float32)
+        return torch.from_numpy(image[None])
 
 
 class B2ndFetch:
@@ -177,6 +178,7 @@ def main():
     p.add_argument("--warmup", type=int, default=40)
     p.add_argument("--limit-seconds", type=float, default=90.0, help="stop a layout's timed loop after this long")
     p.add_argument("--only", default="")
+    p.add_argument("--rounds", type=int, default=1, help="measure every layout this many times, interleaved")
     p.add_argument("--report", required=True)
     args = p.parse_args()
     torch.set_num_threads(1)
@@ -187,13 +189,14 @@ def main():
     patches = patch_list(entries, args.warmup + args.patches, seed=21)
     old = load_module(args.old_reader, "hounsfield_shards_old") if args.old_reader else None
 
-    def hounsfield(name, path, fast=True, module=hs):
+    def hounsfield(name, path, reader="auto", module=hs):
         def volume(key):
-            if module is hs and fast:
+            if module is hs and reader != "h5py":
+                os.environ["HOUNSFIELD_PATCH_READER"] = reader
                 return hs.read_volume(hs.open_folder(path).entry(key), label=False).array
             with h5py.File(os.path.join(path, SHARD), "r") as f:
                 return f["/volumes/%s/image" % key][...]
-        return ShardFetch(module, path, fast), volume, os.path.join(path, SHARD)
+        return ShardFetch(module, path, reader), volume, os.path.join(path, SHARD)
 
     layouts = {}
     if old is not None:
@@ -202,8 +205,10 @@ def main():
     for name in ("cubes64-zstd1", "cubes64-lz4", "cubes32-gzip1", "blosc32-zstd1", "blosc32-lz4hc5",
                  "blosc32-lz4hc9", "blosc32-lz4-9"):
         layouts[name] = hounsfield(name, os.path.join(args.data, name))
-    layouts["blosc32-lz4hc9 (h5py filter pipeline)"] = hounsfield("", os.path.join(args.data, "blosc32-lz4hc9"),
-                                                                   fast=False)
+    layouts["blosc32-lz4-9 (chunk loop in Python)"] = hounsfield("", os.path.join(args.data, "blosc32-lz4-9"),
+                                                                  reader="python")
+    layouts["blosc32-lz4-9 (h5py filter pipeline)"] = hounsfield("", os.path.join(args.data, "blosc32-lz4-9"),
+                                                                  reader="h5py")
     b2nd = os.path.join(args.data, "b2nd")
 
     def b2nd_volume(key):
@@ -221,38 +226,54 @@ def main():
               "torch": torch.__version__, "cpu": platform.processor() or platform.machine()},
               "volumes": len(entries), "shape_example": list(entries[0].shape), "patch": list(PATCH),
               "workers": 2, "batch": 2, "warmup": args.warmup, "patches": args.patches,
-              "fast_path_library": hs.fast_path_available(), "layouts": {}}
+              "fast_path_library": hs.fast_path_available(), "blosc_read_path": hs.blosc_read_path(),
+              "native_loop": hs._NativeLoop.where, "layouts": {}}
     if os.path.exists(os.path.join(args.data, "prepare.json")):
         report["prepare"] = json.load(open(os.path.join(args.data, "prepare.json")))
-    for name, (fetch, volume, path) in layouts.items():
-        if only and not any(o in name for o in only):
-            continue
-        row = {}
-        if path is not None:
-            size = folder_bytes(path)
-            row["bytes"] = size
-            row["bytes_vs_slabs_gzip1"] = size / baseline_bytes
-        row.update(run_loader(fetch, patches, args.warmup, args.limit_seconds))
-        if volume is not None and "reader before" not in name:
-            row["whole_volume"] = whole_volumes(volume, keys)
-        report["layouts"][name] = row
-        print("%-52s %7.1f patches/s  fetch %6.2f ms  loader %6.2f ms" % (name, row["patches_per_s"],
-              row["fetch_ms"], row["loader_ms"]), flush=True)
+    selected = {name: layout for name, layout in layouts.items() if not only or any(o in name for o in only)}
+    # Rounds interleave the layouts (A B C, A B C, ...): a busy spell of the machine then lands on every layout, and
+    # each layout's ratio to .b2nd is taken within a round, then the median over rounds.
+    for round_index in range(args.rounds):
+        for name, (fetch, volume, path) in selected.items():
+            row = report["layouts"].setdefault(name, {"rounds": []})
+            if round_index == 0 and path is not None:
+                size = folder_bytes(path)
+                row["bytes"] = size
+                row["bytes_vs_slabs_gzip1"] = size / baseline_bytes
+            measured = run_loader(fetch, patches, args.warmup, args.limit_seconds)
+            row["rounds"].append(measured)
+            if round_index == 0 and volume is not None and "reader before" not in name:
+                row["whole_volume"] = whole_volumes(volume, keys)
+            print("round %d  %-52s %7.1f patches/s  fetch %6.2f ms  loader %6.2f ms" % (
+                round_index + 1, name, measured["patches_per_s"], measured["fetch_ms"], measured["loader_ms"]),
+                flush=True)
+    b2nd_name = "nnU-Net b2nd (kept open, image only)"
+    for name, row in report["layouts"].items():
+        rates = [r["patches_per_s"] for r in row["rounds"]]
+        middle = sorted(range(len(rates)), key=lambda i: rates[i])[len(rates) // 2]
+        row.update({k: row["rounds"][middle][k] for k in ("patches_per_s", "fetch_ms", "loader_ms")})
+        row["patches_per_s_range"] = [min(rates), max(rates)]
+        if b2nd_name in report["layouts"]:
+            reference = report["layouts"][b2nd_name]["rounds"]
+            ratios = sorted(a["patches_per_s"] / b["patches_per_s"] for a, b in zip(row["rounds"], reference))
+            row["patches_vs_b2nd"] = ratios[len(ratios) // 2]
+            row["patches_vs_b2nd_range"] = [ratios[0], ratios[-1]]
     base = report["layouts"].get("slabs-gzip1", {}).get("whole_volume", {}).get("seconds")
-    ref = report["layouts"].get("nnU-Net b2nd (kept open, image only)", {}).get("patches_per_s")
     for row in report["layouts"].values():
         if base and "whole_volume" in row:
             row["whole_volume"]["vs_slabs_gzip1"] = row["whole_volume"]["seconds"] / base
-        if ref:
-            row["patches_vs_b2nd"] = row["patches_per_s"] / ref
     with open(args.report, "w") as handle:
         json.dump(report, handle, indent=2)
+    print("\nMedians of %d round(s); × b2nd is the median of the ratios within a round (its range in brackets)."
+          % args.rounds)
     print("\n| layout | patches/s | × b2nd | fetch ms | loader ms | MB on disk | × gzip | whole volume ms | × slabs |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, row in report["layouts"].items():
         wv = row.get("whole_volume", {})
         print("| %s | %.0f | %s | %.1f | %.1f | %s | %s | %s | %s |" % (
-            name, row["patches_per_s"], "%.2f" % row["patches_vs_b2nd"] if "patches_vs_b2nd" in row else "",
+            name, row["patches_per_s"], "%.2f (%.2f–%.2f)" % (row["patches_vs_b2nd"], *row["patches_vs_b2nd_range"])
+            if "patches_vs_b2nd" in row and args.rounds > 1 else "%.2f" % row["patches_vs_b2nd"]
+            if "patches_vs_b2nd" in row else "",
             row["fetch_ms"], row["loader_ms"], "%.0f" % (row["bytes"] / 1e6) if "bytes" in row else "—",
             "%.3f" % row["bytes_vs_slabs_gzip1"] if "bytes" in row else "",
             "%.0f" % wv["ms_per_volume"] if wv else "—", "%.2f" % wv["vs_slabs_gzip1"] if "vs_slabs_gzip1" in wv else ""))

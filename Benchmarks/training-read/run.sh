@@ -3,7 +3,8 @@
 # one run on one machine. Usage: run.sh [OUTPUT_FOLDER] (a Hounsfield output folder written with the default slabs,
 # gzip 1; default /work/ab/ab-out-A). Environment: DATA (where the layouts are written, default /work/read-data),
 # VENV (default Benchmarks/training-read/.venv), PATCHES (400), WARMUP (40), LIMIT_SECONDS (90 per layout),
-# REPORT (default $DATA/report.json).
+# ROUNDS (1: each layout measured once; more interleave the layouts and report medians), REPORT (default
+# $DATA/report.json).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -32,5 +33,5 @@ fi
 "$venv/bin/python" "$here/prepare.py" --source "$source_folder" --data "$data"
 cat "$source_folder/shard-00000.h5" "$data"/*/shard-00000.h5 "$data"/b2nd/* "$data"/npy/* > /dev/null  # warm cache
 "$venv/bin/python" "$here/bench.py" --source "$source_folder" --data "$data" "${old_reader_argument[@]}" \
-  --patches "${PATCHES:-400}" --warmup "${WARMUP:-40}" --limit-seconds "${LIMIT_SECONDS:-90}" \
+  --patches "${PATCHES:-400}" --warmup "${WARMUP:-40}" --limit-seconds "${LIMIT_SECONDS:-90}" --rounds "${ROUNDS:-1}" \
   --report "${REPORT:-$data/report.json}"

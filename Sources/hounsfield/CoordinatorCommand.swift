@@ -11,7 +11,8 @@ struct CoordinatorCommand: AsyncParsableCommand {
         abstract: "Fan a run's study folders out to `hounsfield worker` processes over gRPC, and keep the books.",
         discussion: """
             The unit of work is a study folder: by default each immediate subfolder of each INPUT (--depth), or one
-            folder per line of --units-from. The coordinator never reads DICOM headers; workers discover the series
+            folder per line of --units-from. An nnU-Net raw dataset (a folder with imagesTr/ or imagesTs/) met on the
+            way is split into its cases, one unit each. The coordinator never reads headers; workers discover the series
             inside their units and write shards straight into --output, which every worker must see at the same path
             (a shared volume). A volume is listed in manifest.jsonl once its unit is done, each key once.
             The journal (<output>/.hounsfield/journal.sqlite) holds every unit, lease and outcome: started again with

@@ -144,6 +144,7 @@ struct TrainingLayoutTests {
         let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(report["h5py_identical"] as? Bool == true)
         #expect(report["fast_path"] as? Bool == true, "fast path library: \(report["fast_path_library"] ?? "none")")
+        #expect(report["read_path"] as? String == "native", "the C loop: \(report["native_loop_problem"] ?? "")")
         #expect(report["fast_identical"] as? Bool == true)
         #expect(report["fast_patches_identical"] as? Bool == true)
         #expect(report["layout_attribute"] as? String == "training")

@@ -1,5 +1,6 @@
 import Foundation
 import HounsfieldCore
+import HounsfieldNIfTI
 
 /// How the coordinator finds its units of work: study folders, listed without reading a single DICOM header, so
 /// that 100k studies cost seconds and workers do all the parsing.
@@ -7,6 +8,12 @@ public enum StudyListing: Sendable, Hashable {
     /// The folders `depth` levels below each input (1: each immediate subfolder is a study, the usual
     /// `archive/<study>/…` layout; 0: each input is one study). Hidden entries (`.name`) are skipped; symbolic
     /// links to folders are followed, each real folder listed once.
+    ///
+    /// An nnU-Net raw dataset met on the way (a folder with `imagesTr/` or `imagesTs/`, at any depth up to
+    /// `depth`, the inputs included) is not a study but a set of cases: each case is a unit, named by the file of
+    /// its first channel (`imagesTr/CASE_0000.nii.gz`). A worker given that file finds the rest of its case — other
+    /// channels, `labelsTr/CASE.nii.gz`, `dataset.json` — as `run` does, so the output is the same; listing costs
+    /// two folder reads per dataset and no header.
     case folders(inputs: [String], depth: Int)
     /// One study folder per line of a file (blank lines and lines starting with `#` are skipped): a selection
     /// made elsewhere (a cohort query, a list of accession folders).
@@ -43,6 +50,10 @@ public enum StudyListing: Sendable, Hashable {
     private static func collect(_ path: String, depth: Int, into found: inout [String], seen: inout Set<String>) {
         let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         guard seen.insert(real).inserted else { return }  // a link loop, or the same folder reached twice
+        if let cases = datasetCases(at: path) {
+            found += cases
+            return
+        }
         guard depth > 0 else {
             found.append(path)
             return
@@ -56,8 +67,26 @@ public enum StudyListing: Sendable, Hashable {
         }
     }
 
-    /// The sum of the sizes of the regular files under `path` (links followed), 0 when it cannot be read.
+    /// The units of an nnU-Net raw dataset at `path`: one per case, the file of its lowest channel; nil when `path`
+    /// is no such dataset. A dataset whose `dataset.json` cannot be read is one unit, the folder: its worker then
+    /// reports the reason once, as `run` would.
+    static func datasetCases(at path: String) -> [String]? {
+        let manager = FileManager.default
+        guard manager.fileExists(atPath: path + "/imagesTr") || manager.fileExists(atPath: path + "/imagesTs") else {
+            return nil
+        }
+        guard let dataset = try? NNUNetDataset(folder: path) else { return [path] }
+        return dataset.cases.compactMap { item in item.channels.keys.min().flatMap { item.channels[$0] } }
+    }
+
+    /// The sum of the sizes of the regular files under `path` (links followed), 0 when it cannot be read; a file's
+    /// own size when `path` is a file (a case of an nnU-Net dataset).
     static func totalSize(of path: String) -> Int64 {
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: target),
+           attributes[.type] as? FileAttributeType == .typeRegular {
+            return (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        }
         guard let walker = FileManager.default.enumerator(
             at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey],
             options: [.skipsHiddenFiles])

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Hounsfield
 import HounsfieldDistributed
 import HounsfieldTestSupport
 import Testing
@@ -255,6 +256,45 @@ struct ScaleOutTests {
         try harness.startWorker("w1", address: address, extra: ["--tls-ca", certificate])
         #expect(try await harness.waitForCoordinator(address: address) == 0, "\(harness.log("w1").suffix(2000))")
         try await harness.checkInvariants()
+    }
+
+    @Test("An nnU-Net raw dataset is split into its cases: one unit each, found whole by its worker (label, dataset.json), written as run writes it",
+          .timeLimit(.minutes(10)))
+    func nnUNetDatasetCases() async throws {
+        let harness = try ScaleOutHarness(studies: 0)
+        defer { harness.remove() }
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("shared/testdata/labels-nifti/totalseg-ct")
+        let dataset = harness.archive.appendingPathComponent("Dataset042_Test")
+        for (source, target) in [
+            ("example_ct_sm.nii.gz", "imagesTr/case_001_0000.nii.gz"), ("example_seg.nii.gz", "labelsTr/case_001.nii.gz"),
+            ("example_ct_sm.nii.gz", "imagesTr/case_002_0000.nii.gz"), ("example_seg.nii.gz", "labelsTr/case_002.nii.gz"),
+            ("example_ct_sm.nii.gz", "imagesTs/case_101_0000.nii.gz"),
+        ] {
+            let destination = dataset.appendingPathComponent(target)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: example.appendingPathComponent(source), to: destination)
+        }
+        try #"{"channel_names": {"0": "CT"}, "labels": {"background": 0, "spleen": 1}, "file_ending": ".nii.gz", "numTraining": 2}"#
+            .write(to: dataset.appendingPathComponent("dataset.json"), atomically: true, encoding: .utf8)
+
+        let address = try await harness.startCoordinator()
+        try harness.startWorker("w1", address: address)
+        try harness.startWorker("w2", address: address)
+        #expect(try await harness.waitForCoordinator(address: address) == 0, "\(harness.log("coordinator").suffix(2000))")
+        let journal = try Journal(path: harness.journalPath)
+        let units = try journal.units().map { URL(fileURLWithPath: $0.path).lastPathComponent }.sorted()
+        try journal.close()
+        #expect(units == ["case_001_0000.nii.gz", "case_002_0000.nii.gz", "case_101_0000.nii.gz"])
+        try await harness.checkInvariants()  // keys and checksums as `run` over the dataset writes them
+        let entries = OutputFolder(harness.output).manifestEntries().entries
+        #expect(entries.count == 3)
+        let labelled = entries.filter { entry in
+            guard let labels = entry.labels else { return false }
+            return labels.classes["1"] == "spleen" && (labels.voxels["1"] ?? 0) > 0
+        }
+        #expect(labelled.count == 2, "the training cases carry their labelsTr maps: \(entries.map(\.labels))")
     }
 
     /// The body of an HTTP GET, retried for a few seconds while the endpoint comes up.
