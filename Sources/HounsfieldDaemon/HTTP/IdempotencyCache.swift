@@ -25,7 +25,7 @@ final class IdempotencyCache: Sendable {
         var digest: [UInt8]
         var answer: HTTPAnswer?  // nil while in flight
         var lastUse: UInt64
-        var bytes: Int { answer?.body.readableBytes ?? 0 }
+        var bytes: Int { answer?.byteCount ?? 0 }
     }
 
     private struct State {
@@ -67,13 +67,13 @@ final class IdempotencyCache: Sendable {
     func finish(key: String, digest: [UInt8], answer: HTTPAnswer?) {
         state.withLock { state in
             guard let entry = state.entries[key], entry.digest == digest, entry.answer == nil else { return }
-            guard let answer, maxEntries > 0, answer.body.readableBytes <= maxBytes else {
+            guard let answer, maxEntries > 0, answer.byteCount <= maxBytes else {
                 state.entries[key] = nil
                 return
             }
             state.clock += 1
             state.entries[key] = Entry(digest: digest, answer: answer, lastUse: state.clock)
-            state.bytes += answer.body.readableBytes
+            state.bytes += answer.byteCount
             while state.bytes > maxBytes || state.entries.values.count(where: { $0.answer != nil }) > maxEntries {
                 guard let oldest = state.entries.filter({ $0.value.answer != nil }).min(by: { $0.value.lastUse < $1.value.lastUse }) else { break }
                 state.bytes -= oldest.value.bytes

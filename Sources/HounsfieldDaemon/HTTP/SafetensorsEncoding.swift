@@ -29,46 +29,15 @@ enum SafetensorsEncoding {
     /// `format` in the metadata: bumped when the layout of the metadata changes.
     static let format = "hounsfield-study/1"
 
-    /// The whole answer, built once. Each image is copied into the answer and hashed in the same pass
-    /// (``StoredImage/copyBytes(to:)``), so the header, which carries the checksums, is laid out first with
-    /// placeholders of the checksums' exact length and written over them once they are known.
-    static func encode(_ volumes: [ProcessedVolume], configurationKey: String, keepsIdentifiers: Bool) -> ByteBuffer {
-        let placeholder = VolumeChecksum.placeholder
-        let provisional = header(volumes, checksums: volumes.map { _ in placeholder }, configurationKey: configurationKey,
-                                 keepsIdentifiers: keepsIdentifiers)
-        var buffer = ByteBufferAllocator().buffer(capacity: 8 + provisional.header.count + provisional.dataBytes)
-        buffer.writeInteger(UInt64(provisional.header.count), endianness: .little)
-        buffer.writeBytes(provisional.header)
-        var checksums: [String] = []
-        for volume in volumes {
-            let count = volume.image.byteCount
-            if count > 0 {
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
-                    checksums.append(volume.image.copyBytes(to: raw.baseAddress!))
-                    return count
-                }
-            } else {
-                checksums.append(volume.image.checksum)
-            }
-            if let labels = volume.labels {
-                if let values = labels.values {
-                    buffer.writeBytes(values.voxels.map { UInt8(truncatingIfNeeded: $0) })
-                } else {
-                    for channel in labels.channels { buffer.writeBytes(channel.voxels) }
-                }
-            }
-        }
-        let final = header(volumes, checksums: checksums, configurationKey: configurationKey, keepsIdentifiers: keepsIdentifiers)
-        if final.header.count == provisional.header.count {
-            buffer.setBytes(final.header, at: 8)
-            return buffer
-        }
-        // A checksum of another length than the placeholder's (not the format of today): lay the answer out again.
-        var relaid = ByteBufferAllocator().buffer(capacity: 8 + final.header.count + final.dataBytes)
-        relaid.writeInteger(UInt64(final.header.count), endianness: .little)
-        relaid.writeBytes(final.header)
-        relaid.writeBytes(buffer.readableBytesView.dropFirst(8 + provisional.header.count))
-        return relaid
+    /// The answer laid out: each image's checksum computed (all cores hash, nothing is copied), the header written
+    /// with them; the tensors' bytes stay in the volumes until the connection takes them (``SafetensorsAnswer``).
+    static func answer(_ volumes: [ProcessedVolume], configurationKey: String, keepsIdentifiers: Bool) -> SafetensorsAnswer {
+        let checksums = volumes.map(\.image.checksum)
+        let laidOut = header(volumes, checksums: checksums, configurationKey: configurationKey, keepsIdentifiers: keepsIdentifiers)
+        var buffer = ByteBufferAllocator().buffer(capacity: 8 + laidOut.header.count)
+        buffer.writeInteger(UInt64(laidOut.header.count), endianness: .little)
+        buffer.writeBytes(laidOut.header)
+        return SafetensorsAnswer(header: buffer, volumes: volumes, byteCount: buffer.readableBytes + laidOut.dataBytes)
     }
 
     /// The JSON header (padded to 8 bytes) with each volume's image checksum given, and the bytes of the tensors
@@ -108,7 +77,7 @@ enum SafetensorsEncoding {
 
     /// Bytes of a volume's label tensor: one byte a voxel (class values fit: the shard refuses more than 255), per
     /// channel for the channel layout.
-    private static func labelBytes(_ labels: LabelMap) -> Int {
+    static func labelBytes(_ labels: LabelMap) -> Int {
         labels.size.voxelCount * (labels.layout == .channels ? labels.channels.count : 1)
     }
 

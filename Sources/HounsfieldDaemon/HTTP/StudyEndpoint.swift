@@ -97,9 +97,9 @@ struct StudyEndpoint: Sendable {
             case .proceed: break
             case .replay(let answer):
                 gate.leave()
-                var headers = answer.headers
-                headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
-                return HTTPAnswer(status: answer.status, headers: headers, body: answer.body)
+                var replayed = answer
+                replayed.headers[HTTPField.Name("Idempotent-Replayed")!] = "true"
+                return replayed
             case .conflict:
                 gate.leave()
                 throw HTTPFailure(status: .conflict, error: "Idempotency-Key \(key) was already used for other content",
@@ -166,10 +166,10 @@ struct StudyEndpoint: Sendable {
         }
         headers[HTTPField.Name("Hounsfield-Keys")!] = study.volumes.map(\.key).joined(separator: ",")
         headers[.contentType] = SafetensorsEncoding.mediaType
-        let body = SafetensorsEncoding.encode(study.volumes, configurationKey: configuration.key,
+        let body = SafetensorsEncoding.answer(study.volumes, configurationKey: configuration.key,
                                               keepsIdentifiers: configuration.privacy.keepIdentifiers)
         headers[HTTPField.Name("Server-Timing")!] = timing()
-        return HTTPAnswer(status: .ok, headers: headers, body: body)
+        return HTTPAnswer(status: .ok, headers: headers, safetensors: body)
     }
 
     /// The `Idempotency-Key` sent, checked: at most 255 visible ASCII characters.

@@ -79,14 +79,14 @@ public enum StoredImage: Sendable, Hashable {
         }
     }
 
-    /// Copies the voxels, as a shard stores them, to `destination` (room for ``byteCount`` bytes) and returns
-    /// ``checksum``, reading them once.
-    package func copyBytes(to destination: UnsafeMutableRawPointer) -> String {
+    /// Calls `body` with the voxels' bytes as a shard stores them (C order, little-endian, ``byteCount`` bytes),
+    /// without copying them.
+    package func withStoredBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
         switch self {
-        case .float32(let v): v.copyStoredBytes(to: destination)
-        case .float16(let v): v.copyStoredBytes(to: destination)
-        case .int16(let v): v.copyStoredBytes(to: destination)
-        case .uint8(let v): v.copyStoredBytes(to: destination)
+        case .float32(let v): try v.voxels.withUnsafeBytes(body)
+        case .float16(let v): try v.voxels.withUnsafeBytes(body)
+        case .int16(let v): try v.voxels.withUnsafeBytes(body)
+        case .uint8(let v): try v.voxels.withUnsafeBytes(body)
         }
     }
 
