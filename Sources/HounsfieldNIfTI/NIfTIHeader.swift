@@ -44,6 +44,8 @@ public struct NIfTIHeader: Hashable, Sendable {
     public var unitsCode: Int
     /// `intent_code`.
     public var intentCode: Int
+    /// `NIFTI_INTENT_LABEL`: the values are indices into a set of labels (a label map, by the file's own word).
+    public static let labelIntent = 1002
     /// `intent_name`.
     public var intentName: String
     /// `descrip`: free text, often the writing tool.

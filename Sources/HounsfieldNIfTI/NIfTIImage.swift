@@ -126,19 +126,45 @@ public struct NIfTIImage: Sendable {
         return values
     }
 
-    /// Whether volume `index` holds only what a label map holds: every (scaled) value a whole number of 0 or more.
-    /// A CT never does (air is about −1000 HU, and a CT normalized to [0, 1] has fractions), so discovery tells
-    /// images from label maps by their values, whatever type the file stores them in. Stops at the first value that
-    /// decides, which for a CT is among the first voxels.
+    /// Whether volume `index` holds only what a label map holds: every (scaled) value a whole number of 0 or more,
+    /// and at most ``maximumLabelValues`` different ones. A CT in HU never qualifies (air is about −1000 HU, and a
+    /// CT normalized to [0, 1] has fractions); one stored unsigned without `scl_inter` (values 0…4095) has whole
+    /// numbers of 0 or more too, but thousands of different ones, where a label map has a class per value. So
+    /// discovery tells images from label maps by their values, whatever type the file stores them in. A file whose
+    /// header says `NIFTI_INTENT_LABEL` (1002) is a label map by declaration: its values need only be whole numbers
+    /// of 0 or more. Stops at the first value that decides, which for a CT in HU is among the first voxels.
     public func holdsLabelValues(_ index: Int = 0) throws(NIfTIError) -> Bool {
         try checkVolume(index)
+        let counted = header.intentCode != NIfTIHeader.labelIntent
+        // One bit per value 0…65535 seen (8 KiB); larger values are whole numbers all the same, and not counted.
+        var seen = [UInt64](repeating: 0, count: 1 << 10)
+        var distinct = 0
         var labelLike = true
         visit(index) { _, value in
-            labelLike = value >= 0 && value == value.rounded()
-            return labelLike
+            guard value >= 0, value == value.rounded() else {
+                labelLike = false
+                return false
+            }
+            if counted, value < 65536 {
+                let v = Int(value), bit = UInt64(1) << UInt64(v & 63)
+                if seen[v >> 6] & bit == 0 {
+                    seen[v >> 6] |= bit
+                    distinct += 1
+                    if distinct > Self.maximumLabelValues {
+                        labelLike = false
+                        return false
+                    }
+                }
+            }
+            return true
         }
         return labelLike
     }
+
+    /// The most different values a file may hold and still be taken for a label map without declaring itself one
+    /// (`NIFTI_INTENT_LABEL`): room for a 1,000-region parcellation (Schaefer 1000) with its background, where a CT
+    /// stored unsigned has several thousand.
+    public static let maximumLabelValues = 1024
 
     private func checkVolume(_ index: Int) throws(NIfTIError) {
         guard (0..<volumeCount).contains(index) else {

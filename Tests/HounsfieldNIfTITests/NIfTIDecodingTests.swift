@@ -157,4 +157,23 @@ struct NIfTIDecodingTests {
             origin: [-11, 22, 33], spacing: [0.5, 0.75, 2], direction: Direction(rowMajor: [1, 0, 0, 0, -1, 0, 0, 0, 1])))
         #expect(try image.volume().voxels == Self.expected(.uint16).map { $0 * 0.5 + 10 })
     }
+
+    @Test("label-like: whole numbers ≥ 0 in at most 1,024 values; a CT stored unsigned is not; NIFTI_INTENT_LABEL lifts the limit")
+    func labelLikeValues() throws {
+        let size = GridSize(x: 64, y: 48, z: 4)
+        let geometry = Geometry(origin: [0, 0, 0], spacing: [1, 1, 2], direction: .identity)
+        func image(_ values: [UInt16], intent: Int16 = 0) throws -> NIfTIImage {
+            var data = NIfTIWriter.data(Volume(voxels: values, size: size, geometry: geometry))
+            withUnsafeBytes(of: intent.littleEndian) { data.replaceSubrange(68..<70, with: $0) }
+            return try NIfTIImage(path: "test.nii", data: data)
+        }
+        let classes = (0..<size.voxelCount).map { UInt16($0 % 118) }          // TotalSegmentator's 117 classes
+        let parcels = (0..<size.voxelCount).map { UInt16($0 % 1001) }         // 1,000 regions and background
+        let unsignedCT = (0..<size.voxelCount).map { UInt16(($0 * 7) % 3000) } // 0…2999: HU + 1024 without scl_inter
+        #expect(try image(classes).holdsLabelValues())
+        #expect(try image(parcels).holdsLabelValues())
+        #expect(try !image(unsignedCT).holdsLabelValues())
+        #expect(try image(unsignedCT, intent: Int16(NIfTIHeader.labelIntent)).holdsLabelValues())
+        #expect(try image(unsignedCT, intent: Int16(NIfTIHeader.labelIntent)).header.intentCode == 1002)
+    }
 }

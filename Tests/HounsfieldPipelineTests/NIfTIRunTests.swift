@@ -1,6 +1,8 @@
 import Foundation
 import Hounsfield
+import HounsfieldCore
 import HounsfieldHDF5
+import HounsfieldNIfTI
 import HounsfieldTestSupport
 import Testing
 
@@ -108,6 +110,22 @@ struct NIfTIRunTests {
         resuming.execution.resume = true
         let again = try await BatchRun(configuration: resuming).run()
         #expect(again.counts["resumed"] == 1 && again.counts["written"] == nil)
+    }
+
+    @Test("a CT stored unsigned without scl_inter (whole numbers 0…2999) is an image, not a label map without one")
+    func unsignedCTIsAnImage() async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let size = GridSize(x: 64, y: 64, z: 12)
+        let values = (0..<size.voxelCount).map { UInt16(($0 * 7) % 3000) }
+        let geometry = Geometry(origin: Vector3(-30, -30, 0), spacing: Vector3(1, 1, 2.5), direction: .identity)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("in"), withIntermediateDirectories: true)
+        try NIfTIWriter.write(Volume(voxels: values, size: size, geometry: geometry), to: root.appendingPathComponent("in/ct.nii.gz").path)
+        let output = root.appendingPathComponent("out")
+        let report = try await BatchRun(configuration: Self.configuration([root.appendingPathComponent("in")], output: output)).run()
+        #expect(report.counts["written"] == 1 && report.excluded.isEmpty, "\(report.excluded)")
+        let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
+        #expect(entry.labels == nil)
     }
 
     @Test("a 4-D NIfTI file is left out with a reason; NIfTI files that hold no image give the usual no-series error")

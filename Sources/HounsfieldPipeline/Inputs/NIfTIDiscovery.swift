@@ -14,8 +14,10 @@ import HounsfieldNIfTI
 /// 2. **Names**: `X.nii.gz` and `X_seg.nii.gz` (and the other suffixes of ``NIfTINamePairing``) in one folder are an
 ///    image and its label map.
 /// 3. **Values**, for every other file: a volume with a negative or fractional value is an image (a CT always has
-///    one: air is −1000 HU); one of whole numbers of 0 or more is a label map, which goes with the image of its
-///    folder whose grid it covers, else with the DICOM series it lies on (decision 57). A 4-D file is left out.
+///    one: air is −1000 HU), and so is one of more than 1,024 different values (a CT stored unsigned without
+///    `scl_inter`); one of whole numbers of 0 or more is a label map (``NIfTIImage/holdsLabelValues(_:)``), which
+///    goes with the image of its folder whose grid it covers, else with the DICOM series it lies on (decision 57).
+///    A 4-D file is left out.
 struct NIfTIDiscovery: Sendable {
     /// An image to process and the label maps paired with it.
     struct Image: Sendable {
