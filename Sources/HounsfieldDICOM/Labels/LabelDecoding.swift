@@ -36,8 +36,8 @@ public struct LabelDecoding: Sendable, Hashable {
 public enum LabelDecodingForm: Sendable, Hashable {
     /// One mask per segment or ROI (``LabelDecoding/segments``): what tools compare against highdicom's masks.
     case masks
-    /// A BINARY SEG whose segments do not overlap as one class map (``LabelDecoding/classIndex``), the rest as
-    /// masks. Why: a 100-segment SEG on a 512×512×300 CT is 7.9 GB of masks and 157 MB as a map; the map is what a
-    /// run stores anyway when no voxel is in two segments.
+    /// A BINARY SEG whose segments do not overlap, and every LABELMAP SEG, as one class map
+    /// (``LabelDecoding/classIndex``); the rest as masks. Why: a 100-segment SEG on a 512×512×300 CT is 7.9 GB of
+    /// masks and 157 MB as a map; the map is what a run stores anyway when no voxel is in two segments.
     case classIndexWhenDisjoint
 }

@@ -99,6 +99,10 @@ enum SegmentationDecoder {
         }
 
         warnings += strayWarning(targets, known: known, type: type)
+        if type == "LABELMAP", form == .classIndexWhenDisjoint,
+           let map = labelMapClassIndex(values, label: label, size: size, geometry: series.geometry, warnings: &warnings) {
+            return LabelDecoding(classIndex: map, warnings: warnings)
+        }
         let maximumFraction = type == "FRACTIONAL" ? (object.integer(.maximumFractionalValue) ?? 255) : nil
         var segments: [LabelSegment] = []
         var background: LabelSegment?
@@ -116,6 +120,32 @@ enum SegmentationDecoder {
             if type == "LABELMAP", labelClass.value == 0 { background = segment } else { segments.append(segment) }
         }
         return LabelDecoding(segments: segments, background: background, warnings: warnings)
+    }
+
+    /// A LABELMAP SEG's values as a class map, without a mask per segment (what a run stores anyway: label-map
+    /// segments never overlap). Segment 0 is the background, which a class map holds as 0; values that
+    /// SegmentSequence does not describe become 0 too, with a warning. Nil when the classes cannot be a class map
+    /// (a number outside 1…65535, or one described twice): the caller makes masks.
+    private static func labelMapClassIndex(
+        _ values: [UInt16], label: LabelObjectDescriptor, size: GridSize, geometry: Geometry, warnings: inout [String]
+    ) -> LabelMap? {
+        let classes = label.classes.filter { $0.value != 0 }
+        guard classes.allSatisfy({ (1...65535).contains($0.value) }),
+              Set(classes.map(\.value)).count == classes.count
+        else { return nil }
+        var described = [Bool](repeating: false, count: 65536)
+        described[0] = true
+        for labelClass in classes { described[labelClass.value] = true }
+        var strays = Set<UInt16>()
+        var voxels = values
+        for index in voxels.indices where !described[Int(voxels[index])] {
+            strays.insert(voxels[index])
+            voxels[index] = 0
+        }
+        if !strays.isEmpty {
+            warnings.append("voxels of segment numbers \(strays.sorted().map(String.init).joined(separator: ", ")) that SegmentSequence does not describe are left out (background)")
+        }
+        return LabelMap(classIndex: Volume(voxels: voxels, size: size, geometry: geometry), classes: classes)
     }
 
     /// The warning about frames whose segment number SegmentSequence does not describe (left out), if any.

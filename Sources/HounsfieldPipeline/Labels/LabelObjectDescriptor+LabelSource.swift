@@ -18,7 +18,7 @@ extension LabelObjectDescriptor: LabelSource {
     }
 
     /// The classes decoded onto `series` (``LabelObjectDescriptor/decode(onto:as:)``): a BINARY SEG whose segments
-    /// do not overlap as one class map, everything else as masks.
+    /// do not overlap, and a LABELMAP SEG, as one class map; everything else as masks.
     public func segments(on series: SeriesDescriptor) throws -> DecodedLabels {
         let decoded = try decode(onto: series, as: .classIndexWhenDisjoint)
         if let map = decoded.classIndex { return DecodedLabels(map: map, warnings: decoded.warnings) }
