@@ -203,7 +203,7 @@ def main():
         layouts["slabs-gzip1 (reader before this change)"] = hounsfield("", args.source, module=old)
     layouts["slabs-gzip1"] = hounsfield("", args.source)
     for name in ("cubes64-zstd1", "cubes64-lz4", "cubes32-gzip1", "blosc32-zstd1", "blosc32-lz4hc5",
-                 "blosc32-lz4hc9", "blosc32-lz4-9"):
+                 "blosc32-lz4hc9", "blosc32-lz4-9", "blosc32-lz4-9-blocks16"):
         layouts[name] = hounsfield(name, os.path.join(args.data, name))
     layouts["blosc32-lz4-9 (chunk loop in Python)"] = hounsfield("", os.path.join(args.data, "blosc32-lz4-9"),
                                                                   reader="python")
