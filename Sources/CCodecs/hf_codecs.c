@@ -269,8 +269,12 @@ static const char *blosc_name(int compressor) {
 size_t hf_blosc_compress(int compressor, int clevel, size_t typesize, const void *src, size_t bytes, void *dst,
                          size_t capacity) {
     const char *name = blosc_name(compressor);
-    if (!name || bytes == 0 || bytes > BLOSC_MAX_BUFFERSIZE || clevel < 1 || clevel > 9) return 0;
-    int n = blosc_compress_ctx(clevel, BLOSC_SHUFFLE, typesize, bytes, src, dst, capacity, name, bytes, 1);
+    if (!name || bytes == 0 || bytes > BLOSC_MAX_BUFFERSIZE || clevel < 1 || clevel > 9 || typesize == 0) return 0;
+    // Blocks of HF_BLOSC_BLOCK_BYTES. c-blosc multiplies a forced block size by the type size when it splits blocks
+    // into byte streams (every compressor but zstd, in its default split mode), so ask for that much less there.
+    size_t forced = compressor == HF_BLOSC_ZSTD ? HF_BLOSC_BLOCK_BYTES : HF_BLOSC_BLOCK_BYTES / typesize;
+    if (forced == 0) forced = 1;
+    int n = blosc_compress_ctx(clevel, BLOSC_SHUFFLE, typesize, bytes, src, dst, capacity, name, forced, 1);
     return n > 0 ? (size_t)n : 0;
 }
 

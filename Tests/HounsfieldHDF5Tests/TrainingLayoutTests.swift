@@ -150,12 +150,12 @@ struct TrainingLayoutTests {
         #expect(report["layout_attribute"] as? String == "training")
         #expect(report["chunks"] as? [Int] == [32, 32, 32])
         // Decision 51's byte format: one optional filter 32001 with its seven cd_values, and each chunk one Blosc
-        // buffer (version 2, flags 0x21 = byte shuffle + LZ4 format + split, typesize 4) of a single block.
+        // buffer (version 2, flags 0x21 = byte shuffle + LZ4 format + split, typesize 4) of two 64 KiB blocks.
         let filters = try #require(report["filters"] as? [[String: Any]])
         #expect(filters.count == 1)
         #expect(filters.first?["id"] as? Int == 32001 && filters.first?["optional"] as? Bool == true)
         #expect(filters.first?["cd_values"] as? [Int] == [2, 2, 4, 131072, 9, 1, 1])
-        #expect(report["chunk_headers"] as? [[Int]] == [[2, 0x21, 4, 131072, 131072, 1]])
+        #expect(report["chunk_headers"] as? [[Int]] == [[2, 0x21, 4, 131072, 65536, 1]])
         #expect(report["raw_chunks"] as? Int == 0)
     }
 

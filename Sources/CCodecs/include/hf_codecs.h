@@ -46,10 +46,15 @@ size_t hf_compress(int codec, int level, const void *src, size_t bytes, size_t p
 /// does not decompress to `expected` bytes.
 int hf_decompress(int codec, const void *src, size_t bytes, void *dst, size_t expected);
 
-/// Compresses one whole chunk into one c-blosc 1.x buffer of a single block (blocksize = `bytes`), with Blosc's byte
-/// shuffle at element size `typesize`, `compressor` (HF_BLOSC_*) at `clevel` 1…9: what HDF5's Blosc filter (32001)
-/// and `blosc_decompress` read. Thread-safe (a context per call). Returns the buffer's size, or 0 when it failed or
-/// would not fit in `capacity` (give `bytes` to store a chunk raw whenever Blosc cannot shrink it).
+/// The size of a Blosc block (the unit c-blosc decodes on its own): a 32³ float32 chunk (128 KiB) is two blocks of
+/// 16 slices, so a patch that needs only some of a chunk's slices decodes half of it; smaller chunks are one block.
+#define HF_BLOSC_BLOCK_BYTES 65536
+
+/// Compresses one whole chunk into one c-blosc 1.x buffer in blocks of HF_BLOSC_BLOCK_BYTES (one block when the chunk
+/// is smaller), with Blosc's byte shuffle at element size `typesize`, `compressor` (HF_BLOSC_*) at `clevel` 1…9: what
+/// HDF5's Blosc filter (32001) and `blosc_decompress` read. Thread-safe (a context per call). Returns the buffer's
+/// size, or 0 when it failed or would not fit in `capacity` (give `bytes` to store a chunk raw whenever Blosc cannot
+/// shrink it).
 size_t hf_blosc_compress(int compressor, int clevel, size_t typesize, const void *src, size_t bytes, void *dst,
                          size_t capacity);
 /// Decodes one Blosc buffer of `bytes` into exactly `expected` bytes. Returns 0 on success, -1 when the buffer is
