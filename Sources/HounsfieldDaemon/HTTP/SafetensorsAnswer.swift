@@ -4,7 +4,7 @@ import Hummingbird
 import NIOCore
 
 /// A study's safetensors answer (``SafetensorsEncoding``) whose header is written and whose tensors are still the
-/// volumes' own memory: they are copied into the connection a few MiB at a time, as it takes them.
+/// volumes' own memory: they are copied into the connection 512 KiB at a time, as it takes them.
 ///
 /// A W1 answer is 192 MB. Built whole, it cost a fresh 192 MB buffer per request (page faults and zeroing on top of
 /// the copy) before the first byte left, and held twice the voxels while it was sent. Written piece by piece, the

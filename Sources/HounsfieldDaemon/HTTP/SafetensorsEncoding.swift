@@ -77,7 +77,7 @@ enum SafetensorsEncoding {
 
     /// Bytes of a volume's label tensor: one byte a voxel (class values fit: the shard refuses more than 255), per
     /// channel for the channel layout.
-    static func labelBytes(_ labels: LabelMap) -> Int {
+    private static func labelBytes(_ labels: LabelMap) -> Int {
         labels.size.voxelCount * (labels.layout == .channels ? labels.channels.count : 1)
     }
 
