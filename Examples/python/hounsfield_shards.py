@@ -783,6 +783,8 @@ class _Blosc:
     _lib: Any = None
     _where: Optional[str] = None
     _tried = False
+    #: ``blosc_decompress_ctx`` and ``blosc_getitem`` as the C loop takes them (function pointers).
+    decoders: Tuple[Any, Any] = (None, None)
 
     @classmethod
     def library(cls) -> Any:
@@ -814,6 +816,8 @@ class _Blosc:
             lib.blosc_getitem.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
             lib.blosc_getitem.restype = ctypes.c_int
             cls._lib, cls._where = lib, path
+            cls.decoders = (ctypes.cast(lib.blosc_decompress_ctx, ctypes.c_void_p),
+                            ctypes.cast(lib.blosc_getitem, ctypes.c_void_p))
             break
         return cls._lib
 
@@ -1033,15 +1037,15 @@ class _Shard:
         return self._read_blosc(index, [s.start for s in region], [s.stop - s.start for s in region])
 
     def _read_blosc(self, index: _DatasetIndex, start: List[int], size: List[int]) -> np.ndarray:
-        lib = _Blosc.library()
-        base = self._address()
-        size_in_file = len(self._bytes)
         out = np.empty(size, dtype=index.dtype)
         if 0 in size:
             return out
         if index.reader == "native":
-            self._read_native(index, start, size, out, lib)
+            self._read_native(index, start, size, out)
             return out
+        lib = _Blosc.library()
+        base = self._address()
+        size_in_file = len(self._bytes)
         c = index.chunks
         table = index.chunk_table()
         scratch = index.scratch
@@ -1091,7 +1095,7 @@ class _Shard:
                         target[...] = scratch[:, ys, xs]
         return out
 
-    def _read_native(self, index: _DatasetIndex, start: List[int], size: List[int], out: np.ndarray, lib: Any) -> None:
+    def _read_native(self, index: _DatasetIndex, start: List[int], size: List[int], out: np.ndarray) -> None:
         """The same loop as below, in C (hounsfield_patch.c): one call for the whole region."""
         grid, offsets, sizes, masks = index.dense_table()
         geometry = np.array([*index.chunks, *start, *size], dtype=np.int64)
@@ -1100,8 +1104,7 @@ class _Shard:
             self._address(), len(self._bytes), offsets.ctypes.data, sizes.ctypes.data, masks.ctypes.data,
             grid.ctypes.data, geometry.ctypes.data, index.dtype.itemsize, geometry[3:].ctypes.data,
             geometry[6:].ctypes.data, index.fill_bytes.ctypes.data, out.ctypes.data, index.scratch.ctypes.data,
-            ctypes.cast(lib.blosc_decompress_ctx, ctypes.c_void_p), ctypes.cast(lib.blosc_getitem, ctypes.c_void_p),
-            ctypes.byref(failed))
+            *_Blosc.decoders, ctypes.byref(failed))
         if status == 0:
             return
         chunk = tuple(int(n) for n in np.unravel_index(failed.value, tuple(grid))) if failed.value >= 0 else None

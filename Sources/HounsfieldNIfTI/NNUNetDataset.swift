@@ -33,14 +33,11 @@ public struct NNUNetDataset: Sendable {
 
     /// Lists `folder`. Throws when `dataset.json` is present but unreadable, or when there is no image folder.
     public init(folder: String) throws(NNUNetError) {
-        let fileManager = FileManager.default
+        guard Self.isDataset(folder) else { throw .notADataset(path: folder) }
         let descriptionPath = folder + "/dataset.json"
-        let description = fileManager.fileExists(atPath: descriptionPath)
+        let description = FileManager.default.fileExists(atPath: descriptionPath)
             ? try NNUNetDatasetDescription(contentsOf: descriptionPath) : nil
         let ending = description?.fileEnding ?? ".nii.gz"
-        let hasTraining = fileManager.fileExists(atPath: folder + "/imagesTr")
-        let hasTest = fileManager.fileExists(atPath: folder + "/imagesTs")
-        guard hasTraining || hasTest else { throw .notADataset(path: folder) }
 
         var cases: [Case] = []
         var orphans: [String] = []
@@ -68,6 +65,12 @@ public struct NNUNetDataset: Sendable {
         self.datasetDescription = description
         self.cases = cases
         self.orphanLabels = orphans
+    }
+
+    /// Whether `folder` is an nnU-Net raw dataset: it has `imagesTr/` or `imagesTs/`. Two `stat`s, no listing, so
+    /// discovery and the coordinator's listing can ask it of every folder they meet.
+    public static func isDataset(_ folder: String) -> Bool {
+        FileManager.default.fileExists(atPath: folder + "/imagesTr") || FileManager.default.fileExists(atPath: folder + "/imagesTs")
     }
 
     /// Splits `CASE_0001` into ("CASE", 1); a stem without a 4-digit suffix is channel 0 of itself.

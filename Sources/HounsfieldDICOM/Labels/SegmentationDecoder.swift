@@ -130,9 +130,7 @@ enum SegmentationDecoder {
         _ values: [UInt16], label: LabelObjectDescriptor, size: GridSize, geometry: Geometry, warnings: inout [String]
     ) -> LabelMap? {
         let classes = label.classes.filter { $0.value != 0 }
-        guard classes.allSatisfy({ (1...65535).contains($0.value) }),
-              Set(classes.map(\.value)).count == classes.count
-        else { return nil }
+        guard fitClassMap(classes) else { return nil }
         var described = [Bool](repeating: false, count: 65536)
         described[0] = true
         for labelClass in classes { described[labelClass.value] = true }
@@ -146,6 +144,11 @@ enum SegmentationDecoder {
             warnings.append("voxels of segment numbers \(strays.sorted().map(String.init).joined(separator: ", ")) that SegmentSequence does not describe are left out (background)")
         }
         return LabelMap(classIndex: Volume(voxels: voxels, size: size, geometry: geometry), classes: classes)
+    }
+
+    /// Whether `classes` can be the classes of one map of segment numbers: each number 1…65535, none twice.
+    private static func fitClassMap(_ classes: [LabelClass]) -> Bool {
+        classes.allSatisfy { (1...65535).contains($0.value) } && Set(classes.map(\.value)).count == classes.count
     }
 
     /// The warning about frames whose segment number SegmentSequence does not describe (left out), if any.
@@ -164,9 +167,7 @@ enum SegmentationDecoder {
         _ object: DICOMObject, file: String, targets: [(frame: Int, slice: Int, segment: Int)], known: Set<Int>,
         label: LabelObjectDescriptor, series: SeriesDescriptor, rows: Int, columns: Int, frames: Int, bits: Int
     ) throws(LabelDecodingError) -> LabelMap? {
-        guard label.classes.allSatisfy({ (1...65535).contains($0.value) }),
-              Set(label.classes.map(\.value)).count == label.classes.count
-        else { return nil }
+        guard fitClassMap(label.classes) else { return nil }
         let frameLength = rows * columns
         var values = [UInt16](repeating: 0, count: series.size.voxelCount)
         var overlap = false

@@ -32,38 +32,40 @@ struct SafetensorsAnswer: Sendable {
         try await writer.write(header)
         for volume in volumes {
             let image = volume.image
-            var offset = 0
-            while offset < image.byteCount {
-                let length = min(Self.pieceBytes, image.byteCount - offset)
-                try await writer.write(image.withStoredBytes { Self.piece($0, from: offset, length: length) })
-                offset += length
-            }
+            try await Self.write(image.byteCount, to: &writer) { range in image.withStoredBytes { Self.piece($0, range) } }
             guard let labels = volume.labels else { continue }
             if let values = labels.values {
-                var start = 0
-                while start < values.voxels.count {
-                    let end = min(start + Self.pieceBytes, values.voxels.count)
-                    var buffer = ByteBufferAllocator().buffer(capacity: end - start)
-                    buffer.writeBytes(values.voxels[start..<end].lazy.map { UInt8(truncatingIfNeeded: $0) })
-                    try await writer.write(buffer)
-                    start = end
+                try await Self.write(values.voxels.count, to: &writer) { range in
+                    var buffer = ByteBufferAllocator().buffer(capacity: range.count)
+                    buffer.writeBytes(values.voxels[range].lazy.map { UInt8(truncatingIfNeeded: $0) })
+                    return buffer
                 }
             } else {
                 for channel in labels.channels {
-                    var offset = 0
-                    while offset < channel.voxels.count {
-                        let length = min(Self.pieceBytes, channel.voxels.count - offset)
-                        try await writer.write(channel.voxels.withUnsafeBytes { Self.piece($0, from: offset, length: length) })
-                        offset += length
+                    try await Self.write(channel.voxels.count, to: &writer) { range in
+                        channel.voxels.withUnsafeBytes { Self.piece($0, range) }
                     }
                 }
             }
         }
     }
 
-    private static func piece(_ bytes: UnsafeRawBufferPointer, from offset: Int, length: Int) -> ByteBuffer {
-        var buffer = ByteBufferAllocator().buffer(capacity: length)
-        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]))
+    /// Writes `count` bytes as pieces of at most ``pieceBytes``, each made by `piece` from its byte range.
+    private static func write(
+        _ count: Int, to writer: inout any ResponseBodyWriter, _ piece: (Range<Int>) -> ByteBuffer
+    ) async throws {
+        var start = 0
+        while start < count {
+            let end = min(start + pieceBytes, count)
+            try await writer.write(piece(start..<end))
+            start = end
+        }
+    }
+
+    /// The bytes of `range` in a buffer of their own.
+    private static func piece(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: range.count)
+        buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[range]))
         return buffer
     }
 }

@@ -71,12 +71,13 @@ public enum StudyListing: Sendable, Hashable {
     /// is no such dataset. A dataset whose `dataset.json` cannot be read is one unit, the folder: its worker then
     /// reports the reason once, as `run` would.
     static func datasetCases(at path: String) -> [String]? {
-        let manager = FileManager.default
-        guard manager.fileExists(atPath: path + "/imagesTr") || manager.fileExists(atPath: path + "/imagesTs") else {
+        do {
+            return try NNUNetDataset(folder: path).cases.compactMap { item in item.channels.keys.min().flatMap { item.channels[$0] } }
+        } catch .notADataset {
             return nil
+        } catch {
+            return [path]
         }
-        guard let dataset = try? NNUNetDataset(folder: path) else { return [path] }
-        return dataset.cases.compactMap { item in item.channels.keys.min().flatMap { item.channels[$0] } }
     }
 
     /// The sum of the sizes of the regular files under `path` (links followed), 0 when it cannot be read; a file's

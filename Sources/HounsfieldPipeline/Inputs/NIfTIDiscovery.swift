@@ -61,10 +61,7 @@ struct NIfTIDiscovery: Sendable {
             let parent = (file as NSString).deletingLastPathComponent
             guard ["imagesTr", "imagesTs", "labelsTr", "labelsTs"].contains((parent as NSString).lastPathComponent) else { continue }
             let root = (parent as NSString).deletingLastPathComponent
-            let manager = FileManager.default
-            if manager.fileExists(atPath: root + "/imagesTr") || manager.fileExists(atPath: root + "/imagesTs") {
-                datasetFiles[root, default: []].append(file)
-            }
+            if NNUNetDataset.isDataset(root) { datasetFiles[root, default: []].append(file) }
         }
         for root in datasetFiles.keys.sorted() {
             let inScan = Set(datasetFiles[root]!)
