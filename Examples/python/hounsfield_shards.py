@@ -1263,6 +1263,15 @@ def collate(items: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
     return batch
 
 
+def _largest_label_value(entry: Entry) -> int:
+    """The largest class value of an entry's label map (0 without one, or for the channel layout)."""
+    summary = entry.labels or {}
+    if summary.get("layout") != "class_index":
+        return 0
+    values = [int(v) for v in list(summary.get("classes") or {}) + list(summary.get("voxels") or {})]
+    return max(values, default=0)
+
+
 class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
     """A map-style dataset over a shard folder: whole volumes or random patches, ready for ``DataLoader``.
 
@@ -1280,7 +1289,8 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
 
     Items are dicts: ``image`` (float32, 1 × z × y × x, divided by ``value_scale`` for scaled integer volumes),
     ``key``, ``spacing`` (x, y, z), ``affine_lps`` (4 × 4, of the item's own voxels: a patch's origin is moved),
-    ``start`` (z, y, x offset in the volume), and ``label`` (1 × z × y × x, stored dtype) when the volume has one.
+    ``start`` (z, y, x offset in the volume), and ``label`` (1 × z × y × x) when the volume has one: a class map is
+    uint8, or uint16 for every item when any volume of the dataset has a class value above 255; channels are uint8.
     Arrays are torch tensors when torch is importable (``as_tensors=None``), numpy arrays otherwise. Because
     ``label`` is absent for unlabelled volumes and whole volumes differ in shape, batch with
     ``collate_fn=collate`` (see :func:`collate`), or pass only labelled entries:
@@ -1342,6 +1352,10 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
         self.as_tensors = (torch is not None) if as_tensors is None else bool(as_tensors)
         self.transform = transform
         self.sampler = sampler if sampler is not None else RandomPatchSampler()
+        # A class map is uint8, or uint16 when a class value is above 255. One dtype for the whole dataset, so that
+        # the default collate can stack items of different volumes: uint16 as soon as one volume needs it.
+        wide = any(_largest_label_value(e) > 255 for e in self.entries)
+        self._label_dtype = np.uint16 if wide else None
         self._files = _FileCache(max_open_files)
         blosc_read_path()  # builds the C loop now, in this process, so forked DataLoader workers find it ready
 
@@ -1387,6 +1401,8 @@ class ShardDataset(_DatasetBase):  # type: ignore[misc, valid-type]
 
         image = volume.scaled(np.float32, copy=False)  # the volume is this item's own: no need to copy
         labels = volume.label
+        if labels is not None and self._label_dtype is not None and labels.ndim == 3:
+            labels = labels.astype(self._label_dtype, copy=False)
         if self.mode == "patch" and image.shape != self.patch_size:
             pad = [(0, p - n) for p, n in zip(self.patch_size, image.shape)]
             image = np.pad(image, pad, constant_values=self.pad_value)

@@ -107,7 +107,14 @@ extension RunConfiguration.Labels.FailurePolicy: ExpressibleByArgument {
     public static var allValueStrings: [String] { allCases.map { $0.rawValue.replacingOccurrences(of: "_", with: "-") } }
 }
 extension Resample.Interpolation: ExpressibleByArgument {}
-extension ShardElementType: ExpressibleByArgument {}
+extension ShardElementType: ExpressibleByArgument {
+    /// The image types only: uint16 is what label maps with class values above 255 are stored as.
+    public init?(argument: String) {
+        guard let type = Self(rawValue: argument), type != .uint16 else { return nil }
+        self = type
+    }
+    public static var allValueStrings: [String] { allCases.filter { $0 != .uint16 }.map(\.rawValue) }
+}
 
 extension ShardCompression: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }

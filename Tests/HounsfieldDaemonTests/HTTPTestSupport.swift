@@ -54,6 +54,7 @@ enum HTTPTestSupport {
             case .uint8: result[entry.key] = try reader.readImage(entry.key, as: UInt8.self).voxels.withUnsafeBytes { Data($0) }
             case .int16: result[entry.key] = try reader.readImage(entry.key, as: Int16.self).voxels.withUnsafeBytes { Data($0) }
             case .float16: result[entry.key] = try reader.readImage(entry.key, as: Float16.self).voxels.withUnsafeBytes { Data($0) }
+            case .uint16: result[entry.key] = try reader.readImage(entry.key, as: UInt16.self).voxels.withUnsafeBytes { Data($0) }
             }
         }
         return result

@@ -63,4 +63,25 @@ struct SafetensorsAnswerTests {
         let label = try #require((header["k2.label"] as? [String: Any])?["shape"] as? [Int])
         #expect(label == [2, 6, 30, 40])
     }
+
+    @Test("a class map with a value above 255 is a U16 tensor of the map's little-endian values, as the shard stores it")
+    func wideClassMapIsU16() async throws {
+        let size = GridSize(x: 70, y: 50, z: 4)
+        let image = Volume<Float32>(voxels: (0..<size.voxelCount).map { Float32($0) }, size: size, geometry: Self.geometry)
+        let values = Volume<UInt16>(voxels: (0..<size.voxelCount).map { UInt16($0 % 301) }, size: size, geometry: Self.geometry)
+        let labels = LabelMap(classIndex: values, classes: (1...300).map { LabelClass(value: $0, name: "r\($0)") })
+        let answer = SafetensorsEncoding.answer([ProcessedVolume(key: "p", image: .float32(image), metadata: VolumeMetadata(), labels: labels)],
+                                               configurationKey: "c", keepsIdentifiers: false)
+        var writer: any ResponseBodyWriter = Collector()
+        try await answer.write(to: &writer)
+        let bytes = (writer as! Collector).pieces.flatMap { Array($0.readableBytesView) }
+        #expect(bytes.count == answer.byteCount)
+        let headerLength = answer.header.readableBytes
+        let header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[8..<headerLength])) as? [String: Any])
+        let tensor = try #require(header["p.label"] as? [String: Any])
+        #expect(tensor["dtype"] as? String == "U16")
+        let offsets = try #require(tensor["data_offsets"] as? [Int])
+        #expect(offsets == [size.voxelCount * 4, size.voxelCount * 6])
+        #expect(Array(bytes[(headerLength + offsets[0])...]) == values.voxels.withUnsafeBytes { Array($0) })
+    }
 }

@@ -21,6 +21,7 @@ struct ShardPythonTests {
         try previews.write(image, key: "with-label", metadata: metadata)
         try writer.write(image.converted(to: Int16.self), key: "int16")
         try previews.write(image.converted(to: Int16.self), key: "int16", metadata: VolumeMetadata())
+        try writer.write(image, labels: ShardTestSupport.wideLabels(for: image), key: "wide-labels")
         try writer.write(image.converted(to: Float16.self), key: "float16")
         try previews.write(image.converted(to: Float16.self), key: "float16", metadata: VolumeMetadata())
         try writer.finish()
@@ -32,7 +33,7 @@ struct ShardPythonTests {
         let data = try await PythonPeer.output("check_shards.py", arguments: [folder.path])
         let report = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let volumes = report["volumes"] as! [[String: Any]]
-        #expect(volumes.count == 4)
+        #expect(volumes.count == 5)
         #expect((report["problems"] as? [Any])?.isEmpty == true, "\(report["problems"] ?? "")")
         #expect(report["patch_ok"] as? Bool == true, "\(report["failures"] ?? "")")
         #expect(report["dataset_ok"] as? Bool == true, "\(report["failures"] ?? "")")
@@ -61,6 +62,11 @@ struct ShardPythonTests {
             #expect(abs((volume["sum"] as! Double) - sum) <= 1e-6 * max(1, abs(sum)), "\(key)")
         }
         #expect(volumes.first { $0["key"] as? String == "with-label" }?["has_label"] as? Bool == true)
+        // A class value above 255: uint16 in the file, its checksum and patches as h5py reads them, and (in the
+        // DataLoader run above) batches of uint8 and uint16 labels stack because the dataset widens them all.
+        let wide = try #require(volumes.first { $0["key"] as? String == "wide-labels" })
+        #expect(wide["label_dtype"] as? String == "uint16" && wide["label_checksum_ok"] as? Bool == true)
+        #expect(volumes.first { $0["key"] as? String == "with-label" }?["label_dtype"] as? String == "uint8")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.html").path))
         let jpeg = try Data(contentsOf: folder.appendingPathComponent("previews/with-label.jpg"))
         #expect(jpeg.prefix(2) == Data([0xFF, 0xD8]))

@@ -59,6 +59,35 @@ struct ShardRoundTripTests {
 
     /// Integer storage holds round(value × value_scale); `readValues` gives the values back, as the Python reader's
     /// `scaled()` does, while `readImage` keeps the stored integers the checksum covers.
+    @Test("a class map with a value above 255 is stored as uint16 and read back whole, by patch and by sampler; read as UInt8 it is refused, not saturated",
+          arguments: ["gzip:1 slabs", "blosc:lz4:9 cubes:32"])
+    func wideClassMap(_ settings: String) throws {
+        let folder = ShardTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let parts = settings.split(separator: " ").map(String.init)
+        let options = ShardWriterOptions(compression: try ShardCompression(parsing: parts[0]), chunks: try ChunkLayout(parsing: parts[1]))
+        let image = ShardTestSupport.phantom()
+        let labels = ShardTestSupport.wideLabels(for: image)
+        #expect(labels.needsTwoBytes && labels.largestValue == 300)
+        let writer = try ShardWriter(directory: folder, options: options)
+        let entry = try writer.write(image, labels: labels, key: "parcellation")
+        try writer.finish()
+        #expect(entry.labels?.classes.count == 300)
+
+        let reader = try ShardReader(url: folder.appendingPathComponent(entry.shard))
+        #expect(try reader.volume("parcellation").labelElementType == .uint16)
+        let values = try #require(labels.values)
+        #expect(try reader.readLabel("parcellation", as: UInt16.self).voxels == values.voxels)
+        let patch = try reader.patches("parcellation", dataset: "label").read(start: [3, 5, 7], size: [9, 10, 11], as: UInt16.self)
+        #expect(patch.voxels == values.voxels.indices.filter { index in
+            let z = index / values.size.voxelsPerSlice, y = (index / values.size.x) % values.size.y, x = index % values.size.x
+            return (3..<12).contains(z) && (5..<15).contains(y) && (7..<18).contains(x)
+        }.map { values.voxels[$0] })
+        #expect(throws: ShardError.self) { try reader.readLabel("parcellation", as: UInt8.self) }
+        let foreground = try reader.foregroundLocations("parcellation", maximum: 50)
+        #expect(foreground.count == 50 && foreground.allSatisfy { values[$0[2], $0[1], $0[0]] != 0 })
+    }
+
     @Test("readValues divides integer storage by value_scale; float storage is returned as stored")
     func scaledValues() throws {
         let folder = ShardTestSupport.temporaryFolder()

@@ -41,6 +41,14 @@ enum ShardTestSupport {
         }
     }
 
+    /// A parcellation on `image`'s grid with class values 1…300 (above what a byte holds), in runs along x.
+    static func wideLabels(for image: Volume<Float32>) -> LabelMap {
+        let values = Volume<UInt16>(size: image.size, geometry: image.geometry) { buffer in
+            for i in 0..<image.voxels.count { buffer[i] = image.voxels[i] > -200 ? UInt16(1 + (i / 7) % 300) : 0 }
+        }
+        return LabelMap(classIndex: values, classes: (1...300).map { LabelClass(value: $0, name: "region \($0)") })
+    }
+
     static func files(in folder: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
     }

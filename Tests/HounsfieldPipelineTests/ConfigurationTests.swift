@@ -30,6 +30,7 @@ struct ConfigurationTests {
         (#"{"output": {"shard_size": "20000000TB"}}"#, "output.shard_size"),
         (#"{"output": {"nifti": true, "dtype": "float16"}}"#, "output.nifti"),
         (#"{"output": {"nifti": true, "dtype": "uint8", "scale": 255}}"#, "output.nifti"),
+        (#"{"output": {"dtype": "uint16"}}"#, "output.dtype"),
         (#"{"transforms": [{"type": "compose", "steps": [{"type": "orient", "code": "LPS", "flip": true}]}]}"#,
          "transforms[0].steps[0].flip"),
     ])

@@ -128,6 +128,31 @@ struct NIfTIRunTests {
         #expect(entry.labels == nil)
     }
 
+    @Test("a parcellation with class values up to 300 is written as a uint16 label map, voxel for voxel")
+    func parcellationAboveAByte() async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let size = GridSize(x: 40, y: 36, z: 10)
+        let geometry = Geometry(origin: Vector3(-20, -18, 0), spacing: Vector3(1, 1, 2), direction: .identity)
+        let ct = Volume<Int16>(size: size, geometry: geometry) { buffer in
+            for i in 0..<size.voxelCount { buffer[i] = Int16(-1000 + (i * 37) % 2400) }
+        }
+        let regions = Volume<UInt16>(size: size, geometry: geometry) { buffer in
+            for i in 0..<size.voxelCount { buffer[i] = i % 11 == 0 ? 0 : UInt16(1 + (i / 5) % 300) }
+        }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("in"), withIntermediateDirectories: true)
+        try NIfTIWriter.write(ct, to: root.appendingPathComponent("in/brain.nii.gz").path)
+        try NIfTIWriter.write(regions, to: root.appendingPathComponent("in/brain_seg.nii.gz").path)
+        let output = root.appendingPathComponent("out")
+        let report = try await BatchRun(configuration: Self.configuration([root.appendingPathComponent("in")], output: output)).run()
+        #expect(report.counts["written"] == 1, "\(report.excluded)")
+        let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
+        #expect(entry.labels?.layout == .classIndex && entry.labels?.classes.count == 300)
+        let reader = try ShardReader(url: output.appendingPathComponent(entry.shard))
+        #expect(try reader.volume(entry.key).labelElementType == .uint16)
+        #expect(try reader.readLabel(entry.key, as: UInt16.self).voxels == regions.voxels)
+    }
+
     @Test("a 4-D NIfTI file is left out with a reason; NIfTI files that hold no image give the usual no-series error")
     func filesThatAreNoImage() async throws {
         let root = PipelineTestSupport.temporaryFolder()

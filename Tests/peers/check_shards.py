@@ -61,10 +61,12 @@ def describe_volume(folder, entry, failures):
         "has_label": volume.label is not None,
         "label_sum": None,
         "label_checksum_ok": None,
+        "label_dtype": None,
     }
     if volume.label is not None:
         result["label_sum"] = number(float(np.sum(volume.label, dtype=np.float64)))
         result["label_checksum_ok"] = hs.checksum(volume.label) == volume.attrs.get("label_checksum")
+        result["label_dtype"] = volume.label.dtype.name
     return volume, result
 
 

@@ -30,8 +30,11 @@ public struct LabelMap: Sendable, Hashable {
     public var size: GridSize { values?.size ?? channels[0].size }
     /// The geometry of the map.
     public var geometry: Geometry { values?.geometry ?? channels[0].geometry }
-    /// The largest class value, which decides whether the class-index layout fits in UInt8.
-    public var largestValue: Int { classes.map(\.value).max() ?? 0 }
+    /// The largest value a voxel may hold: the largest class value, or a value found on the grid without a class.
+    public var largestValue: Int { max(classes.map(\.value).max() ?? 0, voxelCounts.keys.max() ?? 0) }
+    /// Whether the class-index map needs two bytes a voxel (a value above 255): it is stored as UInt16 then, as
+    /// UInt8 otherwise, so the common case of a few hundred classes or fewer costs one byte.
+    public var needsTwoBytes: Bool { layout == .classIndex && largestValue > 255 }
 
     /// Combines binary masks (fractional ones are thresholded at half) on one grid. Throws when the masks are on
     /// different grids, a class value is not in 1…65535, or two segments share a value.

@@ -34,7 +34,11 @@ struct SafetensorsAnswer: Sendable {
             let image = volume.image
             try await Self.write(image.byteCount, to: &writer) { range in image.withStoredBytes { Self.piece($0, range) } }
             guard let labels = volume.labels else { continue }
-            if let values = labels.values {
+            if let values = labels.values, labels.needsTwoBytes {
+                try await Self.write(values.voxels.count * 2, to: &writer) { range in
+                    values.voxels.withUnsafeBytes { Self.piece($0, range) }
+                }
+            } else if let values = labels.values {
                 try await Self.write(values.voxels.count, to: &writer) { range in
                     var buffer = ByteBufferAllocator().buffer(capacity: range.count)
                     buffer.writeBytes(values.voxels[range].lazy.map { UInt8(truncatingIfNeeded: $0) })

@@ -20,7 +20,8 @@ import NIOCore
 /// `configuration_key`, `software_version`; and `keys`, the image tensor names in order as a JSON array.
 ///
 /// A volume with labels (a DICOM SEG, RTSTRUCT or NIfTI label map in the upload) has a second tensor, `KEY.label`:
-/// `U8`, `[z, y, x]` class values or `[C, z, y, x]` channels when classes overlap, the bytes the shard stores; and
+/// `U8` (`U16` when a class value is above 255), `[z, y, x]` class values or `[C, z, y, x]` channels when classes
+/// overlap, the bytes the shard stores; and
 /// `KEY.labels` in the metadata, the manifest's label summary (layout, classes, voxels per class, warnings).
 enum SafetensorsEncoding {
     /// The media type of the answer. safetensors has no registered type; this vendor type names the format, and
@@ -61,7 +62,7 @@ enum SafetensorsEncoding {
             if let labels = volume.labels {
                 let bytes = labelBytes(labels)
                 let shape = labels.layout == .channels ? [labels.channels.count, size.z, size.y, size.x] : [size.z, size.y, size.x]
-                tensors.append("\(json(volume.key + ".label")):{\"dtype\":\"U8\",\"shape\":\(json(shape)),\"data_offsets\":[\(offset),\(offset + bytes)]}")
+                tensors.append("\(json(volume.key + ".label")):{\"dtype\":\"\(labels.needsTwoBytes ? "U16" : "U8")\",\"shape\":\(json(shape)),\"data_offsets\":[\(offset),\(offset + bytes)]}")
                 offset += bytes
                 metadata["\(volume.key).labels"] = LabelSummary(
                     labels, sources: volume.labelSources, warnings: volume.labelWarnings).json
@@ -75,10 +76,10 @@ enum SafetensorsEncoding {
         return (header, offset)
     }
 
-    /// Bytes of a volume's label tensor: one byte a voxel (class values fit: the shard refuses more than 255), per
-    /// channel for the channel layout.
+    /// Bytes of a volume's label tensor, stored as the shard stores it: one byte a voxel (two when a class value is
+    /// above 255), per channel for the channel layout.
     private static func labelBytes(_ labels: LabelMap) -> Int {
-        labels.size.voxelCount * (labels.layout == .channels ? labels.channels.count : 1)
+        labels.size.voxelCount * (labels.layout == .channels ? labels.channels.count : labels.needsTwoBytes ? 2 : 1)
     }
 
     /// safetensors' name of a dtype.
@@ -88,6 +89,7 @@ enum SafetensorsEncoding {
         case .float16: "F16"
         case .int16: "I16"
         case .uint8: "U8"
+        case .uint16: "U16"
         }
     }
 

@@ -46,7 +46,7 @@ extension ShardReader {
             }
             labelled = any.indices.filter { any[$0] }
         } else {
-            let map = try readLabel(key, as: UInt8.self)
+            let map = try readLabel(key, as: UInt16.self)
             labelled = map.voxels.indices.filter { map.voxels[$0] != 0 }
         }
         if labelled.count > maximum {

@@ -106,6 +106,7 @@ public final class ShardReader {
     }
 
     /// The label map of volume `key` (a class map; a label of overlapping classes is channels: ``readLabelChannels(_:)``).
+    /// A map with a class value above 255 is stored as uint16: read it `as: UInt16.self` (as `UInt8` it is refused).
     public func readLabel<S: ShardScalar>(_ key: String, as type: S.Type = UInt8.self) throws(ShardError) -> Volume<S> {
         let group = try openVolume(key)
         if group.contains("label"), try DatasetLayout(try group.openDataset("label"), allowingChannels: true).shape.count == 4 {
@@ -292,7 +293,8 @@ public final class ShardReader {
         return result
     }
 
-    /// Builds a typed volume from raw bytes stored as `stored`, converting when `S` differs.
+    /// Builds a typed volume from raw bytes stored as `stored`, converting when `S` differs. A uint16 label map read
+    /// as `UInt8` is refused when a value does not fit, rather than saturated into a wrong class.
     static func volume<S: ShardScalar>(
         from bytes: [UInt8], storedAs stored: ShardElementType, size: GridSize, geometry: Geometry, as type: S.Type
     ) throws(ShardError) -> Volume<S> {
@@ -306,6 +308,12 @@ public final class ShardReader {
         case .float32: return typed(Float32.self).converted(to: S.self)
         case .int16: return typed(Int16.self).converted(to: S.self)
         case .uint8: return typed(UInt8.self).converted(to: S.self)
+        case .uint16:
+            let values = typed(UInt16.self)
+            if S.self == UInt8.self, let largest = values.voxels.max(), largest > 255 {
+                throw .invalidRequest("the label holds class values up to \(largest), stored as uint16: read it as UInt16")
+            }
+            return values.converted(to: S.self)
         case .float16:
             #if !(os(macOS) && arch(x86_64))
             return typed(Float16.self).converted(to: S.self)
@@ -337,7 +345,7 @@ struct DatasetLayout {
             throw .malformed(path: dataset.name, reason: "rank \(rank), expected 3 (z, y, x)")
         }
         guard let elementType = ShardElementType(hdf5Code: type) else {
-            throw .malformed(path: dataset.name, reason: "element type is not one of float32, float16, int16, uint8")
+            throw .malformed(path: dataset.name, reason: "element type is not one of float32, float16, int16, uint8, uint16")
         }
         self.elementType = elementType
         shape = dims.prefix(Int(rank)).map(Int.init)

@@ -99,9 +99,10 @@ public final class ShardWriter {
         return try write(image, key: key, metadata: metadata, label: label.map(StoredLabel.volume))
     }
 
-    /// Writes one volume and its labels (on the image's grid): a class-index map as a `uint8` `(z, y, x)` dataset
-    /// chunked and compressed like the image, so patches of both read alike; overlapping classes as a `uint8`
-    /// `(C, z, y, x)` dataset, one 0/1 channel per class. The layout, classes and voxel counts go into the volume's
+    /// Writes one volume and its labels (on the image's grid): a class-index map as a `(z, y, x)` dataset chunked and
+    /// compressed like the image, so patches of both read alike, `uint8` when every value fits and `uint16` when a
+    /// class value is above 255 (a parcellation, a large atlas); overlapping classes as a `uint8` `(C, z, y, x)`
+    /// dataset, one 0/1 channel per class. The layout, classes and voxel counts go into the volume's
     /// `label_summary` attribute and its manifest line. Returns the manifest line it will have.
     @discardableResult
     public func write<Image: ShardScalar>(
@@ -111,9 +112,6 @@ public final class ShardWriter {
         guard let labels else { return try write(image, label: Volume<UInt8>?.none, key: key, metadata: metadata) }
         guard labels.size == image.size, labels.geometry == image.geometry else {
             throw .invalidRequest("volume '\(key)': the labels' grid \(labels.size) differs from the image's \(image.size)")
-        }
-        guard labels.layout == .channels || labels.largestValue <= 255 else {
-            throw .invalidRequest("volume '\(key)': class value \(labels.largestValue) does not fit the uint8 label map; renumber the classes 1…255")
         }
         let summary = LabelSummary(labels, sources: sources, warnings: labelWarnings)
         return try write(image, key: key, metadata: metadata, label: StoredLabel<UInt8>.map(labels, summary))
@@ -170,7 +168,9 @@ public final class ShardWriter {
                 case .volume(let volume):
                     storedLabel = try writeDataset(volume, named: "label", in: group, writeback: shard.writeback)
                 case .map(let map, let summary):
-                    if let values = map.values {
+                    if let values = map.values, map.needsTwoBytes {
+                        storedLabel = try writeDataset(values, named: "label", in: group, writeback: shard.writeback)
+                    } else if let values = map.values {
                         storedLabel = try writeDataset(values.converted(to: UInt8.self), named: "label", in: group,
                                                        writeback: shard.writeback)
                     } else {

@@ -231,6 +231,9 @@ public struct RunConfiguration: Codable, Sendable, Hashable {
             throw .invalid(path: transforms == nil ? "preprocessing" : "transforms", reason: error.description)
         }
         do { try output.compression.validate() } catch { throw .invalid(path: "output.compression", reason: error.description) }
+        if output.dtype == .uint16 {
+            throw .invalid(path: "output.dtype", reason: "uint16 is the type of label maps with class values above 255; store images as float32, float16, int16 or uint8")
+        }
         guard output.scale > 0, output.scale.isFinite else { throw .invalid(path: "output.scale", reason: "must be positive") }
         if output.scale != 1 && (output.dtype == .float32 || output.dtype == .float16) {
             throw .invalid(path: "output.scale", reason: "applies to int16 and uint8 only (a [0, 1] window stored as uint8 wants scale 255)")

@@ -108,6 +108,8 @@ public enum StoredImage: Sendable, Hashable {
         case .float16: .float16(volume.converted(to: Float16.self))
         case .int16: .int16(volume.converted(to: Int16.self, scale: scale))
         case .uint8: .uint8(volume.converted(to: UInt8.self, scale: scale))
+        // Unreachable: every SeriesProcessor validates its configuration, which refuses uint16 images.
+        case .uint16: preconditionFailure("uint16 is a label map's type, refused for images by RunConfiguration.validate()")
         }
     }
 
