@@ -60,7 +60,7 @@ struct SegmentationDecodingTests {
         print("SEG \(set)/\(file): \(decoded.map { "\($0.labelClass.value):\($0.voxelCount)" }.joined(separator: " ")); warnings: \(decoding.warnings)")
     }
 
-    @Test("as a class map (what a run asks for), a BINARY SEG without overlaps and a LABELMAP SEG are the map of their masks; others stay masks",
+    @Test("as a class map (what a run asks for), a BINARY or FRACTIONAL SEG without overlaps and a LABELMAP SEG are the map of their masks; others stay masks",
           arguments: cases)
     func classIndexEqualsMasks(set: String, file: String) async throws {
         let (_, label, series) = try await LabelTestSupport.labelObject("labels-dicom-seg/" + set, file: file)
@@ -71,7 +71,7 @@ struct SegmentationDecodingTests {
         if label.segmentationType == "LABELMAP" {
             #expect(compact.segments.isEmpty && compact.classIndex == combined, "\(file)")
             #expect(compact.classIndex?.layout == .classIndex)
-        } else if label.segmentationType == "BINARY" && combined.layout == .classIndex {
+        } else if label.segmentationType == "BINARY" || label.segmentationType == "FRACTIONAL", combined.layout == .classIndex {
             #expect(compact.segments.isEmpty && compact.classIndex == combined, "\(file)")
         } else {
             #expect(compact.classIndex == nil && compact.segments == masks.segments, "\(file)")

@@ -48,6 +48,22 @@ struct StructureSetRasterizationTests {
         print("RTSTRUCT \(set)/\(file) warnings: \(decoding.warnings)")
     }
 
+    @Test("as a class map (what a run asks for), ROIs that do not overlap are the map of their masks; overlapping ones stay masks",
+          arguments: cases)
+    func classIndexEqualsMasks(set: String, file: String) async throws {
+        let (_, label, series) = try await LabelTestSupport.labelObject("labels-rtstruct/" + set, file: file)
+        let masks = try label.decode(onto: series)
+        let compact = try label.decode(onto: series, as: .classIndexWhenDisjoint)
+        #expect(compact.warnings == masks.warnings)
+        let combined = try LabelMap(segments: masks.segments)
+        if combined.layout == .classIndex {
+            #expect(compact.segments.isEmpty && compact.classIndex == combined, "\(file)")
+        } else {
+            #expect(compact.classIndex == nil && compact.segments == masks.segments, "\(file)")
+        }
+        print("RTSTRUCT \(set)/\(file) as a class map: \(combined.layout), \(combined.overlappingVoxels) voxels in two ROIs")
+    }
+
     @Test("a nested contour cuts a hole (even-odd), unlike plastimatch; Dice against both tools' masks")
     func nestedContourIsAHole() async throws {
         let (_, label, series) = try await LabelTestSupport.labelObject("labels-rtstruct/mim-2slice", file: "rtstruct/rt.dcm")

@@ -17,8 +17,8 @@ struct LabelRoundTripTests {
         var centroid: Vector3
     }
 
-    /// Runs the CT and one label object (1.5 mm, window, minmax) and reads the stored label back.
-    static func run(ct: URL, label: URL, in root: URL) async throws -> Outcome {
+    /// Runs the CT and one label object (1.5 mm, window, minmax); returns the volume's manifest line and the output.
+    static func written(ct: URL, label: URL, in root: URL) async throws -> (entry: ManifestEntry, output: URL) {
         let input = root.appendingPathComponent("in-" + label.lastPathComponent)
         try FileManager.default.createDirectory(at: input, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: ct, to: input.appendingPathComponent("ct"))
@@ -27,7 +27,14 @@ struct LabelRoundTripTests {
         let report = try await BatchRun(configuration: PipelineTestSupport.configuration(inputs: [input], output: output)).run()
         #expect(report.counts["written"] == 1)
         let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
-        let labels = try #require(entry.labels, "\(label.lastPathComponent) was not paired: \(report.excluded)")
+        _ = try #require(entry.labels, "\(label.lastPathComponent) was not paired: \(report.excluded)")
+        return (entry, output)
+    }
+
+    /// Runs the CT and one label object and reads the stored class map back.
+    static func run(ct: URL, label: URL, in root: URL) async throws -> Outcome {
+        let (entry, output) = try await written(ct: ct, label: label, in: root)
+        let labels = try #require(entry.labels)
         let map = try ShardReader(url: output.appendingPathComponent(entry.shard)).readLabel(entry.key)
         var sum = Vector3(0, 0, 0), count = 0.0
         for z in 0..<map.size.z { for y in 0..<map.size.y { for x in 0..<map.size.x where map[x, y, z] != 0 {
@@ -74,5 +81,15 @@ struct LabelRoundTripTests {
             / Double(seg.map.voxels.filter { $0 != 0 }.count + rtstruct.map.voxels.filter { $0 != 0 }.count)
         print("round trip: Dice(SEG, RTSTRUCT) = \(dice)")
         #expect(dice > 0.85)
+
+        // The sphere inside a BODY outline: the ROIs overlap, so they cannot share a class map and are stored as
+        // two channels, the whole sphere counted as overlap.
+        let (entry, output) = try await Self.written(
+            ct: ct, label: objects.appendingPathComponent("sphere-in-body-rtstruct.dcm"), in: root)
+        let enclosed = try #require(entry.labels)
+        #expect(enclosed.layout == .channels && enclosed.classes == ["1": "sphere", "2": "BODY"])
+        #expect(enclosed.overlappingVoxels == enclosed.voxels["1"] && enclosed.voxels["1"] == rtstruct.labels.voxels["1"])
+        let channels = try ShardReader(url: output.appendingPathComponent(entry.shard)).readLabelChannels(entry.key)
+        #expect(channels.count == 2 && channels[0].voxels == rtstruct.map.voxels)
     }
 }

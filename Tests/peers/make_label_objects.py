@@ -1,6 +1,7 @@
 """Label objects made by the tools users make them with, for the round-trip test: a sphere of known centre and radius
 (LPS mm) on a CT series, written as a DICOM SEG by highdicom, as an RTSTRUCT by rt-utils, and as a NIfTI label map by
-nibabel. Each tool works from the CT files themselves, as it would for a user.
+nibabel, plus an RTSTRUCT of the sphere inside a BODY outline (two overlapping ROIs). Each tool works from the CT
+files themselves, as it would for a user.
 Usage: make_label_objects.py spec.json (fields: series (folder of the CT files), output (folder), centre [x, y, z],
 radius, name)."""
 import json
@@ -29,7 +30,7 @@ def normal(ds):
 datasets.sort(key=lambda ds: float(np.dot(normal(ds), np.asarray(ds.ImagePositionPatient, dtype=float))))
 
 
-def plane_mask(ds):
+def plane_mask(ds, radius=radius):
     """The sphere on one image: voxel centres within the radius (rows, columns)."""
     iop = np.asarray(ds.ImageOrientationPatient, dtype=float)
     ipp = np.asarray(ds.ImagePositionPatient, dtype=float)
@@ -57,6 +58,13 @@ rtstruct = RTStructBuilder.create_new(dicom_series_path=spec["series"])
 rt_mask = np.stack([plane_mask(ds) for ds in rtstruct.series_data], axis=-1)
 rtstruct.add_roi(mask=rt_mask, name=name)
 rtstruct.save(os.path.join(spec["output"], "sphere-rtstruct.dcm"))
+
+# The same sphere inside a BODY of twice its radius, as a planning structure set draws organs inside the body
+# outline: two ROIs that overlap.
+enclosed = RTStructBuilder.create_new(dicom_series_path=spec["series"])
+enclosed.add_roi(mask=np.stack([plane_mask(ds) for ds in enclosed.series_data], axis=-1), name=name)
+enclosed.add_roi(mask=np.stack([plane_mask(ds, 2 * radius) for ds in enclosed.series_data], axis=-1), name="BODY")
+enclosed.save(os.path.join(spec["output"], "sphere-in-body-rtstruct.dcm"))
 
 # NIfTI, by nibabel: the sphere on the CT grid, with the grid's affine in RAS.
 first, ds1 = datasets[0], datasets[1] if len(datasets) > 1 else datasets[0]

@@ -24,7 +24,7 @@ public struct LabelSegment: Sendable, Hashable {
     /// The mask as 0/1: a fractional mask is thresholded at half its maximum (≥ 0.5), as highdicom and dcmqi do.
     public var binaryMask: Volume<UInt8> {
         guard let maximumFraction else { return mask }
-        let threshold = maximumFraction
+        let threshold = max(1, maximumFraction)  // a maximum of 0 (invalid) must not make every voxel inside
         var binary = mask
         for index in binary.voxels.indices { binary.voxels[index] = 2 * Int(mask.voxels[index]) >= threshold ? 1 : 0 }
         return binary

@@ -32,12 +32,21 @@ public struct LabelDecoding: Sendable, Hashable {
     }
 }
 
+extension Array where Element == LabelClass {
+    /// Whether these classes can share one class map: every value in 1…65535, none twice.
+    var fitOneClassMap: Bool {
+        allSatisfy { (1...65535).contains($0.value) } && Set(map(\.value)).count == count
+    }
+}
+
 /// What form a decoded label object takes.
 public enum LabelDecodingForm: Sendable, Hashable {
     /// One mask per segment or ROI (``LabelDecoding/segments``): what tools compare against highdicom's masks.
     case masks
-    /// A BINARY SEG whose segments do not overlap, and every LABELMAP SEG, as one class map
-    /// (``LabelDecoding/classIndex``); the rest as masks. Why: a 100-segment SEG on a 512×512×300 CT is 7.9 GB of
-    /// masks and 157 MB as a map; the map is what a run stores anyway when no voxel is in two segments.
+    /// A BINARY or FRACTIONAL SEG whose segments do not overlap (fractions taken at half their maximum, as a run
+    /// stores them), every LABELMAP SEG, and an RTSTRUCT whose ROIs do not overlap, as one class map
+    /// (``LabelDecoding/classIndex``); the rest as masks. Why: a 100-segment SEG (or 100-ROI structure set) on a
+    /// 512×512×300 CT is 7.9 GB of masks and 157 MB as a map; the map is what a run stores anyway when no voxel is
+    /// in two classes.
     case classIndexWhenDisjoint
 }

@@ -13,8 +13,8 @@ extension LabelObjectDescriptor {
     /// gave it, not one trimmed for decoding (`trimmedForDecoding()` drops the SOP instance UIDs that SEG frames
     /// are placed by).
     ///
-    /// `form` ``LabelDecodingForm/classIndexWhenDisjoint`` gives a BINARY SEG whose segments do not overlap as one
-    /// class map (the masks' voxels, at a fraction of their memory).
+    /// `form` ``LabelDecodingForm/classIndexWhenDisjoint`` gives a SEG or RTSTRUCT whose classes do not overlap as
+    /// one class map (the masks' voxels, at a fraction of their memory).
     public func decode(
         onto series: SeriesDescriptor, as form: LabelDecodingForm = .masks
     ) throws(LabelDecodingError) -> LabelDecoding {
@@ -23,7 +23,7 @@ extension LabelObjectDescriptor {
         }
         switch kind {
         case .segmentation: return try SegmentationDecoder.decode(self, onto: series, as: form)
-        case .structureSet: return try StructureSetRasterizer.decode(self, onto: series)
+        case .structureSet: return try StructureSetRasterizer.decode(self, onto: series, as: form)
         }
     }
 }

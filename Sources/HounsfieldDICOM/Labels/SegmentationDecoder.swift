@@ -70,9 +70,12 @@ enum SegmentationDecoder {
         let frameLength = rows * columns
         let voxelCount = size.voxelCount
         let known = Set(label.classes.map(\.value))
-        if form == .classIndexWhenDisjoint, type == "BINARY",
+        // A fraction counts from half its maximum, as ``LabelSegment/binaryMask`` thresholds it.
+        let maximumFraction = type == "FRACTIONAL" ? (object.integer(.maximumFractionalValue) ?? 255) : nil
+        if form == .classIndexWhenDisjoint, type == "BINARY" || type == "FRACTIONAL",
            let map = try classIndex(object, file: file, targets: targets, known: known, label: label, series: series,
-                                    rows: rows, columns: columns, frames: frameCount, bits: bitsAllocated) {
+                                    rows: rows, columns: columns, frames: frameCount, bits: bitsAllocated,
+                                    inside: UInt16(clamping: maximumFraction.map { max(1, ($0 + 1) / 2) } ?? 1)) {
             return LabelDecoding(classIndex: map, warnings: warnings + strayWarning(targets, known: known, type: type))
         }
         var values = [UInt16](repeating: 0, count: type == "LABELMAP" ? voxelCount : 0)
@@ -103,7 +106,6 @@ enum SegmentationDecoder {
            let map = labelMapClassIndex(values, label: label, size: size, geometry: series.geometry, warnings: &warnings) {
             return LabelDecoding(classIndex: map, warnings: warnings)
         }
-        let maximumFraction = type == "FRACTIONAL" ? (object.integer(.maximumFractionalValue) ?? 255) : nil
         var segments: [LabelSegment] = []
         var background: LabelSegment?
         for labelClass in label.classes {
@@ -130,7 +132,7 @@ enum SegmentationDecoder {
         _ values: [UInt16], label: LabelObjectDescriptor, size: GridSize, geometry: Geometry, warnings: inout [String]
     ) -> LabelMap? {
         let classes = label.classes.filter { $0.value != 0 }
-        guard fitClassMap(classes) else { return nil }
+        guard classes.fitOneClassMap else { return nil }
         var described = [Bool](repeating: false, count: 65536)
         described[0] = true
         for labelClass in classes { described[labelClass.value] = true }
@@ -147,9 +149,6 @@ enum SegmentationDecoder {
     }
 
     /// Whether `classes` can be the classes of one map of segment numbers: each number 1…65535, none twice.
-    private static func fitClassMap(_ classes: [LabelClass]) -> Bool {
-        classes.allSatisfy { (1...65535).contains($0.value) } && Set(classes.map(\.value)).count == classes.count
-    }
 
     /// The warning about frames whose segment number SegmentSequence does not describe (left out), if any.
     private static func strayWarning(
@@ -160,14 +159,16 @@ enum SegmentationDecoder {
         return ["frames refer to segment numbers \(stray.sorted().map(String.init).joined(separator: ", ")) that SegmentSequence does not describe; they are left out"]
     }
 
-    /// A BINARY SEG's segments as one map of segment numbers, or nil as soon as a voxel is found in two segments
-    /// (the caller then makes masks, which keep the overlap). Frames of segments SegmentSequence does not describe
-    /// are left out, as in the masks.
+    /// A BINARY or FRACTIONAL SEG's segments as one map of segment numbers, a voxel belonging to a segment when its
+    /// sample is at least `inside` (1, or half the maximum fraction), or nil as soon as a voxel is found in two
+    /// segments (the caller then makes masks, which keep the overlap). Frames of segments SegmentSequence does not
+    /// describe are left out, as in the masks.
     private static func classIndex(
         _ object: DICOMObject, file: String, targets: [(frame: Int, slice: Int, segment: Int)], known: Set<Int>,
-        label: LabelObjectDescriptor, series: SeriesDescriptor, rows: Int, columns: Int, frames: Int, bits: Int
+        label: LabelObjectDescriptor, series: SeriesDescriptor, rows: Int, columns: Int, frames: Int, bits: Int,
+        inside: UInt16
     ) throws(LabelDecodingError) -> LabelMap? {
-        guard fitClassMap(label.classes) else { return nil }
+        guard label.classes.fitOneClassMap else { return nil }
         let frameLength = rows * columns
         var values = [UInt16](repeating: 0, count: series.size.voxelCount)
         var overlap = false
@@ -176,7 +177,7 @@ enum SegmentationDecoder {
                 for target in targets where !overlap && known.contains(target.segment) {
                     let base = target.slice * frameLength, first = target.frame * frameLength
                     let value = UInt16(target.segment)
-                    for index in 0..<frameLength where sample(first + index) != 0 {
+                    for index in 0..<frameLength where sample(first + index) >= inside {
                         let existing = values[base + index]
                         if existing == 0 {
                             values[base + index] = value

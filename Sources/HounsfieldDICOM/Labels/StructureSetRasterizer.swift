@@ -1,4 +1,5 @@
 import HounsfieldCore
+import Synchronization
 
 /// Rasterizes the ROIs of an RT Structure Set onto the grid of the series it references (decision 54).
 ///
@@ -8,7 +9,7 @@ import HounsfieldCore
 /// hole. Contours on no slice of the series, and POINT or OPEN contours, are left out with a warning.
 enum StructureSetRasterizer {
     static func decode(
-        _ label: LabelObjectDescriptor, onto series: SeriesDescriptor
+        _ label: LabelObjectDescriptor, onto series: SeriesDescriptor, as form: LabelDecodingForm
     ) throws(LabelDecodingError) -> LabelDecoding {
         let file = label.source.name
         let object: DICOMObject
@@ -35,7 +36,7 @@ enum StructureSetRasterizer {
         }
         let width = size.x, height = size.y
         // Polygons per class and slice, in pixel coordinates.
-        var polygons = [[Int: [[(x: Double, y: Double)]]]](repeating: [:], count: label.classes.count)
+        var polygons = Polygons(repeating: [:], count: label.classes.count)
         var contourCounts = [Int](repeating: 0, count: label.classes.count)
         var offSlice = [Int](repeating: 0, count: label.classes.count)
         var outside = [Int](repeating: 0, count: label.classes.count)
@@ -80,19 +81,6 @@ enum StructureSetRasterizer {
             }
         }
 
-        // ROIs are filled on all cores, each into its own mask.
-        let sliceLength = width * height
-        let segments = ParallelLoop.map(label.classes.count) { roi in
-            var voxels = [UInt8](repeating: 0, count: size.voxelCount)
-            voxels.withUnsafeMutableBufferPointer { buffer in
-                for (slice, shapes) in polygons[roi] {
-                    let sliceBuffer = UnsafeMutableBufferPointer(rebasing: buffer[slice * sliceLength..<(slice + 1) * sliceLength])
-                    ContourFill.fill(shapes, width: width, height: height, into: sliceBuffer)
-                }
-            }
-            return LabelSegment(
-                labelClass: label.classes[roi], mask: Volume(voxels: voxels, size: size, geometry: series.geometry))
-        }
         for (roi, labelClass) in label.classes.enumerated() {
             let name = "ROI '\(labelClass.name)'"
             if contourCounts[roi] == 0 {
@@ -109,6 +97,71 @@ enum StructureSetRasterizer {
         for (type, count) in skippedTypes.sorted(by: { $0.key < $1.key }) {
             warnings.append("\(count) \(type) contour\(count == 1 ? "" : "s") left out: only CLOSED_PLANAR contours enclose an area")
         }
-        return LabelDecoding(segments: segments, warnings: warnings)
+        if form == .classIndexWhenDisjoint, label.classes.fitOneClassMap,
+           let map = classMap(polygons, classes: label.classes, size: size, geometry: series.geometry) {
+            return LabelDecoding(classIndex: map, warnings: warnings)
+        }
+        return LabelDecoding(segments: masks(polygons, classes: label.classes, size: size, geometry: series.geometry),
+                             warnings: warnings)
+    }
+
+    /// Polygons in pixel coordinates, per ROI (in the order of the label's classes) and slice.
+    typealias Polygons = [[Int: [[(x: Double, y: Double)]]]]
+
+    /// One mask per ROI, filled on all cores.
+    private static func masks(_ polygons: Polygons, classes: [LabelClass], size: GridSize, geometry: Geometry) -> [LabelSegment] {
+        let sliceLength = size.x * size.y
+        return ParallelLoop.map(classes.count) { roi in
+            var voxels = [UInt8](repeating: 0, count: size.voxelCount)
+            voxels.withUnsafeMutableBufferPointer { buffer in
+                for (slice, shapes) in polygons[roi] {
+                    let sliceBuffer = UnsafeMutableBufferPointer(rebasing: buffer[slice * sliceLength..<(slice + 1) * sliceLength])
+                    ContourFill.fill(shapes, width: size.x, height: size.y, into: sliceBuffer)
+                }
+            }
+            return LabelSegment(labelClass: classes[roi], mask: Volume(voxels: voxels, size: size, geometry: geometry))
+        }
+    }
+
+    /// The ROIs as one map of class values, filled slice by slice on all cores with one scratch slice per ROI at a
+    /// time, or nil as soon as a pixel is inside two ROIs (a BODY contour around the organs): the caller then makes
+    /// masks, which keep the overlap. The voxels are the masks' exactly; the memory is one map instead of a mask per
+    /// ROI (a 100-ROI structure set on a 512×512×300 CT: 157 MB instead of 7.9 GB).
+    private static func classMap(
+        _ polygons: Polygons, classes: [LabelClass], size: GridSize, geometry: Geometry
+    ) -> LabelMap? {
+        let sliceLength = size.x * size.y
+        var slicesWithContours: [Int: [Int]] = [:]  // slice → ROIs with contours on it, in class order
+        for roi in classes.indices { for slice in polygons[roi].keys { slicesWithContours[slice, default: []].append(roi) } }
+        let slices = slicesWithContours.keys.sorted()
+        let overlap = Atomic<Bool>(false)
+        let filled: [[UInt16]?] = ParallelLoop.map(slices.count) { position in
+            guard !overlap.load(ordering: .relaxed) else { return nil }
+            let slice = slices[position]
+            var values = [UInt16](repeating: 0, count: sliceLength)
+            var scratch = [UInt8](repeating: 0, count: sliceLength)
+            for roi in slicesWithContours[slice]! {
+                let value = UInt16(classes[roi].value)
+                scratch.withUnsafeMutableBufferPointer { inside in
+                    inside.update(repeating: 0)
+                    ContourFill.fill(polygons[roi][slice]!, width: size.x, height: size.y, into: inside)
+                }
+                for index in 0..<sliceLength where scratch[index] != 0 {
+                    guard values[index] == 0 else {
+                        overlap.store(true, ordering: .relaxed)
+                        return nil
+                    }
+                    values[index] = value
+                }
+            }
+            return values
+        }
+        guard !overlap.load(ordering: .relaxed) else { return nil }
+        var voxels = [UInt16](repeating: 0, count: size.voxelCount)
+        for (position, slice) in slices.enumerated() {
+            guard let values = filled[position] else { continue }
+            voxels.replaceSubrange(slice * sliceLength..<(slice + 1) * sliceLength, with: values)
+        }
+        return LabelMap(classIndex: Volume(voxels: voxels, size: size, geometry: geometry), classes: classes)
     }
 }

@@ -17,8 +17,8 @@ extension LabelObjectDescriptor: LabelSource {
         return images.contains(where: instances.contains)
     }
 
-    /// The classes decoded onto `series` (``LabelObjectDescriptor/decode(onto:as:)``): a BINARY SEG whose segments
-    /// do not overlap, and a LABELMAP SEG, as one class map; everything else as masks.
+    /// The classes decoded onto `series` (``LabelObjectDescriptor/decode(onto:as:)``): a SEG or RTSTRUCT whose
+    /// classes do not overlap, and every LABELMAP SEG, as one class map; everything else as masks.
     public func segments(on series: SeriesDescriptor) throws -> DecodedLabels {
         let decoded = try decode(onto: series, as: .classIndexWhenDisjoint)
         if let map = decoded.classIndex { return DecodedLabels(map: map, warnings: decoded.warnings) }
