@@ -11,7 +11,7 @@ import Synchronization
 
 /// `hounsfield coordinator`: fans a run's study folders out to workers over gRPC and keeps the books.
 ///
-/// It lists the study folders (never a DICOM header), adds them to its journal as units, and serves worker
+/// It lists the study folders (never a DICOM header), adds them to its journal as units batch by batch, and serves worker
 /// sessions: each worker gets the run's configuration, then leases of units fenced by epochs; it reports each unit
 /// complete with the keys, shards and checksums it published. The coordinator checks every completion against the
 /// shards, commits it to the journal, and appends the volumes to `manifest.jsonl`, so the output folder is a
@@ -131,7 +131,7 @@ public final class RunCoordinator: Service, Sendable {
             // Listening comes first, so that workers started beside the coordinator are welcomed while a large
             // archive is still being listed (they get units as soon as the folders are in the journal).
             try await withGracefulShutdownHandler {
-                try listStudies(into: context)
+                try await listStudies(into: context)
                 await supervise(context: context, finished: finished, stopping: stopping)
             } onGracefulShutdown: {
                 stopping.set()
@@ -188,14 +188,27 @@ public final class RunCoordinator: Service, Sendable {
             outputFolder: output.path, leaseTTL: options.leaseTTL, heartbeatInterval: options.heartbeatInterval)
     }
 
-    /// Lists the study folders and adds the new ones to the journal (a restart adds only what is new).
-    private func listStudies(into context: CoordinatorContext) throws {
+    /// Lists the study folders and adds the new ones to the journal (a restart adds only what is new), batch by
+    /// batch, off the cooperative pool: sessions lease the first studies while the rest are still being sized.
+    ///
+    /// Leasing is largest first among the units listed so far. A large study in a late batch therefore waits at most
+    /// the listing's time (seconds, or minutes for 100k studies on network storage), which is early in any run long
+    /// enough for the order to matter; the end of the run is watched for only once the listing is complete.
+    private func listStudies(into context: CoordinatorContext) async throws {
         let start = ContinuousClock.now
-        let studies = try options.studies.studies()
-        let added = try context.journal.add(units: studies)
-        context.pending.set()
+        let studies = options.studies
+        let (folders, added) = try await ParallelLoop.offload { () throws -> (Int, AddResult) in
+            var folders = 0, added = AddResult(added: 0, alreadyPresent: 0)
+            try studies.studies { batch in
+                let result = try context.journal.add(units: batch)
+                folders += batch.count
+                added = AddResult(added: added.added + result.added, alreadyPresent: added.alreadyPresent + result.alreadyPresent)
+                context.pending.set()
+            }
+            return (folders, added)
+        }
         logger.notice("study folders listed", metadata: [
-            "folders": "\(studies.count)", "new": "\(added.added)", "known": "\(added.alreadyPresent)",
+            "folders": "\(folders)", "new": "\(added.added)", "known": "\(added.alreadyPresent)",
             "seconds": "\(String(format: "%.2f", (ContinuousClock.now - start).inSeconds))"])
     }
 

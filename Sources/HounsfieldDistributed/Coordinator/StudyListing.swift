@@ -22,6 +22,34 @@ public enum StudyListing: Sendable, Hashable {
     /// The study folders, each with the total size of its files (what orders leasing, largest first), sorted by
     /// path. Sizes are summed in parallel: on network storage most of the time is waiting for metadata.
     public func studies() throws(ListingError) -> [StudyFolder] {
+        let paths = try self.paths()
+        return Self.sized(paths[...])
+    }
+
+    /// The study folders in path order, in batches that start small and double (64, 128, … up to 4,096), each sized
+    /// before it is handed to `body`: a caller that adds each batch to its journal can lease the first studies
+    /// while the rest are still being measured. Summing the sizes is most of a listing's time (it reads every
+    /// file's metadata: 30 million files for 100k studies), while the folders themselves are found with a few
+    /// directory reads.
+    public func studies(inBatches body: ([StudyFolder]) throws -> Void) throws {
+        let paths = try self.paths()
+        var start = 0, batch = 64
+        while start < paths.count {
+            let end = min(start + batch, paths.count)
+            try body(Self.sized(paths[start..<end]))
+            start = end
+            batch = min(batch * 2, 4096)
+        }
+    }
+
+    /// Folders (or files, for the cases of an nnU-Net dataset) with the total sizes of their files, in parallel.
+    static func sized(_ paths: ArraySlice<String>) -> [StudyFolder] {
+        let sizes = ParallelLoop.map(paths.count, concurrency: 16) { Self.totalSize(of: paths[paths.startIndex + $0]) }
+        return zip(paths, sizes).map { StudyFolder(path: $0, size: $1) }
+    }
+
+    /// The study folders, unique and sorted by path, without their sizes.
+    func paths() throws(ListingError) -> [String] {
         let paths: [String]
         switch self {
         case .folders(let inputs, let depth):
@@ -42,9 +70,7 @@ public enum StudyListing: Sendable, Hashable {
                 .filter { !$0.isEmpty && !$0.hasPrefix("#") }
                 .map { $0.hasPrefix("/") ? $0 : base.appendingPathComponent($0).standardizedFileURL.path }
         }
-        let unique = Array(Set(paths)).sorted()
-        let sizes = ParallelLoop.map(unique.count, concurrency: 16) { Self.totalSize(of: unique[$0]) }
-        return zip(unique, sizes).map { StudyFolder(path: $0, size: $1) }
+        return Array(Set(paths)).sorted()
     }
 
     private static func collect(_ path: String, depth: Int, into found: inout [String], seen: inout Set<String>) {
@@ -82,24 +108,7 @@ public enum StudyListing: Sendable, Hashable {
 
     /// The sum of the sizes of the regular files under `path` (links followed), 0 when it cannot be read; a file's
     /// own size when `path` is a file (a case of an nnU-Net dataset).
-    static func totalSize(of path: String) -> Int64 {
-        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        if let attributes = try? FileManager.default.attributesOfItem(atPath: target),
-           attributes[.type] as? FileAttributeType == .typeRegular {
-            return (attributes[.size] as? NSNumber)?.int64Value ?? 0
-        }
-        guard let walker = FileManager.default.enumerator(
-            at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey],
-            options: [.skipsHiddenFiles])
-        else { return 0 }
-        var total: Int64 = 0
-        for case let url as URL in walker {
-            guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]),
-                  values.isRegularFile == true else { continue }
-            total += Int64(values.fileSize ?? 0)
-        }
-        return total
-    }
+    static func totalSize(of path: String) -> Int64 { FolderSize.total(of: path) }
 }
 
 /// Why the study folders could not be listed.
