@@ -203,9 +203,13 @@ struct NIfTIRunTests {
         let output = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: output) }
         var configuration = Self.configuration([Self.totalsegCT], output: output)
-        configuration.transforms = [.cropToForeground(CropToForeground(threshold: -500, margin: 0))]
+        // The image's own 3 mm grid first (linear on the same grid: the same voxels), so the chain would stream it;
+        // with labels that need it, the image is decoded whole, once, and the labels follow that volume.
+        configuration.transforms = [.resample(Resample(to: .spacing(3, 3, 3))),
+                                    .cropToForeground(CropToForeground(threshold: -500, margin: 0))]
         let report = try await BatchRun(configuration: configuration).run()
         #expect(report.counts["written"] == 1)
+        #expect(report.series.first?.seconds["decode"] != nil && report.series.first?.seconds["decode_and_transform"] == nil)
         let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
         let reader = try ShardReader(url: output.appendingPathComponent(entry.shard))
         let image = try reader.readImage(entry.key), label = try reader.readLabel(entry.key)

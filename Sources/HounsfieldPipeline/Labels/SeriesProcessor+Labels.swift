@@ -10,7 +10,12 @@ extension SeriesProcessor {
     ///
     /// Classes keep the values their object gives (segment numbers, ROI positions, label values); when several
     /// objects label one series, the second's values follow the first's largest, so no two classes share a value.
-    func attachLabels(to volume: inout ProcessedVolume, plan: SeriesPlan) async throws(LabelFailure) {
+    ///
+    /// `decodedImage` is the plan's image as decoded, before the chain, for a chain whose labels need the image
+    /// (``labelsNeedImage(_:)``); without it such an image is decoded again here.
+    func attachLabels(
+        to volume: inout ProcessedVolume, plan: SeriesPlan, decodedImage: Volume<Float32>? = nil
+    ) async throws(LabelFailure) {
         guard !plan.labels.isEmpty else { return }
         var segments: [LabelSegment] = []
         var warnings: [String] = []
@@ -53,10 +58,12 @@ extension SeriesProcessor {
         let image = plan.image
         let imageSize = volume.size, imageGeometry = volume.geometry
         // A step that finds its box in the image (crop to foreground) moves the labels with the image itself: the
-        // image is decoded again and sent through the chain beside them (its result is the stored image's).
-        var decoded: Volume<Float32>?
+        // decoded image is sent through the chain again beside them (its result is the stored image's). The caller
+        // hands over the volume it decoded; only a streamed image (a caller that did not plan for labels) is decoded
+        // a second time.
+        var decoded = transform.labelsNeedImage ? decodedImage : nil
         var decodeFailure: (any Error)?
-        if transform.labelsNeedImage {
+        if transform.labelsNeedImage, decoded == nil {
             do { decoded = try await decode(plan) } catch { decodeFailure = error }
         }
         let imageForLabels = decoded, imageFailure = decodeFailure

@@ -226,6 +226,18 @@ public struct SeriesProcessor: Sendable {
                                seriesDescription: source.description)
     }
 
+    /// Whether a labelled plan's labels need its image to follow it (a crop whose box is found in the image): the
+    /// image is then decoded whole, once, and that decoded volume goes through the chain again beside the labels.
+    func labelsNeedImage(_ plan: SeriesPlan) -> Bool {
+        !plan.labels.isEmpty && transform.labelsNeedImage
+    }
+
+    /// Whether the plan is decoded as its chain reads it: it streams, unless its labels need the decoded image
+    /// (``labelsNeedImage(_:)``), which streaming never holds whole.
+    func decodesAsRead(_ plan: SeriesPlan) -> Bool {
+        plan.streams && !labelsNeedImage(plan)
+    }
+
     /// Decode, then transform: the whole path of one series (in one pass when the chain reads planes).
     public func process(_ series: SeriesDescriptor) async throws -> ProcessedVolume {
         try await process(SeriesSelection(processor: self).plan(series))
@@ -237,15 +249,21 @@ public struct SeriesProcessor: Sendable {
     public func process(_ plan: SeriesPlan) async throws -> ProcessedVolume {
         // A streaming plan whose planes are declined after all (the series changed on disk) is decoded whole.
         var streamed: ProcessedVolume?
-        if plan.streams {
+        if decodesAsRead(plan) {
             streamed = switch plan.image {
             case .series(let series): try await transformPlanes(of: series)
             case .nifti(let input): try await transformPlanes(of: input)
             }
         }
-        var volume = if let streamed { streamed } else { try await transform(try await decode(plan), of: plan) }
+        if var volume = streamed {
+            volume.key = plan.key
+            try await attachLabels(to: &volume, plan: plan)
+            return volume
+        }
+        let decoded = try await decode(plan)
+        var volume = try await transform(decoded, of: plan)
         volume.key = plan.key
-        try await attachLabels(to: &volume, plan: plan)
+        try await attachLabels(to: &volume, plan: plan, decodedImage: labelsNeedImage(plan) ? decoded : nil)
         return volume
     }
 

@@ -18,7 +18,7 @@ struct DecodeStage: Sendable {
                 await collector.notStarted(plan, outputFailed: outputFailed.isRaised)
                 continue
             }
-            if plan.streams {
+            if processor.decodesAsRead(plan) {
                 if await !output.send(DecodedSeries(plan: plan, report: report, volume: nil), bytes: 0) {
                     await collector.notStarted(plan)
                 }

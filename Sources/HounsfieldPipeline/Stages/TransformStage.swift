@@ -24,9 +24,11 @@ struct TransformStage: Sendable {
             do {
                 var volume: ProcessedVolume
                 if let decoded = item.volume.take() {
+                    // Labels that need the image (a crop found in it) take this decoded volume, not a second decode.
+                    let kept = processor.labelsNeedImage(plan) ? decoded : nil
                     volume = try await processor.transform(decoded, of: plan)
                     volume.key = plan.key  // a later version's key has its -vN
-                    try await processor.attachLabels(to: &volume, plan: plan)
+                    try await processor.attachLabels(to: &volume, plan: plan, decodedImage: kept)
                     report.seconds["transform"] = (ContinuousClock.now - start).inSeconds
                 } else {
                     volume = try await context.retry.run(key: plan.key, attempts: &report.attempts, metrics: metrics, logger: context.logger) {
