@@ -92,4 +92,30 @@ struct LabelRoundTripTests {
         let channels = try ShardReader(url: output.appendingPathComponent(entry.shard)).readLabelChannels(entry.key)
         #expect(channels.count == 2 && channels[0].voxels == rtstruct.map.voxels)
     }
+
+    @Test("a LABELMAP SEG of 300 segments (16-bit pixels) from highdicom, uncompressed, RLE and JPEG-LS: the run stores the array it was made from as uint16",
+          arguments: [("explicit", "1.2.840.10008.1.2.1"), ("RLE", "1.2.840.10008.1.2.5"), ("JPEG-LS", "1.2.840.10008.1.2.4.80")])
+    func sixteenBitLabelMapSEG(name: String, transferSyntax: String) async throws {
+        let root = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("in")
+        let ct = input.appendingPathComponent("ct")
+        try SyntheticSeries(size: 40, slices: 6, spacing: Vector3(0.9, 0.9, 2), seed: 23).write(to: ct.path)
+        let array = root.appendingPathComponent("labels.raw")
+        try await PythonPeer.run("make_labelmap_seg.py", specification: [
+            "series": ct.path, "output": input.appendingPathComponent("seg.dcm").path, "array": array.path,
+            "segments": 300, "transfer_syntax": transferSyntax,
+        ])
+        var configuration = RunConfiguration(inputs: [input.path])
+        let output = root.appendingPathComponent("out")
+        configuration.output.folder = output.path
+        let report = try await BatchRun(configuration: configuration).run()
+        #expect(report.counts["written"] == 1, "\(name): \(report.excluded)")
+        let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
+        #expect(entry.labels?.layout == .classIndex && entry.labels?.classes.count == 300 && entry.labels?.warnings == [], "\(name)")
+        let reader = try ShardReader(url: output.appendingPathComponent(entry.shard))
+        #expect(try reader.volume(entry.key).labelElementType == .uint16, "\(name)")
+        let expected = try Data(contentsOf: array).withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }
+        #expect(try reader.readLabel(entry.key, as: UInt16.self).voxels == expected, "\(name)")
+    }
 }
