@@ -63,11 +63,7 @@ struct SegmentationDecodingTests {
     @Test("as a class map (what a run asks for), a BINARY or FRACTIONAL SEG without overlaps and a LABELMAP SEG are the map of their masks; others stay masks",
           arguments: cases)
     func classIndexEqualsMasks(set: String, file: String) async throws {
-        let (_, label, series) = try await LabelTestSupport.labelObject("labels-dicom-seg/" + set, file: file)
-        let masks = try label.decode(onto: series)
-        let compact = try label.decode(onto: series, as: .classIndexWhenDisjoint)
-        #expect(compact.warnings == masks.warnings)
-        let combined = try LabelMap(segments: masks.segments)
+        let (label, masks, compact, combined) = try await LabelTestSupport.decodedBothWays("labels-dicom-seg/" + set, file: file)
         if label.segmentationType == "LABELMAP" {
             #expect(compact.segments.isEmpty && compact.classIndex == combined, "\(file)")
             #expect(compact.classIndex?.layout == .classIndex)

@@ -51,11 +51,7 @@ struct StructureSetRasterizationTests {
     @Test("as a class map (what a run asks for), ROIs that do not overlap are the map of their masks; overlapping ones stay masks",
           arguments: cases)
     func classIndexEqualsMasks(set: String, file: String) async throws {
-        let (_, label, series) = try await LabelTestSupport.labelObject("labels-rtstruct/" + set, file: file)
-        let masks = try label.decode(onto: series)
-        let compact = try label.decode(onto: series, as: .classIndexWhenDisjoint)
-        #expect(compact.warnings == masks.warnings)
-        let combined = try LabelMap(segments: masks.segments)
+        let (_, masks, compact, combined) = try await LabelTestSupport.decodedBothWays("labels-rtstruct/" + set, file: file)
         if combined.layout == .classIndex {
             #expect(compact.segments.isEmpty && compact.classIndex == combined, "\(file)")
         } else {

@@ -25,6 +25,18 @@ enum LabelTestSupport {
         return (scan, label, series)
     }
 
+    /// A label object decoded both ways onto its series — a mask per class, and in the form a run asks for — with
+    /// the masks combined as a run would: what the class-map tests compare. Expects both ways to warn alike.
+    static func decodedBothWays(
+        _ folder: String, file: String
+    ) async throws -> (label: LabelObjectDescriptor, masks: LabelDecoding, compact: LabelDecoding, combined: LabelMap) {
+        let (_, label, series) = try await labelObject(folder, file: file)
+        let masks = try label.decode(onto: series)
+        let compact = try label.decode(onto: series, as: .classIndexWhenDisjoint)
+        #expect(compact.warnings == masks.warnings, "\(file)")
+        return (label, masks, compact, try LabelMap(segments: masks.segments))
+    }
+
     /// Dice of two binary masks.
     static func dice(_ a: [UInt8], _ b: [UInt8]) -> Double {
         var both = 0, countA = 0, countB = 0
