@@ -39,6 +39,17 @@ public enum NIfTIWriter {
     public static func data<Scalar: NIfTIWritableScalar>(
         _ volume: Volume<Scalar>, description: String = "Hounsfield"
     ) -> Data {
+        data(channels: [volume], description: description)
+    }
+
+    /// The bytes of a 4-D file `(x, y, z, C)` holding `channels` (volumes on one grid) one after another, as MONAI's
+    /// `LoadImage` reads a multi-channel label (channel last); one channel is a 3-D file. The grid is the first
+    /// channel's: the caller gives volumes of one size and geometry.
+    public static func data<Scalar: NIfTIWritableScalar>(
+        channels: [Volume<Scalar>], description: String = "Hounsfield"
+    ) -> Data {
+        precondition(!channels.isEmpty && channels.allSatisfy { $0.size == channels[0].size }, "channels of one grid")
+        let volume = channels[0]
         var header = [UInt8](repeating: 0, count: 352)
         func put<T: FixedWidthInteger>(_ value: T, _ offset: Int) {
             withUnsafeBytes(of: value.littleEndian) { for (i, b) in $0.enumerated() { header[offset + i] = b } }
@@ -48,14 +59,14 @@ public enum NIfTIWriter {
         let g = volume.geometry
         put(Int32(348), 0)
         header[38] = UInt8(ascii: "r")  // `regular`, as nifti_io writes it
-        let dims = [3, volume.size.x, volume.size.y, volume.size.z, 1, 1, 1, 1]
+        let dims = [channels.count > 1 ? 4 : 3, volume.size.x, volume.size.y, volume.size.z, channels.count, 1, 1, 1]
         for (i, d) in dims.enumerated() { put(Int16(d), 40 + 2 * i) }
         put(Int16(type.rawValue), 70)
         put(Int16(8 * type.byteCount), 72)
         // RAS axes: LPS with x and y negated.
         let ras = [g.direction.x, g.direction.y, g.direction.z].map { Vector3(-$0.x, -$0.y, $0.z) }
         let mirrored = ras[0].dot(ras[1].cross(ras[2])) < 0
-        let pixdim = [mirrored ? -1 : 1, g.spacing.x, g.spacing.y, g.spacing.z, 0, 0, 0, 0]
+        let pixdim = [mirrored ? -1 : 1, g.spacing.x, g.spacing.y, g.spacing.z, channels.count > 1 ? 1 : 0, 0, 0, 0]
         for (i, p) in pixdim.enumerated() { put(p, 76 + 4 * i) }
         put(352.0, 108)
         put(1.0, 112)  // scl_slope 1, scl_inter 0: stored values are the values
@@ -73,14 +84,16 @@ public enum NIfTIWriter {
         }
         for (i, byte) in "n+1".utf8.enumerated() { header[344 + i] = byte }
         var data = Data(header)
-        volume.voxels.withUnsafeBytes { raw in
-            if 1.littleEndian == 1 || MemoryLayout<Scalar>.size == 1 {
-                data.append(contentsOf: raw)
-            } else {
-                // A big-endian host: reverse each voxel's bytes.
-                let width = MemoryLayout<Scalar>.size
-                for start in stride(from: 0, to: raw.count, by: width) {
-                    data.append(contentsOf: raw[start..<(start + width)].reversed())
+        for channel in channels {
+            channel.voxels.withUnsafeBytes { raw in
+                if 1.littleEndian == 1 || MemoryLayout<Scalar>.size == 1 {
+                    data.append(contentsOf: raw)
+                } else {
+                    // A big-endian host: reverse each voxel's bytes.
+                    let width = MemoryLayout<Scalar>.size
+                    for start in stride(from: 0, to: raw.count, by: width) {
+                        data.append(contentsOf: raw[start..<(start + width)].reversed())
+                    }
                 }
             }
         }
@@ -92,7 +105,15 @@ public enum NIfTIWriter {
     public static func write<Scalar: NIfTIWritableScalar>(
         _ volume: Volume<Scalar>, to path: String, description: String = "Hounsfield"
     ) throws(NIfTIError) {
-        var bytes = data(volume, description: description)
+        try write(channels: [volume], to: path, description: description)
+    }
+
+    /// Writes `channels` (volumes on one grid) as one 4-D file `(x, y, z, C)`, as ``data(channels:description:)``
+    /// lays it out, gzip-compressed when the path ends in `.gz`.
+    public static func write<Scalar: NIfTIWritableScalar>(
+        channels: [Volume<Scalar>], to path: String, description: String = "Hounsfield"
+    ) throws(NIfTIError) {
+        var bytes = data(channels: channels, description: description)
         if path.lowercased().hasSuffix(".gz") { bytes = try Gzip.deflate(bytes, path: path) }
         do {
             try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)

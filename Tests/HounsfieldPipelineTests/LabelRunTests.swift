@@ -145,6 +145,33 @@ struct LabelRunTests {
         #expect(labels["background"] == 0 && labels["spleen"] == 1 && labels["liver"] == 5 && labels.count == 32)
     }
 
+    @Test("output.nifti with overlapping classes: a 4-D copy of the channels in labelsChannels/ with their classes, nothing in labelsTr/")
+    func niftiCopyOfChannels() async throws {
+        let output = PipelineTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: output) }
+        var configuration = RunConfiguration(inputs: [Self.testdata.appendingPathComponent("labels-dicom-seg/liver-3slice").path])
+        configuration.output.folder = output.path
+        configuration.output.nifti = true
+        configuration.privacy.salt = "labels"
+        let report = try await BatchRun(configuration: configuration).run()
+        #expect(report.counts["written"] == 1)
+        let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
+        let channels = try ShardReader(url: output.appendingPathComponent(entry.shard)).readLabelChannels(entry.key)
+        let nifti = output.appendingPathComponent("nifti")
+        let file = try NIfTIImage(contentsOf: nifti.appendingPathComponent("labelsChannels/\(entry.key).nii.gz").path)
+        #expect(file.header.dataType == .uint8 && file.volumeCount == channels.count && file.size == channels[0].size)
+        #expect((file.geometry.origin - channels[0].geometry.origin).length < 1e-3)
+        for (index, channel) in channels.enumerated() {
+            #expect(try file.volume(index, as: UInt8.self).voxels == channel.voxels, "channel \(index)")
+        }
+        let sidecar = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: nifti.appendingPathComponent("labelsChannels/\(entry.key).json"))) as? [String: Any])
+        let listed = try #require(sidecar["channels"] as? [[String: Any]])
+        #expect(listed.map { $0["name"] as? String } == ["Liver", "GREEN", "ORANGE", "PURPLE", "LIGHT_BLUE", "DARK_BLUE"])
+        #expect(listed.map { $0["value"] as? Int } == Array(1...6).map(Optional.some))
+        #expect(!FileManager.default.fileExists(atPath: nifti.appendingPathComponent("labelsTr/\(entry.key).nii.gz").path))
+    }
+
     @Test("labels.pair false writes images only")
     func labelsOff() async throws {
         let output = PipelineTestSupport.temporaryFolder()

@@ -10,8 +10,10 @@ import Logging
 ///
 /// The shards stay the output of record: a copy is written after its volume is published, each file atomically
 /// (a temporary file renamed), and a copy that cannot be written is logged and counted, never failing the volume.
-/// A label in the channel layout (overlapping classes) has no place in nnU-Net's layout and is left out of it, with
-/// a warning.
+/// A label in the channel layout (overlapping classes) has no place in nnU-Net's layout, which holds class maps
+/// only: it is written beside it, as `labelsChannels/KEY.nii.gz` (4-D uint8, `(x, y, z, C)`, channel c the c-th
+/// class in increasing value, as MONAI's `LoadImage` reads a multi-channel label) with `labelsChannels/KEY.json`
+/// naming each channel's class, and a warning says it is not in `labelsTr/`.
 struct NIfTISink: Sendable {
     /// `OUTPUT/nifti`.
     let folder: URL
@@ -26,7 +28,7 @@ struct NIfTISink: Sendable {
                 if let labels = volume.labels, labels.layout == .classIndex {
                     for labelClass in labels.classes { classes[labelClass.value] = labelClass.name }
                 } else if volume.labels != nil {
-                    logger.warning("a label with overlapping classes (channels) has no NIfTI copy: nnU-Net's layout holds class maps only",
+                    logger.warning("a label with overlapping classes (channels) is written to nifti/labelsChannels, not labelsTr: nnU-Net's layout holds class maps only",
                                    metadata: ["key": "\(volume.key)"])
                 }
             } catch {
@@ -55,12 +57,31 @@ struct NIfTISink: Sendable {
         // anyway gets float32, which holds every float16 value exactly.
         case .float16(let v): try NIfTIWriter.write(v.converted(to: Float32.self), to: image)
         }
-        guard let map = volume.labels, let values = map.values else { return }
+        guard let map = volume.labels else { return }
+        guard let values = map.values else { return try writeChannels(map, key: volume.key, into: folder) }
         let label = labels.appendingPathComponent("\(volume.key).nii.gz").path
-        if map.largestValue <= 255 {
-            try NIfTIWriter.write(values.converted(to: UInt8.self), to: label)
-        } else {
+        if map.needsTwoBytes {
             try NIfTIWriter.write(values, to: label)
+        } else {
+            try NIfTIWriter.write(values.converted(to: UInt8.self), to: label)
+        }
+    }
+
+    /// A channel label as one 4-D file and the classes of its channels, in `labelsChannels/`.
+    private static func writeChannels(_ map: LabelMap, key: String, into folder: URL) throws(NIfTIError) {
+        let channels = folder.appendingPathComponent("labelsChannels")
+        let file = channels.appendingPathComponent("\(key).nii.gz").path
+        do { try FileManager.default.createDirectory(at: channels, withIntermediateDirectories: true) } catch {
+            throw NIfTIError(path: channels.path, reason: .unwritable("cannot create the folder (\(error.localizedDescription))"))
+        }
+        try NIfTIWriter.write(channels: map.channels, to: file)
+        let classes: [[String: Any]] = map.classes.enumerated().map { ["channel": $0.offset, "value": $0.element.value, "name": $0.element.name] }
+        let sidecar = channels.appendingPathComponent("\(key).json")
+        do {
+            let data = try JSONSerialization.data(withJSONObject: ["channels": classes], options: [.sortedKeys, .prettyPrinted])
+            try data.write(to: sidecar, options: .atomic)
+        } catch {
+            throw NIfTIError(path: sidecar.path, reason: .unwritable(error.localizedDescription))
         }
     }
 
