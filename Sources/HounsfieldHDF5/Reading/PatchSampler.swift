@@ -45,8 +45,11 @@ extension ShardReader {
                 for index in channel.voxels.indices where channel.voxels[index] != 0 { any[index] = true }
             }
             labelled = any.indices.filter { any[$0] }
-        } else {
+        } else if stored.labelElementType == .uint16 {
             let map = try readLabel(key, as: UInt16.self)
+            labelled = map.voxels.indices.filter { map.voxels[$0] != 0 }
+        } else {
+            let map = try readLabel(key, as: UInt8.self)  // as stored: no conversion of a whole volume
             labelled = map.voxels.indices.filter { map.voxels[$0] != 0 }
         }
         if labelled.count > maximum {
