@@ -19,9 +19,11 @@ struct LabelRunTests {
     static func sha256(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
 
     /// HU as decoded: no chain, so label and image keep the CT's grid and compare with the references directly.
-    static func run(_ folder: URL, output: URL) async throws -> (RunReport, ManifestEntry, ShardReader) {
+    /// With `nifti`, the run also writes its NIfTI copies (`output.nifti`).
+    static func run(_ folder: URL, output: URL, nifti: Bool = false) async throws -> (RunReport, ManifestEntry, ShardReader) {
         var configuration = RunConfiguration(inputs: [folder.path])
         configuration.output.folder = output.path
+        configuration.output.nifti = nifti
         configuration.privacy.salt = "labels"
         let report = try await BatchRun(configuration: configuration).run()
         let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
@@ -117,14 +119,9 @@ struct LabelRunTests {
     func niftiCopies() async throws {
         let output = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: output) }
-        var configuration = RunConfiguration(inputs: [Self.testdata.appendingPathComponent("labels-nifti/totalseg-dicom").path])
-        configuration.output.folder = output.path
-        configuration.output.nifti = true
-        configuration.privacy.salt = "labels"
-        let report = try await BatchRun(configuration: configuration).run()
+        let (report, entry, reader) = try await Self.run(
+            Self.testdata.appendingPathComponent("labels-nifti/totalseg-dicom"), output: output, nifti: true)
         #expect(report.counts["written"] == 1)
-        let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
-        let reader = try ShardReader(url: output.appendingPathComponent(entry.shard))
         let stored = try reader.readImage(entry.key)
         let nifti = output.appendingPathComponent("nifti")
 
@@ -149,14 +146,10 @@ struct LabelRunTests {
     func niftiCopyOfChannels() async throws {
         let output = PipelineTestSupport.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: output) }
-        var configuration = RunConfiguration(inputs: [Self.testdata.appendingPathComponent("labels-dicom-seg/liver-3slice").path])
-        configuration.output.folder = output.path
-        configuration.output.nifti = true
-        configuration.privacy.salt = "labels"
-        let report = try await BatchRun(configuration: configuration).run()
+        let (report, entry, reader) = try await Self.run(
+            Self.testdata.appendingPathComponent("labels-dicom-seg/liver-3slice"), output: output, nifti: true)
         #expect(report.counts["written"] == 1)
-        let entry = try #require(OutputFolder(output).manifestEntries().entries.first)
-        let channels = try ShardReader(url: output.appendingPathComponent(entry.shard)).readLabelChannels(entry.key)
+        let channels = try reader.readLabelChannels(entry.key)
         let nifti = output.appendingPathComponent("nifti")
         let file = try NIfTIImage(contentsOf: nifti.appendingPathComponent("labelsChannels/\(entry.key).nii.gz").path)
         #expect(file.header.dataType == .uint8 && file.volumeCount == channels.count && file.size == channels[0].size)
