@@ -109,10 +109,15 @@ public enum NIfTIWriter {
     }
 
     /// Writes `channels` (volumes on one grid) as one 4-D file `(x, y, z, C)`, as ``data(channels:description:)``
-    /// lays it out, gzip-compressed when the path ends in `.gz`.
+    /// lays it out, gzip-compressed when the path ends in `.gz`. Throws, writing nothing, when there is no channel or
+    /// the channels' grids differ.
     public static func write<Scalar: NIfTIWritableScalar>(
         channels: [Volume<Scalar>], to path: String, description: String = "Hounsfield"
     ) throws(NIfTIError) {
+        guard let first = channels.first,
+              channels.allSatisfy({ $0.size == first.size && $0.geometry == first.geometry }) else {
+            throw NIfTIError(path: path, reason: .unwritable("the channels must be at least one volume, all on one grid"))
+        }
         var bytes = data(channels: channels, description: description)
         if path.lowercased().hasSuffix(".gz") { bytes = try Gzip.deflate(bytes, path: path) }
         do {

@@ -148,8 +148,6 @@ enum SegmentationDecoder {
         return LabelMap(classIndex: Volume(voxels: voxels, size: size, geometry: geometry), classes: classes)
     }
 
-    /// Whether `classes` can be the classes of one map of segment numbers: each number 1…65535, none twice.
-
     /// The warning about frames whose segment number SegmentSequence does not describe (left out), if any.
     private static func strayWarning(
         _ targets: [(frame: Int, slice: Int, segment: Int)], known: Set<Int>, type: String
