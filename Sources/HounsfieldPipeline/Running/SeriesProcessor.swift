@@ -255,15 +255,18 @@ public struct SeriesProcessor: Sendable {
             case .nifti(let input): try await transformPlanes(of: input)
             }
         }
-        if var volume = streamed {
-            volume.key = plan.key
-            try await attachLabels(to: &volume, plan: plan)
-            return volume
+        var volume: ProcessedVolume
+        var kept: Volume<Float32>?
+        if let streamed {
+            volume = streamed
+        } else {
+            let decoded = try await decode(plan)
+            // Kept only when the labels follow it; otherwise the chain gets the only reference and works in place.
+            kept = labelsNeedImage(plan) ? decoded : nil
+            volume = try await transform(consume decoded, of: plan)
         }
-        let decoded = try await decode(plan)
-        var volume = try await transform(decoded, of: plan)
         volume.key = plan.key
-        try await attachLabels(to: &volume, plan: plan, decodedImage: labelsNeedImage(plan) ? decoded : nil)
+        try await attachLabels(to: &volume, plan: plan, decodedImage: kept)
         return volume
     }
 

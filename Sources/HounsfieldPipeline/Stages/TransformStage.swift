@@ -26,7 +26,7 @@ struct TransformStage: Sendable {
                 if let decoded = item.volume.take() {
                     // Labels that need the image (a crop found in it) take this decoded volume, not a second decode.
                     let kept = processor.labelsNeedImage(plan) ? decoded : nil
-                    volume = try await processor.transform(decoded, of: plan)
+                    volume = try await processor.transform(consume decoded, of: plan)
                     volume.key = plan.key  // a later version's key has its -vN
                     try await processor.attachLabels(to: &volume, plan: plan, decodedImage: kept)
                     report.seconds["transform"] = (ContinuousClock.now - start).inSeconds
