@@ -45,12 +45,13 @@ extension ShardReader {
                 for index in channel.voxels.indices where channel.voxels[index] != 0 { any[index] = true }
             }
             labelled = any.indices.filter { any[$0] }
-        } else if stored.labelElementType == .uint16 {
-            let map = try readLabel(key, as: UInt16.self)
-            labelled = map.voxels.indices.filter { map.voxels[$0] != 0 }
         } else {
-            let map = try readLabel(key, as: UInt8.self)  // as stored: no conversion of a whole volume
-            labelled = map.voxels.indices.filter { map.voxels[$0] != 0 }
+            // Read as stored, so a whole volume is never converted.
+            func nonzero<S: ShardScalar>(_: S.Type) throws(ShardError) -> [Int] {
+                let map = try readLabel(key, as: S.self)
+                return map.voxels.indices.filter { map.voxels[$0] != .zero }
+            }
+            labelled = stored.labelElementType == .uint16 ? try nonzero(UInt16.self) : try nonzero(UInt8.self)
         }
         if labelled.count > maximum {
             var generator = SplitMix64(seed: 0)

@@ -43,11 +43,7 @@ struct NIfTISink: Sendable {
     /// The image and its class map, as nnU-Net names them.
     static func write(_ volume: ProcessedVolume, into folder: URL) throws(NIfTIError) {
         let images = folder.appendingPathComponent("imagesTr"), labels = folder.appendingPathComponent("labelsTr")
-        for sub in [images, labels] {
-            do { try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true) } catch {
-                throw NIfTIError(path: sub.path, reason: .unwritable("cannot create the folder (\(error.localizedDescription))"))
-            }
-        }
+        for sub in [images, labels] { try makeFolder(sub) }
         let image = images.appendingPathComponent("\(volume.key)_0000.nii.gz").path
         switch volume.image {
         case .float32(let v): try NIfTIWriter.write(v, to: image)
@@ -67,13 +63,18 @@ struct NIfTISink: Sendable {
         }
     }
 
+    /// Creates `folder` (and its parents) if needed; an error names it.
+    private static func makeFolder(_ folder: URL) throws(NIfTIError) {
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw NIfTIError(path: folder.path, reason: .unwritable("cannot create the folder (\(error.localizedDescription))"))
+        }
+    }
+
     /// A channel label as one 4-D file and the classes of its channels, in `labelsChannels/`.
     private static func writeChannels(_ map: LabelMap, key: String, into folder: URL) throws(NIfTIError) {
         let channels = folder.appendingPathComponent("labelsChannels")
         let file = channels.appendingPathComponent("\(key).nii.gz").path
-        do { try FileManager.default.createDirectory(at: channels, withIntermediateDirectories: true) } catch {
-            throw NIfTIError(path: channels.path, reason: .unwritable("cannot create the folder (\(error.localizedDescription))"))
-        }
+        try makeFolder(channels)
         try NIfTIWriter.write(channels: map.channels, to: file)
         let classes: [[String: Any]] = map.classes.enumerated().map { ["channel": $0.offset, "value": $0.element.value, "name": $0.element.name] }
         let sidecar = channels.appendingPathComponent("\(key).json")
