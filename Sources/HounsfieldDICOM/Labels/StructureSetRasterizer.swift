@@ -123,8 +123,8 @@ enum StructureSetRasterizer {
         }
     }
 
-    /// The ROIs as one map of class values, filled slice by slice on all cores with one scratch slice per ROI at a
-    /// time, or nil as soon as a pixel is inside two ROIs (a BODY contour around the organs): the caller then makes
+    /// The ROIs as one map of class values, each slice filled in place on all cores with one scratch slice per ROI
+    /// at a time, or nil as soon as a pixel is inside two ROIs (a BODY contour around the organs): the caller then makes
     /// masks, which keep the overlap. The voxels are the masks' exactly; the memory is one map instead of a mask per
     /// ROI (a 100-ROI structure set on a 512×512×300 CT: 157 MB instead of 7.9 GB).
     private static func classMap(
@@ -135,33 +135,32 @@ enum StructureSetRasterizer {
         for roi in classes.indices { for slice in polygons[roi].keys { slicesWithContours[slice, default: []].append(roi) } }
         let slices = slicesWithContours.keys.sorted()
         let overlap = Atomic<Bool>(false)
-        let filled: [[UInt16]?] = ParallelLoop.map(slices.count) { position in
-            guard !overlap.load(ordering: .relaxed) else { return nil }
-            let slice = slices[position]
-            var values = [UInt16](repeating: 0, count: sliceLength)
-            var scratch = [UInt8](repeating: 0, count: sliceLength)
-            for roi in slicesWithContours[slice]! {
-                let value = UInt16(classes[roi].value)
-                scratch.withUnsafeMutableBufferPointer { inside in
-                    inside.update(repeating: 0)
-                    ContourFill.fill(polygons[roi][slice]!, width: size.x, height: size.y, into: inside)
-                }
-                for index in 0..<sliceLength where scratch[index] != 0 {
-                    guard values[index] == 0 else {
-                        overlap.store(true, ordering: .relaxed)
-                        return nil
+        var voxels = [UInt16](repeating: 0, count: size.voxelCount)
+        voxels.withUnsafeMutableBufferPointer { buffer in
+            // Each iteration fills its own slice of the map, in place.
+            let slots = DisjointSlots(buffer)
+            ParallelLoop.forEach(slices.count) { position in
+                guard !overlap.load(ordering: .relaxed) else { return }
+                let slice = slices[position]
+                let values = UnsafeMutableBufferPointer(start: slots.base + slice * sliceLength, count: sliceLength)
+                var scratch = [UInt8](repeating: 0, count: sliceLength)
+                for roi in slicesWithContours[slice]! {
+                    let value = UInt16(classes[roi].value)
+                    scratch.withUnsafeMutableBufferPointer { inside in
+                        inside.update(repeating: 0)
+                        ContourFill.fill(polygons[roi][slice]!, width: size.x, height: size.y, into: inside)
                     }
-                    values[index] = value
+                    for index in 0..<sliceLength where scratch[index] != 0 {
+                        guard values[index] == 0 else {
+                            overlap.store(true, ordering: .relaxed)
+                            return
+                        }
+                        values[index] = value
+                    }
                 }
             }
-            return values
         }
         guard !overlap.load(ordering: .relaxed) else { return nil }
-        var voxels = [UInt16](repeating: 0, count: size.voxelCount)
-        for (position, slice) in slices.enumerated() {
-            guard let values = filled[position] else { continue }
-            voxels.replaceSubrange(slice * sliceLength..<(slice + 1) * sliceLength, with: values)
-        }
         return LabelMap(classIndex: Volume(voxels: voxels, size: size, geometry: geometry), classes: classes)
     }
 }
