@@ -21,18 +21,25 @@ public struct LabelSegment: Sendable, Hashable {
     /// Whether the mask holds fractions (0…``maximumFraction``) rather than 0/1.
     public var isFractional: Bool { maximumFraction != nil }
 
-    /// The mask as 0/1: a fractional mask is thresholded at half its maximum (≥ 0.5), as highdicom and dcmqi do.
+    /// The smallest stored fraction that counts as inside: half of `maximumFraction`, rounded up (≥ 0.5, as
+    /// highdicom and dcmqi threshold), and at least 1, so that an invalid maximum of 0 does not make every voxel
+    /// inside. Every reader of fractions (``binaryMask``, ``voxelCount``, a SEG decoded straight into a class map)
+    /// uses this one rule.
+    public static func smallestInside(maximumFraction: Int) -> Int { (max(1, maximumFraction) + 1) / 2 }
+
+    /// The mask as 0/1: a fractional mask is thresholded at half its maximum (``smallestInside(maximumFraction:)``).
     public var binaryMask: Volume<UInt8> {
         guard let maximumFraction else { return mask }
-        let threshold = max(1, maximumFraction)  // a maximum of 0 (invalid) must not make every voxel inside
+        let inside = Self.smallestInside(maximumFraction: maximumFraction)
         var binary = mask
-        for index in binary.voxels.indices { binary.voxels[index] = 2 * Int(mask.voxels[index]) >= threshold ? 1 : 0 }
+        for index in binary.voxels.indices { binary.voxels[index] = Int(mask.voxels[index]) >= inside ? 1 : 0 }
         return binary
     }
 
     /// The number of voxels in the (binary) mask.
     public var voxelCount: Int {
         guard let maximumFraction else { return mask.voxels.reduce(0) { $0 + Int($1 != 0 ? 1 : 0) } }
-        return mask.voxels.reduce(0) { $0 + (2 * Int($1) >= maximumFraction ? 1 : 0) }
+        let inside = Self.smallestInside(maximumFraction: maximumFraction)
+        return mask.voxels.reduce(0) { $0 + (Int($1) >= inside ? 1 : 0) }
     }
 }

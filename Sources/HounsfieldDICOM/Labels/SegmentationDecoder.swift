@@ -70,12 +70,12 @@ enum SegmentationDecoder {
         let frameLength = rows * columns
         let voxelCount = size.voxelCount
         let known = Set(label.classes.map(\.value))
-        // A fraction counts from half its maximum, as ``LabelSegment/binaryMask`` thresholds it.
+        // A fraction counts from half its maximum, the rule of ``LabelSegment/smallestInside(maximumFraction:)``.
         let maximumFraction = type == "FRACTIONAL" ? (object.integer(.maximumFractionalValue) ?? 255) : nil
         if form == .classIndexWhenDisjoint, type == "BINARY" || type == "FRACTIONAL",
            let map = try classIndex(object, file: file, targets: targets, known: known, label: label, series: series,
                                     rows: rows, columns: columns, frames: frameCount, bits: bitsAllocated,
-                                    inside: UInt16(clamping: maximumFraction.map { max(1, ($0 + 1) / 2) } ?? 1)) {
+                                    inside: UInt16(clamping: maximumFraction.map { LabelSegment.smallestInside(maximumFraction: $0) } ?? 1)) {
             return LabelDecoding(classIndex: map, warnings: warnings + strayWarning(targets, known: known, type: type))
         }
         var values = [UInt16](repeating: 0, count: type == "LABELMAP" ? voxelCount : 0)
