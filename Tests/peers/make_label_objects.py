@@ -11,23 +11,15 @@ import sys
 import highdicom as hd
 import nibabel as nib
 import numpy as np
-import pydicom
 from pydicom.sr.codedict import codes
 from rt_utils import RTStructBuilder
+
+from ct_series import normal, read_series
 
 spec = json.load(open(sys.argv[1]))
 centre, radius, name = np.asarray(spec["centre"], dtype=float), float(spec["radius"]), spec["name"]
 os.makedirs(spec["output"], exist_ok=True)
-files = sorted(os.path.join(spec["series"], f) for f in os.listdir(spec["series"]))
-datasets = [pydicom.dcmread(f) for f in files]
-
-
-def normal(ds):
-    iop = np.asarray(ds.ImageOrientationPatient, dtype=float)
-    return np.cross(iop[:3], iop[3:])
-
-
-datasets.sort(key=lambda ds: float(np.dot(normal(ds), np.asarray(ds.ImagePositionPatient, dtype=float))))
+datasets = read_series(spec["series"])
 
 
 def plane_mask(ds, radius=radius):

@@ -3,26 +3,17 @@ the label array it was made from, for the round-trip test of 16-bit and compress
 Usage: make_labelmap_seg.py spec.json (fields: series (folder of the CT files), output (the SEG file), array (raw
 little-endian uint16, slices in position order, rows, columns), segments (count), transfer_syntax (UID))."""
 import json
-import os
 import sys
 
 import highdicom as hd
 import numpy as np
-import pydicom
 from pydicom.sr.codedict import codes
+
+from ct_series import read_series
 
 spec = json.load(open(sys.argv[1]))
 count = int(spec["segments"])
-files = sorted(os.path.join(spec["series"], f) for f in os.listdir(spec["series"]))
-datasets = [pydicom.dcmread(f) for f in files]
-
-
-def height(ds):
-    iop = np.asarray(ds.ImageOrientationPatient, dtype=float)
-    return float(np.dot(np.cross(iop[:3], iop[3:]), np.asarray(ds.ImagePositionPatient, dtype=float)))
-
-
-datasets.sort(key=height)
+datasets = read_series(spec["series"])
 slices, rows, columns = len(datasets), int(datasets[0].Rows), int(datasets[0].Columns)
 # Every segment number appears: runs of voxels along each row, numbered 1…count in turn, with background between.
 index = np.arange(slices * rows * columns).reshape(slices, rows, columns)
