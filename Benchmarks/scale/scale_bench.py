@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,7 +53,7 @@ def wait_for_address(output, coordinator, timeout=600):
                 return text
         if coordinator.poll() is not None:
             sys.exit(f"the coordinator exited with {coordinator.returncode} before listening")
-        time.sleep(0.02)
+        time.sleep(0.002)
     sys.exit("the coordinator did not listen")
 
 
@@ -74,15 +75,15 @@ def peak_rss_mb(pid):
 
 def coordinated(hf, inputs, output, workers, jobs, ttl=60, simulate=None, depth=1, kill_one_at=None, log=None,
                 capacity=None):
-    """Runs a coordinator and `workers` workers to the end. Returns (seconds from the workers' start to the
-    coordinator's exit, coordinator CPU seconds, coordinator peak RSS MB, killed worker or None)."""
+    """Runs a coordinator and `workers` workers to the end. Returns (seconds from the coordinator's start to its
+    exit, coordinator CPU seconds, coordinator peak RSS MB, killed worker or None)."""
     shutil.rmtree(output, ignore_errors=True)
     log = log or open(os.devnull, "w")
+    started = time.perf_counter()
     coordinator = subprocess.Popen(
         [hf, "coordinator", *inputs, "--output", output, "--listen", "127.0.0.1:0", "--depth", str(depth),
          "--lease-ttl", str(ttl), *JOB], stdout=log, stderr=log)
     address = wait_for_address(output, coordinator)
-    started = time.perf_counter()
     procs = []
     for index in range(workers):
         command = [hf, "worker", "--coordinator", address, "--name", f"w{index}", "--jobs", str(jobs)]
@@ -92,17 +93,29 @@ def coordinated(hf, inputs, output, workers, jobs, ttl=60, simulate=None, depth=
             command += ["--capacity", str(capacity)]
         procs.append(subprocess.Popen(command, stdout=log, stderr=log))
     killed = None
-    cpu = rss = 0.0
-    while coordinator.poll() is None:
-        try:
-            cpu, rss = cpu_seconds(coordinator.pid), max(rss, peak_rss_mb(coordinator.pid))
-        except OSError:
-            pass
-        if kill_one_at is not None and killed is None and time.perf_counter() - started >= kill_one_at:
-            killed = f"w{workers // 2}"
-            procs[workers // 2].send_signal(signal.SIGKILL)
-        time.sleep(0.05)
+    sample = {"cpu": 0.0, "rss": 0.0}
+
+    def watch():
+        # Samples the coordinator's CPU and RSS (and kills a worker when asked) beside the wait below, so that the
+        # measured end is the coordinator's exit itself, not the next 50 ms sample.
+        nonlocal killed
+        while coordinator.poll() is None:
+            try:
+                sample["cpu"] = cpu_seconds(coordinator.pid)
+                sample["rss"] = max(sample["rss"], peak_rss_mb(coordinator.pid))
+            except OSError:
+                pass
+            if kill_one_at is not None and killed is None and time.perf_counter() - started >= kill_one_at:
+                killed = f"w{workers // 2}"
+                procs[workers // 2].send_signal(signal.SIGKILL)
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    coordinator.wait()
     seconds = time.perf_counter() - started
+    watcher.join()
+    cpu, rss = sample["cpu"], sample["rss"]
     for proc in procs:
         try:
             proc.wait(timeout=60)
@@ -154,6 +167,9 @@ def real(args):
                 "seconds": {k: [round(x, 2) for x in v] for k, v in times.items()},
                 "median": {k: round(statistics.median(v), 2) for k, v in times.items()},
                 "ratio_to_run": {k: round(statistics.median(v) / base, 3) for k, v in times.items()},
+                # The machine's speed drifts between rounds: the ratio taken within each round, then its median.
+                "ratio_within_rounds": {k: round(statistics.median(
+                    x / r for x, r in zip(v, times["run --jobs 2"])), 3) for k, v in times.items()},
                 "manifests_equal": True})
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,6 +19,10 @@ import Glibc
 ///   which glibc otherwise returns only from the top of each heap: the pipeline calls it once an item's headers
 ///   are planned, and when the writer publishes because the source went quiet. Not at every series: it cost the
 ///   writer a few milliseconds before each volume for a few MB.
+/// - **At most every few seconds where items are small.** A worker's or a daemon's items are single studies, one
+///   after another, whose scans free little: the trim after each item's scan uses ``releaseFreePages(atMostEvery:)``
+///   (the first call trims, later ones once the interval has passed), which bounds both its cost and how long freed
+///   pages stay resident. The write stage trims once it has waited a second for input (decision 69).
 package enum MallocTuning {
     /// Sets the thresholds, once per process (later calls do nothing). Call it before the work starts.
     package static func configureForLongRuns() {
@@ -32,6 +38,22 @@ package enum MallocTuning {
         _ = unsafeBitCast(pointer, to: (@convention(c) (Int) -> Int32).self)(0)
         #endif
     }
+
+    /// ``releaseFreePages()``, unless it ran less than `interval` ago (through this function) in this process.
+    package static func releaseFreePages(atMostEvery interval: Duration) {
+        let now = ContinuousClock.now
+        let due = lastThrottledRelease.withLock { last -> Bool in
+            if let previous = last, now - previous < interval { return false }
+            last = now
+            return true
+        }
+        if due { releaseFreePages() }
+    }
+
+    /// How often the per-item call sites (an item's scan, a shard published at an item's end) trim at most.
+    package static let perItemInterval = Duration.seconds(5)
+
+    private static let lastThrottledRelease = Mutex<ContinuousClock.Instant?>(nil)
 
     #if os(Linux)
     /// `M_TRIM_THRESHOLD` and `M_MMAP_THRESHOLD` in glibc's `malloc.h`.

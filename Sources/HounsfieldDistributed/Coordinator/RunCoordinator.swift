@@ -147,7 +147,7 @@ public final class RunCoordinator: Service, Sendable {
             await registry.drainAll(reason: "the run is over")
             let deadline = ContinuousClock.now + options.drainTimeout
             while registry.count > 0, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(20))
+                try? await Task.sleep(for: .milliseconds(5))
             }
             server.beginGracefulShutdown()
             if registry.count > 0 {  // a worker that did not hang up in time
@@ -214,12 +214,14 @@ public final class RunCoordinator: Service, Sendable {
 
     /// Takes back expired leases and watches for the end, every tick, until the run is over or stopping.
     private func supervise(context: CoordinatorContext, finished: CancellationFlag, stopping: CancellationFlag) async {
-        // The end is looked for every 50 ms (a read, no sync): a run of small units must not wait a second for
-        // it. Expired leases are taken back every `reclaimEvery` (a write transaction).
-        let tick = Duration.milliseconds(50)
+        // The end is looked for every 50 ms (a read, no sync), every 5 ms once nothing is pending (only the last
+        // leases are out): a run of small units must not wait for it. Expired leases are taken back every
+        // `reclaimEvery` (a write transaction).
+        let tick = Duration.milliseconds(50), endTick = Duration.milliseconds(5)
         let reclaimEvery = min(Duration.seconds(1), options.leaseTTL / 10)
         var lastProgress = ContinuousClock.now
         var lastReclaim = ContinuousClock.now - reclaimEvery
+        var nearTheEnd = false
         while !stopping.isSet {
             do {
                 var expired = 0
@@ -245,10 +247,11 @@ public final class RunCoordinator: Service, Sendable {
                     finished.set()
                     return
                 }
+                nearTheEnd = counts.pending == 0
             } catch {
                 logger.error("journal error", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: tick)
+            try? await Task.sleep(for: nearTheEnd ? endTick : tick)
         }
     }
 

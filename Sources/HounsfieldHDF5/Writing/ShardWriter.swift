@@ -24,10 +24,12 @@ public final class ShardWriter {
     public let options: ShardWriterOptions
     private let logger: Logger
 
-    /// Keys already published in the folder (by earlier runs, other workers, or this writer).
-    public private(set) var publishedKeys: Set<String> = []
-    /// Manifest lines this writer published, in order.
-    public private(set) var published: [ManifestEntry] = []
+    /// Keys already published in the folder (by earlier runs, other workers, or this writer), or in a shard this
+    /// writer closed for publication.
+    public var publishedKeys: Set<String> { record.keys }
+    /// Manifest lines this writer published, in the order their shards became durable.
+    public var published: [ManifestEntry] { record.entries }
+    private let record = PublicationRecord()
     /// Manifest lines recovered from shards that were published without their lines (a crash in between).
     public private(set) var recovered: [ManifestEntry] = []
 
@@ -75,8 +77,26 @@ public final class ShardWriter {
         try publishCurrent()
     }
 
+    /// Closes the open shard, if there is one, and returns what remains of its publication, for the caller to
+    /// complete on another thread while this writer goes on with the next shard (decision 69). Its keys count as
+    /// published from now on (a duplicate is refused); its lines are in ``published`` once it is complete, and are
+    /// not handed out by ``takeNewlyPublished()``: whoever completes it reports it.
+    public func closeOpenShard() throws(ShardError) -> PendingPublication? {
+        if let failure { throw .outputFailed(failure) }
+        guard !finished else { return nil }
+        return try closeCurrent()
+    }
+
+    /// Manifest lines published by this writer's own calls (a rotation inside `write`, ``publishOpenShard()``,
+    /// ``finish()``) since the last call, in order: each is handed out once.
+    public func takeNewlyPublished() -> [ManifestEntry] { record.takeUnannounced() }
+
+    /// Frees the chunk buffers the writer keeps from volume to volume: call it when no volume is expected for a
+    /// while (a service whose input went quiet). The next write allocates them again.
+    public func releaseBuffers() { buffers.drain() }
+
     /// Whether a volume with this key is already in the folder: a resuming run skips it.
-    public func isPublished(_ key: String) -> Bool { publishedKeys.contains(key) }
+    public func isPublished(_ key: String) -> Bool { record.contains(key) }
 
     /// Writes one volume. Its shard is published (and its manifest line written) when the shard rotates or on
     /// `finish()`. Returns the manifest line it will have (shard, checksum), which is durable only once
@@ -139,8 +159,8 @@ public final class ShardWriter {
         }
         guard image.size.voxelCount > 0 else { throw .invalidRequest("volume '\(key)' has no voxels") }
         if let shard = current, shard.keys.contains(key) { throw .duplicateKey(key: key, shard: shard.name + ".partial") }
-        guard !publishedKeys.contains(key) else {
-            throw .duplicateKey(key: key, shard: published.first { $0.key == key }?.shard ?? "an earlier shard of this folder")
+        guard !record.contains(key) else {
+            throw .duplicateKey(key: key, shard: record.shard(of: key) ?? "an earlier shard of this folder")
         }
         if let shard = current, shard.bytes >= options.maxShardBytes || shard.keys.count >= options.maxVolumesPerShard {
             try publishCurrent()
@@ -280,41 +300,31 @@ public final class ShardWriter {
     /// shard is complete (it was fsynced first): when the folder's fsync or the manifest append fails, its lines are
     /// missing, and resuming recovers them from the shard.
     private func publishCurrent() throws(ShardError) {
-        guard let shard = current else { return }
-        let entries = shard.entries
-        let name = shard.name
+        try closeCurrent()?.complete(announcedByWriter: true)
+    }
+
+    /// Flushes and closes the open shard's file (the part of a publication that needs HDF5 and this writer) and
+    /// returns the rest. The chunk buffers stay for the next volume, even across shards: a worker publishes at
+    /// every study, and fresh buffers at each were 3.7× the page faults of a batch run (decision 69); a writer about
+    /// to sit idle hands them back with ``releaseBuffers()``.
+    private func closeCurrent() throws(ShardError) -> PendingPublication? {
+        guard let shard = current else { return nil }
         do {
             try shard.file.close()   // flushes first; a failed flush discards the file (hf5_file_close)
             shard.writeback.finish()
-            try Durability.sync(partialPath(name))
-            try Durability.renameAtomically(partialPath(name), to: finalPath(name))
         } catch {
-            throw failed(error, operation: "publish", path: partialPath(name))
+            throw failed(error, operation: "publish", path: partialPath(shard.name))
         }
         current = nil
-        do {
-            try Durability.syncDirectory(folder.path)
-            try appendToManifest(entries)
-        } catch {
-            throw failed(error, operation: "publish", path: finalPath(name))
-        }
-        buffers.drain()  // a writer may now sit idle (a service between studies): keep no chunk buffers meanwhile
-        published += entries
-        publishedKeys.formUnion(entries.map(\.key))
-        logger.debug("published shard", metadata: ["shard": "\(name)", "volumes": "\(entries.count)"])
+        record.reserve(shard.entries.map(\.key), shard: shard.name)
+        return PendingPublication(
+            shard: shard.name, entries: shard.entries, partialPath: partialPath(shard.name),
+            finalPath: finalPath(shard.name), folderPath: folder.path, manifestPath: ownManifestURL.path,
+            record: record, failureFlag: failureFlag, logger: logger)
     }
 
     private func appendToManifest(_ entries: [ManifestEntry]) throws(ShardError) {
-        guard !entries.isEmpty else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes: [UInt8] = []
-        for entry in entries {
-            guard let line = try? encoder.encode(entry) else { continue }
-            bytes += line
-            bytes.append(UInt8(ascii: "\n"))
-        }
-        try Durability.append(bytes, to: ownManifestURL.path)
+        try PendingPublication.append(entries, to: ownManifestURL.path)
     }
 
     /// The manifest this writer appends to: in the folder, or in the workers' ledger when coordinated.
@@ -462,7 +472,7 @@ public final class ShardWriter {
         let manifests = folder.manifestEntries()
         if options.coordinated {
             // The coordinator's manifest says what counts; this worker's own lines go to the ledger.
-            publishedKeys = Set(manifests.entries.filter { $0.status == "ok" }.map(\.key))
+            record.add(existingKeys: manifests.entries.filter { $0.status == "ok" }.map(\.key))
             do {
                 try FileManager.default.createDirectory(
                     at: ownManifestURL.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -475,14 +485,14 @@ public final class ShardWriter {
         if !options.resume && (ownPublished || ownManifest) {
             throw .invalidRequest("\(folder.path) already holds shards of \(worker.map { "worker '\($0)'" } ?? "a writer"); resume to continue that run, or write to an empty folder")
         }
-        publishedKeys = Set(manifests.entries.filter { $0.status == "ok" }.map(\.key))
+        record.add(existingKeys: manifests.entries.filter { $0.status == "ok" }.map(\.key))
         // Shards that no manifest line names were published by a writer that died before appending its lines. The
         // shard is complete (it was renamed only after fsync), so its volumes count; this worker's own are written
         // back into its manifest, other workers' are left for `manifest merge`.
         let listed = Set(manifests.entries.map(\.shard))
         for name in folder.shardNames() where !listed.contains(name) {
             let entries = try ShardReader(url: folder.url.appendingPathComponent(name)).manifestEntries(relativeTo: folder)
-            publishedKeys.formUnion(entries.map(\.key))
+            record.add(existingKeys: entries.map(\.key))
             if OutputFolder.parseShardName(name)?.worker == worker {
                 try appendToManifest(entries)
                 recovered += entries

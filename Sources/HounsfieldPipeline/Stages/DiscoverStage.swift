@@ -55,8 +55,8 @@ final class DiscoverStage: Sendable {
         // thousands of series keeps no descriptor (every image's header) of a series that is done (decision 43).
         var pending = await discover(item).reversed() as [SeriesPlan]
         // The scan's headers and candidates are freed (only the planned series' descriptors stay): hand their pages
-        // back to the system, once per item (decision 43).
-        await ParallelLoop.offload { MallocTuning.releaseFreePages() }
+        // back to the system (decision 43); at most every few seconds, for sources of many small items (decision 69).
+        await ParallelLoop.offload { MallocTuning.releaseFreePages(atMostEvery: MallocTuning.perItemInterval) }
         while let plan = pending.popLast() {
             if draining.isSet || Task.isCancelled {
                 await collector.notStarted(plan)
