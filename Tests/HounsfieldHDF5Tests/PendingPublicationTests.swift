@@ -1,6 +1,6 @@
 import Foundation
 import Hounsfield
-import HounsfieldHDF5
+@testable import HounsfieldHDF5
 import Testing
 
 /// A shard closed for publication is completed on another thread while the writer fills the next one (decision 69):
@@ -83,5 +83,24 @@ struct PendingPublicationTests {
         #expect(writer.published.isEmpty)
         #expect(OutputFolder(folder).manifestEntries().entries.isEmpty)
         #expect(OutputFolder(folder).shardNames().isEmpty)
+    }
+
+    @Test("a shard closed before the writer's output failed is still published: only what came after is lost")
+    func closedBeforeTheFailureIsPublished() async throws {
+        let folder = ShardTestSupport.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let writer = try ShardWriter(directory: folder)
+        try writer.write(Self.volume(1), key: "first")
+        let pending = try #require(try writer.closeOpenShard())
+        try writer.write(Self.volume(2), key: "second")
+        // The next volume's shard fails (a full disk, say) before the first one's publication has run.
+        let failure = writer.failureFlag.raise(OutputFailure(
+            path: folder.appendingPathComponent("shard-00001.h5.partial").path, folder: folder.path, operation: "write",
+            errno: 28, cause: "no space left on device (errno 28)", detail: "injected"))
+        try await Task.detached { try pending.complete() }.value
+        #expect(writer.published.map(\.key) == ["first"])
+        #expect(OutputFolder(folder).manifestEntries().entries.map(\.key) == ["first"])
+        #expect(OutputFolder(folder).shardNames() == ["shard-00000.h5"])
+        #expect(throws: ShardError.outputFailed(failure)) { try writer.finish() }
     }
 }

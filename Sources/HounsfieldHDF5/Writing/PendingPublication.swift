@@ -24,12 +24,14 @@ public struct PendingPublication: Sendable {
     /// Makes the shard durable and visible, then lists its lines. Any failure before the rename leaves the shard
     /// `.partial`; after it, the shard is complete and resuming recovers its missing lines. Either way the writer's
     /// output has failed: the flag is raised and the writer takes no more volumes.
+    ///
+    /// An output failure the writer met after closing this shard (the next volume's write, on a full disk) does not
+    /// stop it: the shard was complete when closed, and is published like every shard before the failure.
     public func complete() throws(ShardError) {
         try complete(announcedByWriter: false)
     }
 
     func complete(announcedByWriter: Bool) throws(ShardError) {
-        if let failure = failureFlag.failure { throw .outputFailed(failure) }
         do {
             try Durability.sync(partialPath)
             try Durability.renameAtomically(partialPath, to: finalPath)
