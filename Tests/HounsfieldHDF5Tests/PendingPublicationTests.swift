@@ -64,14 +64,20 @@ struct PendingPublicationTests {
         #expect(writer.takeNewlyPublished().map(\.key) == ["v2"])
     }
 
+    /// A writer whose shard of "first" is closed, not yet published, and whose next shard holds "second".
+    static func firstClosedSecondOpen() throws -> (URL, ShardWriter, PendingPublication) {
+        let folder = ShardTestSupport.temporaryFolder()
+        let writer = try ShardWriter(directory: folder)
+        try writer.write(volume(1), key: "first")
+        let pending = try #require(try writer.closeOpenShard())
+        try writer.write(volume(2), key: "second")
+        return (folder, writer, pending)
+    }
+
     @Test("a publication that fails beside the writer stops the writer: later calls throw, the shard stays unlisted")
     func failedPublicationStopsTheWriter() async throws {
-        let folder = ShardTestSupport.temporaryFolder()
+        let (folder, writer, pending) = try Self.firstClosedSecondOpen()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let writer = try ShardWriter(directory: folder)
-        try writer.write(Self.volume(1), key: "first")
-        let pending = try #require(try writer.closeOpenShard())
-        try writer.write(Self.volume(2), key: "second")
         // The closed shard vanishes before it is made durable (an operator, a cleaner): the fsync cannot open it.
         try FileManager.default.removeItem(at: folder.appendingPathComponent(pending.shard + ".partial"))
         let error = await #expect(throws: ShardError.self) { try await Task.detached { try pending.complete() }.value }
@@ -87,12 +93,8 @@ struct PendingPublicationTests {
 
     @Test("a shard closed before the writer's output failed is still published: only what came after is lost")
     func closedBeforeTheFailureIsPublished() async throws {
-        let folder = ShardTestSupport.temporaryFolder()
+        let (folder, writer, pending) = try Self.firstClosedSecondOpen()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let writer = try ShardWriter(directory: folder)
-        try writer.write(Self.volume(1), key: "first")
-        let pending = try #require(try writer.closeOpenShard())
-        try writer.write(Self.volume(2), key: "second")
         // The next volume's shard fails (a full disk, say) before the first one's publication has run.
         let failure = writer.failureFlag.raise(OutputFailure(
             path: folder.appendingPathComponent("shard-00001.h5.partial").path, folder: folder.path, operation: "write",
