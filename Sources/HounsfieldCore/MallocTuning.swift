@@ -50,7 +50,7 @@ package enum MallocTuning {
         if due { releaseFreePages() }
     }
 
-    /// How often the per-item call sites (an item's scan, a shard published at an item's end) trim at most.
+    /// How often the trim after an item's scan runs at most.
     package static let perItemInterval = Duration.seconds(5)
 
     private static let lastThrottledRelease = Mutex<ContinuousClock.Instant?>(nil)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -109,5 +110,15 @@ public final class OutputFailureFlag: Sendable {
             current = failure
             return failure
         }
+    }
+
+    /// Raises the failure that `error`, met at `operation` on `path`, is, and logs the one that stays: the writer's
+    /// own calls and a publication completed beside it stop the output the same way.
+    func raise(_ error: ShardError, operation: String, path: String, folder: String, logger: Logger) -> OutputFailure {
+        let failure = raise(OutputFailure(error, operation: operation, path: path, folder: folder))
+        logger.error("the output failed: the writer stops", metadata: [
+            "path": "\(failure.path)", "operation": "\(failure.operation)", "cause": "\(failure.cause)",
+            "detail": "\(failure.detail)"])
+        return failure
     }
 }

@@ -63,10 +63,6 @@ public struct PendingPublication: Sendable {
     }
 
     private func failed(_ error: ShardError, path: String) -> ShardError {
-        let failure = failureFlag.raise(OutputFailure(error, operation: "publish", path: path, folder: folderPath))
-        logger.error("the output failed: the writer stops", metadata: [
-            "path": "\(failure.path)", "operation": "\(failure.operation)", "cause": "\(failure.cause)",
-            "detail": "\(failure.detail)"])
-        return .outputFailed(failure)
+        .outputFailed(failureFlag.raise(error, operation: "publish", path: path, folder: folderPath, logger: logger))
     }
 }

@@ -242,14 +242,11 @@ public final class ShardWriter {
         default:
             return error
         }
-        let failure = failureFlag.raise(OutputFailure(error, operation: operation, path: path, folder: folder.path))
+        let failure = failureFlag.raise(error, operation: operation, path: path, folder: folder.path, logger: logger)
         if let shard = current {
             current = nil
             abandon(shard)
         }
-        logger.error("the output failed: the writer stops", metadata: [
-            "path": "\(failure.path)", "operation": "\(failure.operation)", "cause": "\(failure.cause)",
-            "detail": "\(failure.detail)"])
         return .outputFailed(failure)
     }
 
